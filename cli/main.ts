@@ -1,0 +1,190 @@
+// `mcp-warden`: the operator's command line. Tokens (create, list, revoke, rotate) against the local
+// dev KV or, with --remote, the deployed one; policy (check, explain, matrix) against policies/.
+
+import { parseArgs } from "node:util";
+import { PolicyError } from "../src/policy/compile.js";
+import { PolicyEngine } from "../src/policy/decide.js";
+import type { CompiledPolicy, TargetKind } from "../src/policy/types.js";
+import { readGoldenCases, runGoldenCases } from "./golden.js";
+import { loadPolicy } from "./policy-files.js";
+import { createTokens, listTokens, revokeToken, rotateToken } from "./tokens.js";
+import type { Target } from "./wrangler.js";
+
+const USAGE = `usage:
+  mcp-warden token create --principal ID --roles R1,R2 [--name TEXT] [--expires 30d] [--origins O1,O2] [--note TEXT] [--remote [--env production]]
+  mcp-warden token list [--remote [--env production]]
+  mcp-warden token revoke <token | id> [--remote [--env production]]
+  mcp-warden token rotate <token | id> [--remote [--env production]]
+  mcp-warden policy check [--dir policies]
+  mcp-warden policy explain --role R [--role R2] [--origin O] (--tool T | --resource URI | --prompt P) [--args JSON] [--dir policies]
+  mcp-warden policy matrix [--origin O] [--dir policies]
+
+--remote works on the KV namespace of the deployed Worker (wrangler must be logged in) and needs
+WARDEN_TOKEN_PEPPER set to the value of the deployed TOKEN_PEPPER secret.`;
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+const DURATION = /^(\d+)(s|m|h|d)$/;
+function seconds(text: string): number {
+  const match = DURATION.exec(text);
+  if (!match) fail(`--expires takes a duration such as 90m, 12h or 30d, not ${JSON.stringify(text)}`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as "s" | "m" | "h" | "d"];
+}
+
+const list = (text: string | undefined) => text?.split(",").map((item) => item.trim()).filter(Boolean);
+
+async function tokenCommand(action: string | undefined, args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      principal: { type: "string" },
+      roles: { type: "string" },
+      name: { type: "string" },
+      expires: { type: "string" },
+      origins: { type: "string" },
+      note: { type: "string" },
+      remote: { type: "boolean", default: false },
+      env: { type: "string" },
+    },
+  });
+  const target: Target = values.remote ? { remote: true, env: values.env ?? "production" } : { remote: false };
+  switch (action) {
+    case "create": {
+      const roles = list(values.roles);
+      if (!values.principal || !roles?.length) fail("token create needs --principal and --roles");
+      const origins = list(values.origins);
+      const [token] = await createTokens(
+        [
+          {
+            principal: values.principal,
+            name: values.name ?? values.principal,
+            roles,
+            ...(values.expires ? { expiresInSeconds: seconds(values.expires) } : {}),
+            ...(origins ? { origins } : {}),
+            ...(values.note ? { note: values.note } : {}),
+          },
+        ],
+        target,
+      );
+      console.log(token);
+      console.error("This token is shown once and stored only as a keyed hash: keep it now.");
+      return;
+    }
+    case "list": {
+      const rows = listTokens(target);
+      if (!rows.length) return console.log("no tokens");
+      console.log(["id".padEnd(14), "principal".padEnd(24), "roles".padEnd(24), "created".padEnd(22), "expires"].join(""));
+      for (const row of rows) {
+        const date = (at: number | null | undefined) => (at ? new Date(at * 1000).toISOString().slice(0, 19) + "Z" : "never");
+        console.log([row.id.padEnd(14), (row.principal ?? "?").padEnd(24), (row.roles ?? []).join(",").padEnd(24), date(row.createdAt).padEnd(22), date(row.expiresAt)].join(""));
+      }
+      return;
+    }
+    case "revoke": {
+      if (positionals.length !== 1) fail("token revoke takes one token or id");
+      console.log(`revoked ${await revokeToken(positionals[0]!, target)}`);
+      console.error("Local: effective on the next request. Deployed: within about 60 s, as KV reads are cached at the edge.");
+      return;
+    }
+    case "rotate": {
+      if (positionals.length !== 1) fail("token rotate takes one token or id");
+      const { token, revoked } = await rotateToken(positionals[0]!, target);
+      console.log(token);
+      console.error(`revoked ${revoked}; the new token above is shown once.`);
+      return;
+    }
+    default:
+      fail(USAGE);
+  }
+}
+
+function loadOrFail(dir: string): CompiledPolicy {
+  try {
+    return loadPolicy([dir]);
+  } catch (error) {
+    if (error instanceof PolicyError) fail(error.message);
+    throw error;
+  }
+}
+
+function policyCommand(action: string | undefined, args: string[]): void {
+  const { values } = parseArgs({
+    args,
+    options: {
+      dir: { type: "string", default: "policies" },
+      role: { type: "string", multiple: true },
+      origin: { type: "string" },
+      tool: { type: "string" },
+      resource: { type: "string" },
+      prompt: { type: "string" },
+      args: { type: "string" },
+    },
+  });
+  const policy = loadOrFail(values.dir);
+  const engine = new PolicyEngine(policy);
+  const origins = Object.keys(policy.origins);
+  switch (action) {
+    case "check": {
+      const cases = readGoldenCases(`${values.dir}/tests`);
+      const failures = runGoldenCases(policy, cases);
+      console.log(`policy ${policy.version}: ${origins.length} origins, ${Object.keys(policy.roles).length} roles, ${policy.rules.length} rules`);
+      for (const failure of failures) console.log(`FAIL ${failure}`);
+      console.log(`${cases.length - failures.length} passed, ${failures.length} failed`);
+      if (failures.length) process.exit(1);
+      return;
+    }
+    case "explain": {
+      const origin = values.origin ?? (origins.length === 1 ? origins[0]! : fail("--origin is needed: the policy has several origins"));
+      const targets: [TargetKind, string | undefined][] = [
+        ["tool", values.tool],
+        ["resource", values.resource],
+        ["prompt", values.prompt],
+      ];
+      const named = targets.filter(([, name]) => name !== undefined);
+      if (named.length !== 1 || !values.role?.length) fail("explain needs --role and one of --tool, --resource, --prompt");
+      const [kind, name] = named[0] as [TargetKind, string];
+      let parsed: Record<string, never> | undefined;
+      try {
+        parsed = kind === "resource" ? undefined : JSON.parse(values.args ?? "{}");
+      } catch {
+        fail("--args must be a JSON object");
+      }
+      const roles = engine.expandRoles(values.role);
+      const trace: string[] = [];
+      const decision = engine.decide(origin, kind, name, roles, parsed, trace);
+      console.log(`roles: ${values.role.join(", ")} (with inherited: ${[...roles].join(", ") || "none known"})`);
+      console.log(`${kind}: ${name} on ${origin}, policy ${policy.version}`);
+      for (const line of trace) console.log(`  ${line}`);
+      console.log(decision.effect === "allow" ? `ALLOW by ${decision.rule}` : `DENY by ${decision.rule}: ${decision.reason}`);
+      return;
+    }
+    case "matrix": {
+      const origin = values.origin ?? (origins.length === 1 ? origins[0]! : fail("--origin is needed: the policy has several origins"));
+      const tools = [...new Set(policy.rules.filter((rule) => rule.origin === origin && rule.kind === "tool").flatMap((rule) => rule.patterns))].sort();
+      const roles = Object.keys(policy.roles).sort();
+      const width = Math.max(12, ...tools.map((tool) => tool.length + 2));
+      console.log(`tools on ${origin} (policy ${policy.version}); "allow" may still depend on arguments`);
+      console.log("".padEnd(width) + roles.map((role) => role.padEnd(12)).join(""));
+      for (const tool of tools) {
+        const cells = roles.map((role) => (engine.isVisible(origin, "tool", tool, engine.expandRoles([role])) ? "allow" : "deny").padEnd(12));
+        console.log(tool.padEnd(width) + cells.join(""));
+      }
+      return;
+    }
+    default:
+      fail(USAGE);
+  }
+}
+
+const [command, action, ...rest] = process.argv.slice(2);
+try {
+  if (command === "token") await tokenCommand(action, rest);
+  else if (command === "policy") policyCommand(action, rest);
+  else fail(USAGE);
+} catch (error) {
+  fail(`mcp-warden: ${(error as Error).message}`);
+}

@@ -1,0 +1,121 @@
+// `npm start`: the local demo in one command. Starts the reference origin (server-everything) on
+// 127.0.0.1:3001, makes the dev secrets (.dev.vars) if there are none, mints one demo token per role
+// into the local KV that `wrangler dev` uses, starts the gateway in workerd with `wrangler dev` on
+// 127.0.0.1:8787, and prints the endpoint, the tokens and a ready-to-paste MCP Inspector command.
+// Ctrl-C stops both processes.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
+import { projectNode, readDevVars } from "./wrangler.js";
+import { createTokens } from "./tokens.js";
+
+const ORIGIN_PORT = 3001;
+const GATEWAY_PORT = 8787;
+const ROLES = ["viewer", "developer", "admin"] as const;
+const children: ChildProcess[] = [];
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
+
+function ensureDevVars(): void {
+  if (existsSync(".dev.vars") && readDevVars().TOKEN_PEPPER && readDevVars().SESSION_SECRET) return;
+  const secret = () => randomBytes(32).toString("base64url");
+  writeFileSync(".dev.vars", `SESSION_SECRET=${secret()}\nTOKEN_PEPPER=${secret()}\n`, { mode: 0o600 });
+  console.log("made local secrets in .dev.vars (git-ignored)");
+}
+
+function start(command: string, args: string[], name: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const prefix = (chunk: Buffer) =>
+    chunk
+      .toString()
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => `[${name}] ${line}`)
+      .join("\n");
+  child.stdout!.on("data", (chunk: Buffer) => console.log(prefix(chunk)));
+  child.stderr!.on("data", (chunk: Buffer) => console.error(prefix(chunk)));
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} exited (${signal ?? code}); stopping the demo`);
+      stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function stop(code: number): void {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) child.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 500).unref();
+}
+
+async function waitFor(url: string, seconds: number): Promise<void> {
+  for (let i = 0; i < seconds * 4; i++) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} did not answer within ${seconds} s`);
+}
+
+async function main(): Promise<void> {
+  for (const port of [ORIGIN_PORT, GATEWAY_PORT]) {
+    if (await portInUse(port)) throw new Error(`port ${port} is in use: stop what runs there (another npm start?) and try again`);
+  }
+  ensureDevVars();
+  const node = projectNode();
+  start(node, ["node_modules/@modelcontextprotocol/server-everything/dist/index.js", "streamableHttp"], "origin", { PORT: String(ORIGIN_PORT) });
+
+  const tokens = await createTokens(
+    ROLES.map((role) => ({ principal: `demo-${role}`, name: `demo ${role}`, roles: [role], expiresInSeconds: 7 * 24 * 3600, note: "made by npm start" })),
+    { remote: false },
+  );
+  const demoTokens = Object.fromEntries(ROLES.map((role, index) => [role, tokens[index]!]));
+  mkdirSync(".warden", { recursive: true });
+  writeFileSync(".warden/demo-tokens.json", `${JSON.stringify(demoTokens, null, 2)}\n`, { mode: 0o600 });
+
+  start(node, ["node_modules/wrangler/bin/wrangler.js", "dev", "--ip", "127.0.0.1", "--port", String(GATEWAY_PORT), "--show-interactive-dev-session=false"], "gateway", {
+    WRANGLER_SEND_METRICS: "false",
+  });
+  await waitFor(`http://127.0.0.1:${GATEWAY_PORT}/.well-known/mcp-warden`, 120);
+  const version = readFileSync("dist/policy-version.txt", "utf8").trim();
+  const endpoint = `http://127.0.0.1:${GATEWAY_PORT}/mcp/everything`;
+  console.log(`
+mcp-warden is running (policy ${version}).
+
+  MCP endpoint:  ${endpoint}
+  origin:        server-everything on http://127.0.0.1:${ORIGIN_PORT}/mcp (reached only through the gateway's policy)
+  demo tokens:   .warden/demo-tokens.json
+${ROLES.map((role) => `    ${role.padEnd(10)} ${demoTokens[role]}`).join("\n")}
+
+Call echo through the gateway with the MCP Inspector CLI:
+
+  npx @modelcontextprotocol/inspector --cli ${endpoint} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/call --tool-name echo --tool-arg message=hello
+
+See what each role may do: swap the token, or use --method tools/list. Ctrl-C stops the demo.
+`);
+}
+
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+main().catch((error: Error) => {
+  console.error(`npm start failed: ${error.message}`);
+  stop(1);
+});

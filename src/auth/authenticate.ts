@@ -1,0 +1,73 @@
+// Who is calling: the bearer token from the Authorization header (and nowhere else), checked for
+// shape and checksum, then looked up in KV by its HMAC under the pepper; the record is validated and
+// its expiry checked again in code (KV expiration is lazy). Failures are 401 with an RFC 6750
+// challenge pointing at the RFC 9728 protected-resource metadata; the precise reason stays inside.
+
+import { GatewayError } from "../errors.js";
+import { TOKEN_PREFIX, isWellFormedToken, tokenKey } from "./token.js";
+import { tokenRecordSchema } from "./record.js";
+
+export type Principal = {
+  id: string;
+  name: string;
+  roles: string[];
+  /** The caller's own token, kept only so the scrubber can redact it from answers. */
+  token: string;
+};
+
+export function protectedResourcePath(origin: string): string {
+  return `/.well-known/oauth-protected-resource/mcp/${origin}`;
+}
+
+function challenge(request: Request, origin: string, error?: { code: string; description: string }): string {
+  const metadata = new URL(protectedResourcePath(origin), request.url).href;
+  const parts = [`Bearer realm="mcp-warden"`, `resource_metadata="${metadata}"`];
+  if (error) parts.push(`error="${error.code}"`, `error_description="${error.description}"`);
+  return parts.join(", ");
+}
+
+function refuse(request: Request, origin: string, reason: string, error?: { code: string; description: string }): GatewayError {
+  return new GatewayError("unauthorized", reason, {
+    detail: error?.description ?? "a bearer token is required",
+    headers: { "www-authenticate": challenge(request, origin, error) },
+  });
+}
+
+/** RFC 6750 §2.1 only: `Authorization: Bearer <token>`, scheme case-insensitive, one token. */
+export function bearerToken(request: Request, origin: string): string {
+  const url = new URL(request.url);
+  const cookie = request.headers.get("cookie") ?? "";
+  if (url.searchParams.has("access_token") || url.search.includes(TOKEN_PREFIX) || cookie.includes(TOKEN_PREFIX)) {
+    throw new GatewayError("tokenNotInHeader", "token offered outside the Authorization header", {
+      detail: "send the token in the Authorization header only",
+      headers: { "www-authenticate": challenge(request, origin, { code: "invalid_request", description: "send the token in the Authorization header only" }) },
+    });
+  }
+  const header = request.headers.get("authorization");
+  if (header === null) throw refuse(request, origin, "no authorization header");
+  const match = /^bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
+  if (!match) throw refuse(request, origin, "authorization header is not a bearer token", { code: "invalid_request", description: "use the Bearer scheme" });
+  return match[1]!;
+}
+
+const INVALID_TOKEN = { code: "invalid_token", description: "the token is invalid, expired or revoked; ask your operator for a new one" };
+
+export async function authenticate(request: Request, origin: string, pepper: string, tokens: KVNamespace, now: number): Promise<Principal> {
+  const token = bearerToken(request, origin);
+  if (!isWellFormedToken(token)) throw refuse(request, origin, "malformed token or bad checksum", INVALID_TOKEN);
+  let stored: unknown;
+  try {
+    stored = await tokens.get(await tokenKey(pepper, token), "json");
+  } catch (error) {
+    throw new GatewayError("tokenStoreUnavailable", `KV read failed: ${(error as Error).message}`);
+  }
+  if (stored === null) throw refuse(request, origin, "unknown or revoked token", INVALID_TOKEN);
+  const parsed = tokenRecordSchema.safeParse(stored);
+  if (!parsed.success) throw refuse(request, origin, "token record fails its schema", INVALID_TOKEN);
+  const record = parsed.data;
+  if (record.expiresAt !== null && record.expiresAt <= now) throw refuse(request, origin, "expired token", INVALID_TOKEN);
+  if (record.origins && !record.origins.includes(origin)) {
+    throw new GatewayError("forbidden", `token not valid for origin ${origin}`, { detail: "this token may not use this endpoint" });
+  }
+  return { id: record.principal, name: record.name, roles: record.roles, token };
+}

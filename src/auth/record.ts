@@ -1,0 +1,28 @@
+// The token record stored in Workers KV under `token:<hex HMAC>` (see docs/storage-schema.md).
+// Validated with zod on every read, so a hand-edited or corrupt record never grants anything.
+
+import * as z from "zod/mini";
+
+export const tokenRecordSchema = z.object({
+  v: z.literal(1),
+  principal: z.string().check(z.minLength(1), z.maxLength(128)),
+  name: z.string().check(z.maxLength(256)),
+  roles: z.array(z.string().check(z.minLength(1), z.maxLength(64))),
+  /** Seconds since the epoch. */
+  createdAt: z.number(),
+  /** Seconds since the epoch; null for a token that does not expire. */
+  expiresAt: z.nullable(z.number()),
+  /** When present, the only origins this token may reach. */
+  origins: z.optional(z.array(z.string())),
+  note: z.optional(z.string().check(z.maxLength(1024))),
+});
+
+export type TokenRecord = z.infer<typeof tokenRecordSchema>;
+
+/** What `token list` shows without reading each value: stored as the KV key's metadata. */
+export type TokenMetadata = Pick<TokenRecord, "principal" | "name" | "roles" | "createdAt" | "expiresAt">;
+
+export function metadataOf(record: TokenRecord): TokenMetadata {
+  const { principal, name, roles, createdAt, expiresAt } = record;
+  return { principal, name, roles, createdAt, expiresAt };
+}

@@ -1,0 +1,184 @@
+// Turns an origin's HTTP answer into the client's: status mapped, each message passed through the
+// answer hook (listing filter, scrubbing, server-request policy) and re-serialized, SSE streamed
+// event by event as it arrives. When the origin fails after the client's stream has started, the
+// pending request still gets its JSON-RPC error as a last event.
+
+import { GatewayError, errorMessage, errorResponse } from "../errors.js";
+import type { JsonRpcId, JsonRpcMessage } from "../mcp/jsonrpc.js";
+import { encodeSseEvent, encodeSseIdOnly } from "../mcp/sse.js";
+import { parseOriginMessage, readCappedText, readJsonAnswer, readSseAnswer, type AnswerItem, type AnswerLimits } from "./answer.js";
+
+export type AnswerHook = (message: JsonRpcMessage) => Promise<JsonRpcMessage | undefined>;
+
+export type RelayOptions = {
+  limits: AnswerLimits;
+  /** The id of the client request this answer must settle, if any. */
+  requestId?: JsonRpcId;
+  hook: AnswerHook;
+  /** Headers for the client, computed from the origin's response and the settled answer (initialize's session id). */
+  headers?: (origin: Response, answer: JsonRpcMessage | undefined) => Promise<Record<string, string>>;
+  /** Called once when the answer is over, with the error that ended it, if any. */
+  onEnd: (outcome: { error?: GatewayError; bytes: number }) => void;
+};
+
+const encoder = new TextEncoder();
+const RELAYED_CLIENT_STATUSES = new Set([400, 404, 406, 409, 413, 415, 422, 429]);
+
+function contentType(response: Response): string {
+  return (response.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+function settles(message: JsonRpcMessage, requestId: JsonRpcId | undefined): boolean {
+  return requestId !== undefined && message.kind === "response" && message.message.id === requestId;
+}
+
+export async function relay(origin: Response, options: RelayOptions): Promise<Response> {
+  try {
+    return await relayUnsafe(origin, options);
+  } catch (thrown) {
+    const error = thrown instanceof GatewayError ? thrown : new GatewayError("originInvalidAnswer", String(thrown));
+    options.onEnd({ error, bytes: 0 });
+    return errorResponse(error, options.requestId ?? null);
+  }
+}
+
+async function relayUnsafe(origin: Response, options: RelayOptions): Promise<Response> {
+  const { status } = origin;
+  if (status === 202 || status === 204 || (status === 200 && options.requestId === undefined && origin.body === null)) {
+    if (options.requestId !== undefined) throw new GatewayError("originInvalidAnswer", `origin answered a request with ${status}`);
+    await origin.body?.cancel();
+    options.onEnd({ bytes: 0 });
+    return new Response(null, { status, headers: await options.headers?.(origin, undefined) });
+  }
+  if (status === 405) {
+    await origin.body?.cancel();
+    throw new GatewayError("methodNotAllowed", "origin answered 405");
+  }
+  if (status >= 300 || status < 200) return relayClientError(origin, options);
+  const type = contentType(origin);
+  if (type === "text/event-stream") return relaySse(origin, options);
+  if (type === "application/json") {
+    const message = await readJsonAnswer(origin, options.limits);
+    if (!settles(message, options.requestId)) throw new GatewayError("originInvalidAnswer", "JSON answer does not settle the request");
+    const out = await options.hook(message);
+    if (!out) throw new GatewayError("originInvalidAnswer", "answer withheld");
+    const body = JSON.stringify(out.message);
+    options.onEnd({ bytes: body.length });
+    return new Response(body, { status: 200, headers: { "content-type": "application/json", ...(await options.headers?.(origin, out)) } });
+  }
+  await origin.body?.cancel();
+  throw new GatewayError("originInvalidAnswer", `origin answered with content type ${JSON.stringify(type.slice(0, 60))}`);
+}
+
+/** 4xx answers whose body is a JSON-RPC error are relayed re-serialized; anything else is the origin's fault. */
+async function relayClientError(origin: Response, options: RelayOptions): Promise<Response> {
+  if (!RELAYED_CLIENT_STATUSES.has(origin.status)) {
+    await origin.body?.cancel();
+    throw new GatewayError("originInvalidAnswer", `origin answered HTTP ${origin.status}`);
+  }
+  const text = await readCappedText(origin, 64 * 1024, options.limits.idleTimeoutMs);
+  let message: JsonRpcMessage;
+  try {
+    message = parseOriginMessage(text, options.limits.maxDepth);
+  } catch {
+    throw new GatewayError("originInvalidAnswer", `origin answered HTTP ${origin.status} without a JSON-RPC error`);
+  }
+  if (message.kind !== "response" || !("error" in message.message)) {
+    throw new GatewayError("originInvalidAnswer", `origin answered HTTP ${origin.status} with a non-error message`);
+  }
+  const out = await options.hook(message);
+  if (!out) throw new GatewayError("originInvalidAnswer", "answer withheld");
+  const body = JSON.stringify(out.message);
+  options.onEnd({ bytes: body.length });
+  return new Response(body, { status: origin.status, headers: { "content-type": "application/json" } });
+}
+
+async function relaySse(origin: Response, options: RelayOptions): Promise<Response> {
+  const items = readSseAnswer(origin, options.limits);
+  let settled = false;
+  let bytes = 0;
+  let ended = false;
+  let failure: GatewayError | undefined;
+  const end = (error?: GatewayError) => {
+    if (ended) return;
+    ended = true;
+    failure = error;
+    options.onEnd(error ? { error, bytes } : { bytes });
+  };
+
+  /** The next piece of output, or undefined when the answer is over. */
+  const next = async (): Promise<{ text: string; message?: JsonRpcMessage } | undefined> => {
+    for (;;) {
+      let item: IteratorResult<AnswerItem>;
+      try {
+        item = await items.next();
+      } catch (thrown) {
+        const error = thrown instanceof GatewayError ? thrown : new GatewayError("originUnavailable", String(thrown));
+        end(error);
+        if (options.requestId === undefined || settled) return undefined;
+        settled = true;
+        return { text: encodeSseEvent(errorMessage(error, options.requestId)) };
+      }
+      if (item.done) {
+        if (options.requestId !== undefined && !settled) {
+          settled = true;
+          const error = new GatewayError("originInvalidAnswer", "origin ended the stream without answering");
+          end(error);
+          return { text: encodeSseEvent(errorMessage(error, options.requestId)) };
+        }
+        end();
+        return undefined;
+      }
+      const { message, eventId } = item.value;
+      if (!message) return { text: encodeSseIdOnly(eventId) };
+      if (message.kind === "response" && !settles(message, options.requestId)) continue;
+      const out = await options.hook(message);
+      if (!out) continue;
+      if (settles(out, options.requestId)) settled = true;
+      const data = JSON.stringify(out.message);
+      bytes += data.length;
+      return { text: encodeSseEvent(data, eventId), message: out };
+    }
+  };
+
+  // Initialize's session header depends on its answer: hold the headers until the answer is in.
+  const held: string[] = [];
+  let extraHeaders: Record<string, string> = {};
+  if (options.headers) {
+    let answer: JsonRpcMessage | undefined;
+    while (!settled) {
+      const piece = await next();
+      if (failure) return errorResponse(failure, options.requestId ?? null);
+      if (!piece) break;
+      if (piece.message && settles(piece.message, options.requestId)) answer = piece.message;
+      held.push(piece.text);
+    }
+    extraHeaders = await options.headers(origin, answer);
+  }
+
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const heldText = held.shift();
+      if (heldText !== undefined) {
+        controller.enqueue(encoder.encode(heldText));
+        return;
+      }
+      try {
+        const piece = await next();
+        if (piece) controller.enqueue(encoder.encode(piece.text));
+        else controller.close();
+      } catch (thrown) {
+        end(thrown instanceof GatewayError ? thrown : new GatewayError("internal", String(thrown)));
+        controller.close();
+      }
+    },
+    async cancel() {
+      end();
+      await items.return(undefined);
+    },
+  });
+  return new Response(stream, {
+    status: 200,
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache", ...extraHeaders },
+  });
+}

@@ -1,0 +1,343 @@
+// The Worker: one Hono app that runs every MCP message through the pipeline in order —
+// mcp/ (transport, parse, session) → auth/ → policy/ → forward/ → answer hook (policy filter) →
+// client — and writes one audit/ event per request. Everything configurable comes from the
+// build-time policy bundle and the Worker's secrets.
+
+import { Hono } from "hono/tiny";
+import policy from "warden:policy";
+import { AuditDraft } from "./audit/event.js";
+import { authenticate, protectedResourcePath, type Principal } from "./auth/authenticate.js";
+import { gatewaySecrets, originCredential, type Env, type GatewaySecrets } from "./config.js";
+import { GatewayError, asGatewayError, errorResponse } from "./errors.js";
+import { callOrigin, type OriginCall } from "./forward/origin.js";
+import { relay, type AnswerHook } from "./forward/relay.js";
+import { readBody } from "./mcp/body.js";
+import { JsonSyntaxError, parseJsonBytes, type Json } from "./mcp/json.js";
+import { classify, isKnownClientMethod, salvageId, targetOf, type JsonRpcId, type JsonRpcMessage, type Target } from "./mcp/jsonrpc.js";
+import { isValidOriginSessionId, unwrapSession, wrapSession, type Session } from "./mcp/session.js";
+import {
+  STATELESS_VERSION,
+  checkGetHeaders,
+  checkOrigin,
+  checkPostHeaders,
+  checkStatelessHeaders,
+  headerVersion,
+  isSupportedVersion,
+  type ProtocolVersion,
+} from "./mcp/transport.js";
+import { DEFAULT_DENY, PolicyEngine } from "./policy/decide.js";
+import { filterListing, isListing } from "./policy/filter.js";
+import type { CompiledOrigin, TargetKind } from "./policy/types.js";
+
+type Variables = {
+  audit: AuditDraft;
+  originName: string;
+  origin: CompiledOrigin;
+  secrets: GatewaySecrets;
+  principal: Principal;
+  roles: Set<string>;
+};
+type AppEnv = { Bindings: Env; Variables: Variables };
+/** The part of the execution context the pipeline uses: work that outlives the answer. */
+type Background = { waitUntil(promise: Promise<unknown>): void };
+
+const engine = new PolicyEngine(policy);
+const settings = policy.gateway;
+const answerLimits = (origin: CompiledOrigin) => ({
+  maxEventBytes: settings.maxAnswerEventBytes,
+  maxDepth: settings.maxDepth,
+  idleTimeoutMs: origin.timeoutMs,
+});
+
+/** What each client request needs the policy to allow, beyond being a known method. */
+const TARGET_KINDS: Record<string, TargetKind> = {
+  "tools/call": "tool",
+  "resources/read": "resource",
+  "resources/subscribe": "resource",
+  "resources/unsubscribe": "resource",
+  "prompts/get": "prompt",
+};
+
+const app = new Hono<AppEnv>();
+
+app.onError((thrown, c) => {
+  const error = asGatewayError(thrown);
+  const audit = c.get("audit");
+  if (audit) {
+    audit.event.reason = error.reason;
+    audit.event.errorCode = error.code;
+    if (error.kind === "denied" || error.kind === "forbidden" || error.kind === "unauthorized") audit.event.decision = "deny";
+  }
+  if (error.kind === "internal") console.error(JSON.stringify({ error: error.reason }));
+  return errorResponse(error, null);
+});
+
+app.notFound(() => errorResponse(new GatewayError("unknownEndpoint", "no route"), null));
+
+app.get("/.well-known/oauth-protected-resource/mcp/:origin", (c) => {
+  const name = c.req.param("origin");
+  if (!Object.hasOwn(policy.origins, name)) throw new GatewayError("unknownEndpoint", `unknown origin ${name}`);
+  const base = new URL(c.req.url).origin;
+  return c.json({
+    resource: `${base}/mcp/${name}`,
+    bearer_methods_supported: ["header"],
+    resource_name: `mcp-warden: ${name}`,
+    resource_documentation: `${base}/.well-known/mcp-warden`,
+  });
+});
+
+app.get("/.well-known/mcp-warden", (c) =>
+  c.json({ gateway: "mcp-warden", policyVersion: policy.version, origins: Object.keys(policy.origins), protectedResourceMetadata: Object.keys(policy.origins).map(protectedResourcePath) }),
+);
+
+// Stage 0: one audit event per request, emitted when the answer is complete.
+app.use("/mcp/:origin", async (c, next) => {
+  const audit = new AuditDraft(c.req.raw, policy.version);
+  c.set("audit", audit);
+  await next();
+  audit.event.status = c.res.status;
+  if (!audit.deferred) audit.emit();
+});
+
+// Stage 1 (mcp/): the endpoint exists, the browser origin is allowed, the gateway is configured.
+app.use("/mcp/:origin", async (c, next) => {
+  const name = c.req.param("origin");
+  c.get("audit").event.origin = name.slice(0, 64);
+  if (!Object.hasOwn(policy.origins, name)) throw new GatewayError("unknownEndpoint", `unknown origin ${name.slice(0, 64)}`);
+  checkOrigin(c.req.raw.headers, settings.allowedOrigins, new URL(c.req.url));
+  c.set("originName", name);
+  c.set("origin", policy.origins[name]!);
+  c.set("secrets", gatewaySecrets(c.env));
+  await next();
+});
+
+// Stage 2 (auth/): who is calling.
+app.use("/mcp/:origin", async (c, next) => {
+  const { pepper, tokens } = c.get("secrets");
+  const principal = await authenticate(c.req.raw, c.get("originName"), pepper, tokens, Math.floor(Date.now() / 1000));
+  c.set("principal", principal);
+  c.set("roles", engine.expandRoles(principal.roles));
+  const audit = c.get("audit").event;
+  audit.principal = principal.id;
+  audit.roles = principal.roles;
+  await next();
+});
+
+app.post("/mcp/:origin", async (c) => {
+  let id: JsonRpcId | null = null;
+  try {
+    return await handlePost(c.req.raw, c.env, c.var, c.executionCtx, (known) => (id = known));
+  } catch (thrown) {
+    const error = asGatewayError(thrown);
+    recordError(c.var.audit, error);
+    return errorResponse(error, id);
+  }
+});
+
+app.get("/mcp/:origin", async (c) => {
+  const headers = c.req.raw.headers;
+  checkGetHeaders(headers);
+  const version = headerVersion(headers);
+  if (version === STATELESS_VERSION) throw new GatewayError("methodNotAllowed", "GET under the stateless revision");
+  const session = await requireSession(headers, c.var);
+  const lastEventId = headers.get("last-event-id") ?? undefined;
+  if (lastEventId !== undefined && !/^[\x21-\x7e]{1,256}$/.test(lastEventId)) throw new GatewayError("badTransport", "bad last-event-id");
+  c.var.audit.event.method = "GET stream";
+  c.var.audit.event.decision = "allow";
+  const call: OriginCall = { method: "GET", version: version ?? session.version, sessionId: session.originSessionId, lastEventId };
+  const response = await callOrigin(c.var.origin, originCredential(c.env, c.var.origin), call);
+  return relayToClient(response, c.env, c.var, c.executionCtx, session, { method: "GET stream" }, undefined, {
+    ...answerLimits(c.var.origin),
+    idleTimeoutMs: undefined,
+  });
+});
+
+app.delete("/mcp/:origin", async (c) => {
+  const headers = c.req.raw.headers;
+  if (headerVersion(headers) === STATELESS_VERSION) throw new GatewayError("methodNotAllowed", "DELETE under the stateless revision");
+  const session = await requireSession(headers, c.var);
+  c.var.audit.event.method = "DELETE session";
+  c.var.audit.event.decision = "allow";
+  const response = await callOrigin(c.var.origin, originCredential(c.env, c.var.origin), {
+    method: "DELETE",
+    version: session.version,
+    sessionId: session.originSessionId,
+  });
+  await response.body?.cancel();
+  if (response.status === 404) throw new GatewayError("sessionNotFound", "origin no longer knows the session");
+  if (response.status === 405) throw new GatewayError("methodNotAllowed", "origin does not end sessions");
+  if (response.status >= 300) throw new GatewayError("originInvalidAnswer", `origin answered DELETE with ${response.status}`);
+  return new Response(null, { status: response.status === 204 ? 204 : 200 });
+});
+
+app.all("/mcp/:origin", () => {
+  throw new GatewayError("methodNotAllowed", "unsupported HTTP method", { headers: { allow: "GET, POST, DELETE" } });
+});
+
+async function requireSession(headers: Headers, vars: Variables): Promise<Session> {
+  const clientId = headers.get("mcp-session-id");
+  if (clientId === null) throw new GatewayError("badTransport", "no session id", { detail: "Mcp-Session-Id header is required" });
+  return unwrapSession(vars.secrets.sessionSecret, { origin: vars.originName, principal: vars.principal.id }, clientId);
+}
+
+function recordError(audit: AuditDraft, error: GatewayError): void {
+  audit.event.reason = error.reason;
+  audit.event.errorCode = error.code;
+  if (error.kind === "denied") audit.event.decision = "deny";
+}
+
+async function handlePost(
+  request: Request,
+  env: Env,
+  vars: Variables,
+  ctx: Background,
+  knowId: (id: JsonRpcId) => void,
+): Promise<Response> {
+  const headers = request.headers;
+  checkPostHeaders(headers);
+  const version = headerVersion(headers);
+  const bytes = await readBody(request, settings.maxBodyBytes);
+  let value: Json;
+  try {
+    value = parseJsonBytes(bytes, settings.maxDepth);
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) throw new GatewayError("parse", error.message, { detail: error.reason });
+    throw error;
+  }
+  const salvaged = salvageId(value);
+  if (salvaged !== null) knowId(salvaged);
+  const message = classify(value);
+  const stateless = version === STATELESS_VERSION;
+
+  let target: Target | undefined;
+  if (message.kind !== "response") {
+    if (!isKnownClientMethod(message.kind, message.message.method, stateless)) {
+      throw new GatewayError("methodNotFound", `unknown method ${message.message.method.slice(0, 64)}`, {
+        detail: "this method is not supported by the gateway",
+      });
+    }
+    target = message.kind === "request" ? targetOf(message.message) : { method: message.message.method };
+    vars.audit.event.method = target.method;
+    if (target.name !== undefined) vars.audit.event.target = target.name.slice(0, 256);
+  }
+
+  // Which session and protocol version this message belongs to.
+  let session: Session | undefined;
+  const isInitialize = message.kind === "request" && message.message.method === "initialize";
+  if (stateless) {
+    if (target) checkStatelessHeaders(headers, target);
+    else throw new GatewayError("badTransport", "response under the stateless revision", { detail: "the stateless revision takes requests and notifications only" });
+  } else if (headers.has("mcp-session-id")) {
+    if (isInitialize) throw new GatewayError("badTransport", "initialize inside a session", { detail: "initialize must not carry Mcp-Session-Id" });
+    session = await requireSession(headers, vars);
+  } else if (!isInitialize && !version) {
+    throw new GatewayError("badTransport", "no version and no session", { detail: "MCP-Protocol-Version header is required" });
+  }
+  const effectiveVersion: ProtocolVersion | undefined = version ?? session?.version;
+
+  // Policy: the decision for what this message asks for.
+  if (message.kind === "request") {
+    const kind = TARGET_KINDS[message.message.method];
+    if (kind && target?.name !== undefined) {
+      const args = kind === "tool" || kind === "prompt" ? ((message.message.params?.arguments as Record<string, Json> | undefined) ?? {}) : undefined;
+      const decision = engine.decide(vars.originName, kind, target.name, vars.roles, args);
+      vars.audit.event.rule = decision.rule;
+      if (decision.effect === "deny") {
+        vars.audit.event.decision = "deny";
+        throw new GatewayError("denied", decision.reason, { detail: decision.rule === DEFAULT_DENY ? `${kind} not permitted` : decision.reason });
+      }
+    }
+  }
+  vars.audit.event.decision = "allow";
+
+  // Forward exactly what was checked: the parsed message, re-serialized.
+  const call: OriginCall = { method: "POST", body: JSON.stringify(message.message) };
+  if (effectiveVersion) call.version = effectiveVersion;
+  if (session) call.sessionId = session.originSessionId;
+  if (stateless && target) {
+    call.mcpMethod = target.method;
+    if (target.name !== undefined) call.mcpName = target.name;
+  }
+  const started = Date.now();
+  const response = await callOrigin(vars.origin, originCredential(env, vars.origin), call);
+  vars.audit.event.originMs = Date.now() - started;
+  const requestId = message.kind === "request" ? message.message.id : undefined;
+  return relayToClient(response, env, vars, ctx, session, target ?? { method: "response" }, requestId, answerLimits(vars.origin), isInitialize);
+}
+
+/** The answer hook and the relay, shared by POST and GET. */
+async function relayToClient(
+  response: Response,
+  env: Env,
+  vars: Variables,
+  ctx: Background,
+  session: Session | undefined,
+  target: Target,
+  requestId: JsonRpcId | undefined,
+  limits: ReturnType<typeof answerLimits> | { maxEventBytes: number; maxDepth: number; idleTimeoutMs: undefined },
+  isInitialize = false,
+): Promise<Response> {
+  const audit = vars.audit;
+  const hook: AnswerHook = async (message) => {
+    if (message.kind === "response" && "result" in message.message && isListing(target.method)) {
+      const { result, removed } = filterListing(target.method, message.message.result, (kind, name) =>
+        engine.isVisible(vars.originName, kind, name, vars.roles),
+      );
+      audit.event.listingRemoved = (audit.event.listingRemoved ?? 0) + removed;
+      return { kind: "response", message: { ...message.message, result } };
+    }
+    if (message.kind === "request" && message.message.method !== "ping") {
+      const decision = engine.decide(vars.originName, "serverRequest", message.message.method, vars.roles);
+      if (decision.effect === "deny") {
+        audit.event.droppedServerRequests = (audit.event.droppedServerRequests ?? 0) + 1;
+        ctx.waitUntil(refuseServerRequest(env, vars, session, message));
+        return undefined;
+      }
+    }
+    return message;
+  };
+  audit.deferred = true;
+  return relay(response, {
+    limits,
+    ...(requestId === undefined ? {} : { requestId }),
+    hook,
+    ...(isInitialize ? { headers: (origin, answer) => initializeHeaders(vars, origin, answer) } : {}),
+    onEnd: ({ error, bytes }) => {
+      audit.event.responseBytes = bytes;
+      if (error) recordError(audit, error);
+      audit.emit();
+    },
+  });
+}
+
+/** The gateway's session id for a fresh origin session, bound to this origin, principal and version. */
+async function initializeHeaders(vars: Variables, origin: Response, answer: JsonRpcMessage | undefined): Promise<Record<string, string>> {
+  const originSessionId = origin.headers.get("mcp-session-id");
+  if (originSessionId === null || !answer || answer.kind !== "response" || !("result" in answer.message)) return {};
+  const version = answer.message.result.protocolVersion;
+  if (typeof version !== "string" || !isSupportedVersion(version) || version === STATELESS_VERSION) {
+    throw new GatewayError("originInvalidAnswer", "origin negotiated an unsupported protocol version");
+  }
+  if (!isValidOriginSessionId(originSessionId)) throw new GatewayError("originInvalidAnswer", "origin sent an invalid session id");
+  const binding = { origin: vars.originName, principal: vars.principal.id };
+  return { "mcp-session-id": await wrapSession(vars.secrets.sessionSecret, binding, { originSessionId, version }) };
+}
+
+/** An origin asked the client for something the policy does not let this caller grant: tell the origin no. */
+async function refuseServerRequest(env: Env, vars: Variables, session: Session | undefined, message: JsonRpcMessage): Promise<void> {
+  if (message.kind !== "request") return;
+  const refusal = { jsonrpc: "2.0", id: message.message.id, error: { code: -32601, message: "Denied by gateway policy" } };
+  try {
+    const call: OriginCall = { method: "POST", body: JSON.stringify(refusal) };
+    if (session) {
+      call.sessionId = session.originSessionId;
+      call.version = session.version;
+    }
+    const response = await callOrigin(vars.origin, originCredential(env, vars.origin), call);
+    await response.body?.cancel();
+  } catch (error) {
+    console.error(JSON.stringify({ error: `refusing a server request failed: ${asGatewayError(error).reason}` }));
+  }
+}
+
+export default app;

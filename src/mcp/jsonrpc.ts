@@ -1,0 +1,154 @@
+// JSON-RPC 2.0 shapes as MCP uses them: classifies one parsed value as a request, notification
+// or response, refuses any other shape, and checks the params of the methods the gateway decides on.
+// Pure: no I/O, no knowledge of HTTP.
+
+import { GatewayError } from "../errors.js";
+import type { Json, JsonObject } from "./json.js";
+
+export type JsonRpcId = string | number;
+
+export type JsonRpcRequest = { jsonrpc: "2.0"; id: JsonRpcId; method: string; params?: JsonObject };
+export type JsonRpcNotification = { jsonrpc: "2.0"; method: string; params?: JsonObject };
+export type JsonRpcResponse =
+  | { jsonrpc: "2.0"; id: JsonRpcId; result: JsonObject }
+  | { jsonrpc: "2.0"; id: JsonRpcId | null; error: { code: number; message: string; data?: Json } };
+
+export type JsonRpcMessage =
+  | { kind: "request"; message: JsonRpcRequest }
+  | { kind: "notification"; message: JsonRpcNotification }
+  | { kind: "response"; message: JsonRpcResponse };
+
+const MEMBERS = new Set(["jsonrpc", "id", "method", "params", "result", "error"]);
+
+function isObject(value: Json | undefined): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isId(value: Json | undefined): value is JsonRpcId {
+  return typeof value === "string" || (typeof value === "number" && Number.isSafeInteger(value));
+}
+
+/** The request id of a value that is not yet known to be valid, so an error can still carry it. */
+export function salvageId(value: Json): JsonRpcId | null {
+  return isObject(value) && isId(value.id) ? value.id : null;
+}
+
+export function classify(value: Json): JsonRpcMessage {
+  if (Array.isArray(value)) throw new GatewayError("invalidRequest", "batch array", { detail: "batches are not supported" });
+  if (!isObject(value)) throw new GatewayError("invalidRequest", "message is not an object");
+  for (const key of Object.keys(value)) {
+    if (!MEMBERS.has(key)) throw new GatewayError("invalidRequest", `unknown member ${key}`, { detail: `unknown member "${key}"` });
+  }
+  if (value.jsonrpc !== "2.0") throw new GatewayError("invalidRequest", "jsonrpc is not 2.0", { detail: 'jsonrpc must be "2.0"' });
+  if ("params" in value && !isObject(value.params)) {
+    throw new GatewayError("invalidRequest", "params not an object", { detail: "params must be an object" });
+  }
+  if ("method" in value) {
+    if (typeof value.method !== "string" || value.method === "") throw new GatewayError("invalidRequest", "method not a string");
+    if ("result" in value || "error" in value) throw new GatewayError("invalidRequest", "method with result or error");
+    if (!("id" in value)) return { kind: "notification", message: value as JsonRpcNotification };
+    if (!isId(value.id)) throw new GatewayError("invalidRequest", "bad id", { detail: "id must be a string or an integer" });
+    return { kind: "request", message: value as JsonRpcRequest };
+  }
+  if ("params" in value) throw new GatewayError("invalidRequest", "params without method");
+  const hasResult = "result" in value;
+  const hasError = "error" in value;
+  if (hasResult === hasError) throw new GatewayError("invalidRequest", "response needs exactly one of result and error");
+  if (hasResult) {
+    if (!isId(value.id)) throw new GatewayError("invalidRequest", "response with bad id");
+    if (!isObject(value.result)) throw new GatewayError("invalidRequest", "result not an object");
+  } else {
+    // An error about a message whose id could not be read may omit the id: it is null then.
+    if (!("id" in value)) value = { ...value, id: null };
+    if (!(value.id === null || isId(value.id))) throw new GatewayError("invalidRequest", "error response with bad id");
+    const error = value.error;
+    if (
+      !isObject(error) ||
+      !Number.isInteger(error.code) ||
+      typeof error.message !== "string" ||
+      Object.keys(error).some((key) => key !== "code" && key !== "message" && key !== "data")
+    ) {
+      throw new GatewayError("invalidRequest", "malformed error object");
+    }
+  }
+  return { kind: "response", message: value as JsonRpcResponse };
+}
+
+/** Methods a client may send, by protocol era. */
+const CLIENT_REQUESTS_COMMON = [
+  "ping",
+  "tools/list",
+  "tools/call",
+  "resources/list",
+  "resources/templates/list",
+  "resources/read",
+  "prompts/list",
+  "prompts/get",
+  "completion/complete",
+];
+const CLIENT_REQUESTS_STATEFUL = new Set([
+  ...CLIENT_REQUESTS_COMMON,
+  "initialize",
+  "logging/setLevel",
+  "resources/subscribe",
+  "resources/unsubscribe",
+  "tasks/get",
+  "tasks/list",
+  "tasks/result",
+  "tasks/cancel",
+]);
+const CLIENT_REQUESTS_STATELESS = new Set([...CLIENT_REQUESTS_COMMON, "server/discover"]);
+const CLIENT_NOTIFICATIONS = new Set([
+  "notifications/initialized",
+  "notifications/cancelled",
+  "notifications/progress",
+  "notifications/roots/list_changed",
+  "notifications/tasks/status",
+]);
+
+export function isKnownClientMethod(kind: "request" | "notification", method: string, stateless: boolean): boolean {
+  if (kind === "notification") return CLIENT_NOTIFICATIONS.has(method);
+  return (stateless ? CLIENT_REQUESTS_STATELESS : CLIENT_REQUESTS_STATEFUL).has(method);
+}
+
+/** What a request acts on, for policy, audit and the 2026-07-28 Mcp-Name header. */
+export type Target = { method: string; name?: string };
+
+function requireString(params: JsonObject | undefined, field: string, method: string): string {
+  const value = params?.[field];
+  if (typeof value !== "string" || value === "") {
+    throw new GatewayError("invalidParams", `${method} without ${field}`, { detail: `${method} needs a string "${field}"` });
+  }
+  return value;
+}
+
+function optionalObject(params: JsonObject | undefined, field: string, method: string): void {
+  if (params && field in params && !isObject(params[field])) {
+    throw new GatewayError("invalidParams", `${method} ${field} not an object`, { detail: `"${field}" must be an object` });
+  }
+}
+
+/** Checks the params the gateway relies on and names the request's target. */
+export function targetOf(request: JsonRpcRequest): Target {
+  const { method, params } = request;
+  switch (method) {
+    case "tools/call":
+      optionalObject(params, "arguments", method);
+      return { method, name: requireString(params, "name", method) };
+    case "prompts/get":
+      optionalObject(params, "arguments", method);
+      return { method, name: requireString(params, "name", method) };
+    case "resources/read":
+    case "resources/subscribe":
+    case "resources/unsubscribe":
+      return { method, name: requireString(params, "uri", method) };
+    case "initialize":
+      requireString(params, "protocolVersion", method);
+      return { method };
+    default:
+      if (params && "cursor" in params && typeof params.cursor !== "string") {
+        throw new GatewayError("invalidParams", "cursor not a string", { detail: '"cursor" must be a string' });
+      }
+      return { method };
+  }
+}

@@ -1,0 +1,102 @@
+// Server-Sent Events as the WHATWG spec parses them: text in, whole events out, whatever the network
+// chunking. Holds at most one event in memory and refuses one larger than a limit. Also writes events.
+
+export type SseEvent = { event: string; data: string; id?: string };
+
+export class SseTooLargeError extends Error {}
+
+export class SseParser {
+  /** The start of a line whose end has not arrived yet, in pieces (joined once, when it ends). */
+  private partial: string[] = [];
+  private partialChars = 0;
+  private data: string[] = [];
+  private dataChars = 0;
+  private event = "";
+  private id: string | undefined;
+  /** A chunk ended in CR: a LF starting the next chunk belongs to the same line break. */
+  private pendingCr = false;
+
+  constructor(private readonly maxEventChars: number) {}
+
+  /** Feeds decoded text and returns the events it completes. Linear in the text fed, however it is chunked. */
+  push(text: string): SseEvent[] {
+    if (this.pendingCr && text.startsWith("\n")) text = text.slice(1);
+    this.pendingCr = false;
+    const events: SseEvent[] = [];
+    const lineBreak = /[\r\n]/g;
+    let start = 0;
+    for (let match = lineBreak.exec(text); match; match = lineBreak.exec(text)) {
+      const end = match.index;
+      let next = end + 1;
+      if (text.charCodeAt(end) === 0x0d) {
+        if (next === text.length) this.pendingCr = true;
+        else if (text.charCodeAt(next) === 0x0a) next++;
+      }
+      let line = text.slice(start, end);
+      if (this.partial.length) {
+        line = this.partial.join("") + line;
+        this.partial = [];
+        this.partialChars = 0;
+      }
+      const event = this.line(line);
+      if (event) events.push(event);
+      start = next;
+      lineBreak.lastIndex = next;
+    }
+    if (start < text.length) {
+      this.partial.push(text.slice(start));
+      this.partialChars += text.length - start;
+    }
+    if (this.partialChars + this.dataChars > this.maxEventChars) throw new SseTooLargeError("event too large");
+    return events;
+  }
+
+  /** True when the stream stopped in the middle of an event. */
+  get midEvent(): boolean {
+    return this.partialChars > 0 || this.data.length > 0;
+  }
+
+  private line(line: string): SseEvent | undefined {
+    if (line === "") return this.dispatch();
+    if (line.startsWith(":")) return undefined;
+    const colon = line.indexOf(":");
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? "" : line.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    switch (field) {
+      case "data":
+        this.data.push(value);
+        this.dataChars += value.length + 1;
+        if (this.dataChars > this.maxEventChars) throw new SseTooLargeError("event too large");
+        break;
+      case "event":
+        this.event = value;
+        break;
+      case "id":
+        if (!value.includes("\0")) this.id = value;
+        break;
+    }
+    return undefined;
+  }
+
+  private dispatch(): SseEvent | undefined {
+    const hadData = this.data.length > 0;
+    const event: SseEvent = { event: this.event || "message", data: this.data.join("\n") };
+    if (this.id !== undefined) event.id = this.id;
+    this.data = [];
+    this.dataChars = 0;
+    this.event = "";
+    this.id = undefined;
+    return hadData ? event : undefined;
+  }
+}
+
+/** One event on the wire. `data` must not contain line breaks (re-serialized JSON never does). */
+export function encodeSseEvent(data: string, id?: string): string {
+  return id === undefined ? `event: message\ndata: ${data}\n\n` : `id: ${id}\nevent: message\ndata: ${data}\n\n`;
+}
+
+/** An event that only carries an id, so the client can resume from it (2025-11-25 priming events). */
+export function encodeSseIdOnly(id: string): string {
+  return `id: ${id}\ndata: \n\n`;
+}

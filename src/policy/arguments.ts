@@ -1,0 +1,113 @@
+// Per-argument validators of an allow rule: type, lengths, anchored patterns, allowed values, ranges,
+// paths contained in roots, shell-safe strings and URL host allow-lists. Pure; returns the first
+// problem as a sentence about the caller's own argument, or undefined when the arguments pass.
+
+import type { Json, JsonObject } from "../mcp/json.js";
+import type { CompiledArgumentRule, CompiledRule } from "./types.js";
+
+const patterns = new Map<string, RegExp>();
+
+function anchored(source: string): RegExp {
+  let regex = patterns.get(source);
+  if (!regex) {
+    regex = new RegExp(`^(?:${source})$`, "u");
+    patterns.set(source, regex);
+  }
+  return regex;
+}
+
+function typeMatches(value: Json, type: CompiledArgumentRule["type"]): boolean {
+  switch (type) {
+    case "string":
+      return typeof value === "string";
+    case "number":
+      return typeof value === "number";
+    case "integer":
+      return Number.isInteger(value);
+    case "boolean":
+      return typeof value === "boolean";
+    case "array":
+      return Array.isArray(value);
+    case "object":
+      return typeof value === "object" && value !== null && !Array.isArray(value);
+  }
+}
+
+function codePoints(text: string, limit: number): number {
+  // Code points never outnumber UTF-16 units, so the exact count is only needed near the limit.
+  return text.length <= limit ? text.length : [...text].length;
+}
+
+const SHELL_SAFE = /^[A-Za-z0-9 _.,:/=+@%-]*$/;
+
+/** A path is accepted when it is absolute, plain, and inside one of the roots once `.` and `//` are folded. */
+export function pathProblem(path: string, roots: string[]): string | undefined {
+  if (!path.startsWith("/")) return "must be an absolute path";
+  if (/[\\%\0]/.test(path) || /[\u0000-\u001f\u007f]/.test(path)) return "contains an escape, encoding or control character";
+  const segments = path.split("/").filter((segment) => segment !== "" && segment !== ".");
+  if (segments.includes("..")) return "must not contain '..'";
+  const normalized = `/${segments.join("/")}`;
+  const inside = roots.some((root) => root === "/" || normalized === root || normalized.startsWith(`${root}/`));
+  return inside ? undefined : "is outside the allowed directories";
+}
+
+function hostMatches(hostname: string, pattern: string): boolean {
+  return pattern.startsWith("*.") ? hostname.endsWith(pattern.slice(1)) && hostname.length > pattern.length - 1 : hostname === pattern;
+}
+
+/** Only listed schemes and hosts; no credentials in the URL. IP literals pass only when listed exactly. */
+export function urlProblem(value: string, allowed: { schemes: string[]; hosts: string[] }): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "is not a URL";
+  }
+  if (!allowed.schemes.includes(url.protocol.slice(0, -1))) return "uses a scheme that is not allowed";
+  if (url.username || url.password) return "must not carry credentials";
+  const hostname = url.hostname;
+  const isIpLiteral = hostname.startsWith("[") || /^\d+(\.\d+){3}$/.test(hostname);
+  const listed = allowed.hosts.some((pattern) => (isIpLiteral ? hostname === pattern : hostMatches(hostname, pattern)));
+  return listed ? undefined : "names a host that is not allowed";
+}
+
+function valueProblem(value: Json, rule: CompiledArgumentRule): string | undefined {
+  if (!typeMatches(value, rule.type)) return `must be of type ${rule.type}`;
+  if (typeof value === "string") {
+    if (rule.maxLength !== undefined && codePoints(value, rule.maxLength) > rule.maxLength) return `is longer than ${rule.maxLength} characters`;
+    if (rule.minLength !== undefined && [...value].length < rule.minLength) return `is shorter than ${rule.minLength} characters`;
+    if (rule.pattern !== undefined && !anchored(rule.pattern).test(value)) return "does not match the allowed pattern";
+    if (rule.shellSafe && !SHELL_SAFE.test(value)) return "contains characters that are not shell-safe";
+    if (rule.pathRoots) {
+      const problem = pathProblem(value, rule.pathRoots);
+      if (problem) return problem;
+    }
+    if (rule.url) {
+      const problem = urlProblem(value, rule.url);
+      if (problem) return problem;
+    }
+  }
+  if (typeof value === "number") {
+    if (rule.min !== undefined && value < rule.min) return `is below ${rule.min}`;
+    if (rule.max !== undefined && value > rule.max) return `is above ${rule.max}`;
+  }
+  if (Array.isArray(value) && rule.maxItems !== undefined && value.length > rule.maxItems) return `has more than ${rule.maxItems} items`;
+  if (rule.enum && !rule.enum.includes(value as string | number)) return "is not one of the allowed values";
+  return undefined;
+}
+
+export function argumentsProblem(args: JsonObject, rule: CompiledRule): string | undefined {
+  for (const [name, argumentRule] of Object.entries(rule.arguments)) {
+    if (argumentRule.required && !Object.hasOwn(args, name)) return `argument "${name}" is required`;
+  }
+  for (const [name, value] of Object.entries(args)) {
+    const argumentRule = Object.hasOwn(rule.arguments, name) ? rule.arguments[name] : undefined;
+    if (!argumentRule) {
+      if (rule.additionalArguments) continue;
+      return `argument "${name}" is not allowed`;
+    }
+    const problem = valueProblem(value, argumentRule);
+    if (problem) return `argument "${name}" ${problem}`;
+  }
+  return undefined;
+}

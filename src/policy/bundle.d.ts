@@ -1,0 +1,6 @@
+// The compiled policy bundle, produced at build time by scripts/build.ts from policies/*.yaml.
+declare module "warden:policy" {
+  import type { CompiledPolicy } from "./types.js";
+  const policy: CompiledPolicy;
+  export default policy;
+}

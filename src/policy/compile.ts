@@ -1,0 +1,129 @@
+// Build time: policy files (already read and YAML-parsed) → one CompiledPolicy. Validates every file
+// with zod, merges them, resolves role inheritance, checks every reference and every regular
+// expression, and stamps the result with a content hash. Problems are reported all at once, each as
+// `file: path.inside.it: what is wrong`. Runs in Node (the build, the CLI, tests), never in the Worker.
+
+import { createHash } from "node:crypto";
+import { policyFileSchema, type ArgumentRuleInput, type PolicyFile } from "./schema.js";
+import { regexHazard } from "./regex-safety.js";
+import type { CompiledArgumentRule, CompiledPolicy, CompiledRule, GatewaySettings, TargetKind } from "./types.js";
+
+export type PolicySource = { file: string; content: unknown };
+
+export class PolicyError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid policy:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? "(top)" : path.map((key) => String(key)).join(".");
+}
+
+export function compilePolicy(sources: PolicySource[]): CompiledPolicy {
+  const problems: string[] = [];
+  const parsed: { file: string; policy: PolicyFile }[] = [];
+  for (const { file, content } of sources) {
+    const result = policyFileSchema.safeParse(content ?? {});
+    if (result.success) parsed.push({ file, policy: result.data });
+    else for (const issue of result.error.issues) problems.push(`${file}: ${formatPath(issue.path)}: ${issue.message}`);
+  }
+  if (problems.length) throw new PolicyError(problems);
+
+  let gateway: GatewaySettings | undefined;
+  const origins: CompiledPolicy["origins"] = {};
+  const roleInputs = new Map<string, { inherits: string[]; file: string }>();
+  const rules: CompiledRule[] = [];
+  const ruleIds = new Set<string>();
+
+  for (const { file, policy } of parsed) {
+    if (policy.gateway) {
+      if (gateway) problems.push(`${file}: gateway: defined in more than one file`);
+      gateway = policy.gateway;
+    }
+    for (const [name, origin] of Object.entries(policy.origins ?? {})) {
+      if (origins[name]) problems.push(`${file}: origins.${name}: defined more than once`);
+      origins[name] = origin.credential ? { url: origin.url, timeoutMs: origin.timeoutMs, credential: { ...origin.credential, header: origin.credential.header.toLowerCase() } } : { url: origin.url, timeoutMs: origin.timeoutMs };
+    }
+    for (const [name, role] of Object.entries(policy.roles ?? {})) {
+      if (roleInputs.has(name)) problems.push(`${file}: roles.${name}: defined more than once`);
+      roleInputs.set(name, { inherits: role.inherits, file });
+    }
+  }
+
+  const roles: Record<string, string[]> = {};
+  for (const [name, { inherits, file }] of roleInputs) {
+    for (const parent of inherits) {
+      if (!roleInputs.has(parent)) problems.push(`${file}: roles.${name}.inherits: unknown role "${parent}"`);
+    }
+    const seen = new Set<string>([name]);
+    const queue = [...inherits];
+    while (queue.length) {
+      const next = queue.shift()!;
+      if (next === name) {
+        problems.push(`${file}: roles.${name}.inherits: inheritance cycle`);
+        break;
+      }
+      if (seen.has(next) || !roleInputs.has(next)) continue;
+      seen.add(next);
+      queue.push(...roleInputs.get(next)!.inherits);
+    }
+    roles[name] = [...seen].sort();
+  }
+
+  for (const { file, policy } of parsed) {
+    (policy.rules ?? []).forEach((rule, index) => {
+      const at = `${file}: rules.${index}`;
+      if (ruleIds.has(rule.id)) problems.push(`${at}.id: duplicate rule id "${rule.id}"`);
+      ruleIds.add(rule.id);
+      if (!origins[rule.origin]) problems.push(`${at}.origin: unknown origin "${rule.origin}"`);
+      for (const role of rule.roles) if (!roleInputs.has(role)) problems.push(`${at}.roles: unknown role "${role}"`);
+      const compiledArguments: Record<string, CompiledArgumentRule> = {};
+      for (const [name, argument] of Object.entries(rule.arguments ?? {})) {
+        if (argument.pattern !== undefined) {
+          const hazard = regexHazard(argument.pattern);
+          if (hazard) problems.push(`${at}.arguments.${name}.pattern: ${hazard}`);
+        }
+        compiledArguments[name] = compileArgument(argument);
+      }
+      const kinds: [TargetKind, string[] | undefined][] = [
+        ["tool", rule.tools],
+        ["resource", rule.resources],
+        ["prompt", rule.prompts],
+        ["serverRequest", rule.serverRequests],
+      ];
+      for (const [kind, patterns] of kinds) {
+        if (!patterns) continue;
+        rules.push({
+          id: rule.id,
+          effect: rule.effect,
+          roles: [...rule.roles].sort(),
+          origin: rule.origin,
+          kind,
+          patterns,
+          arguments: compiledArguments,
+          additionalArguments: rule.additionalArguments ?? false,
+          source: `${file}#rules.${index}`,
+        });
+      }
+    });
+  }
+  if (problems.length) throw new PolicyError(problems);
+
+  const body = {
+    gateway: gateway ?? { allowedOrigins: [], maxBodyBytes: 1024 * 1024, maxDepth: 64, maxAnswerEventBytes: 8 * 1024 * 1024 },
+    origins,
+    roles,
+    rules,
+  };
+  const version = createHash("sha256").update(JSON.stringify(body)).digest("hex").slice(0, 16);
+  return { version, ...body };
+}
+
+function compileArgument(argument: ArgumentRuleInput): CompiledArgumentRule {
+  const { required, path, url, ...rest } = argument;
+  const compiled: CompiledArgumentRule = { ...rest, required: required ?? false };
+  if (path) compiled.pathRoots = path.roots.map((root) => (root.length > 1 ? root.replace(/\/+$/, "") : root));
+  if (url) compiled.url = { schemes: url.schemes, hosts: url.hosts };
+  return compiled;
+}

@@ -1,0 +1,102 @@
+// Run-time decisions from the compiled policy. Rules are indexed once per isolate by origin and kind,
+// then by exact name, by prefix and by wildcard, so a decision costs a few map look-ups whatever the
+// size of the policy. Precedence: a matching deny wins; otherwise the first matching allow (exact
+// name, then longer prefix, then `*`) whose argument rules pass; otherwise the default deny.
+
+import type { JsonObject } from "../mcp/json.js";
+import { argumentsProblem } from "./arguments.js";
+import type { CompiledPolicy, CompiledRule, TargetKind } from "./types.js";
+
+export type Decision =
+  | { effect: "allow"; rule: string }
+  | { effect: "deny"; rule: string; reason: string };
+
+export const DEFAULT_DENY = "default-deny";
+
+type KindIndex = {
+  exact: Map<string, CompiledRule[]>;
+  prefixes: Map<string, CompiledRule[]>;
+  /** Distinct prefix lengths, longest first. */
+  prefixLengths: number[];
+  any: CompiledRule[];
+};
+
+function push<K>(map: Map<K, CompiledRule[]>, key: K, rule: CompiledRule): void {
+  const list = map.get(key);
+  if (list) list.push(rule);
+  else map.set(key, [rule]);
+}
+
+export class PolicyEngine {
+  private readonly index = new Map<string, KindIndex>();
+
+  constructor(readonly policy: CompiledPolicy) {
+    for (const rule of policy.rules) {
+      const key = `${rule.origin}\n${rule.kind}`;
+      let kindIndex = this.index.get(key);
+      if (!kindIndex) {
+        kindIndex = { exact: new Map(), prefixes: new Map(), prefixLengths: [], any: [] };
+        this.index.set(key, kindIndex);
+      }
+      for (const pattern of rule.patterns) {
+        if (pattern === "*") kindIndex.any.push(rule);
+        else if (pattern.endsWith("*")) push(kindIndex.prefixes, pattern.slice(0, -1), rule);
+        else push(kindIndex.exact, pattern, rule);
+      }
+    }
+    for (const kindIndex of this.index.values()) {
+      kindIndex.prefixLengths = [...new Set([...kindIndex.prefixes.keys()].map((prefix) => prefix.length))].sort((a, b) => b - a);
+    }
+  }
+
+  /** The caller's roles with everything they inherit; roles the policy does not know grant nothing. */
+  expandRoles(roles: readonly string[]): Set<string> {
+    const expanded = new Set<string>();
+    for (const role of roles) for (const inherited of this.policy.roles[role] ?? []) expanded.add(inherited);
+    return expanded;
+  }
+
+  /** Rules naming this target that apply to the caller, most specific first. */
+  private candidates(origin: string, kind: TargetKind, name: string, roles: Set<string>): CompiledRule[] {
+    const kindIndex = this.index.get(`${origin}\n${kind}`);
+    if (!kindIndex) return [];
+    const found: CompiledRule[] = [];
+    const add = (rules: CompiledRule[] | undefined) => {
+      if (rules) for (const rule of rules) if (rule.roles.some((role) => roles.has(role)) && !found.includes(rule)) found.push(rule);
+    };
+    add(kindIndex.exact.get(name));
+    for (const length of kindIndex.prefixLengths) if (length <= name.length) add(kindIndex.prefixes.get(name.slice(0, length)));
+    add(kindIndex.any);
+    return found;
+  }
+
+  /**
+   * The decision for one call. `args` is checked only for tools and prompts; `trace`, when given,
+   * receives one line per rule considered (for `mcp-warden policy explain`).
+   */
+  decide(origin: string, kind: TargetKind, name: string, roles: Set<string>, args?: JsonObject, trace?: string[]): Decision {
+    const candidates = this.candidates(origin, kind, name, roles);
+    for (const rule of candidates) {
+      if (rule.effect === "deny") {
+        trace?.push(`${rule.id} (${rule.source}): deny matches`);
+        return { effect: "deny", rule: rule.id, reason: `denied by rule ${rule.id}` };
+      }
+    }
+    let firstProblem: Decision | undefined;
+    for (const rule of candidates) {
+      const problem = args === undefined ? undefined : argumentsProblem(args, rule);
+      trace?.push(`${rule.id} (${rule.source}): allow ${problem ? `rejected: ${problem}` : "matches"}`);
+      if (!problem) return { effect: "allow", rule: rule.id };
+      firstProblem ??= { effect: "deny", rule: rule.id, reason: `${problem} (rule ${rule.id})` };
+    }
+    if (firstProblem) return firstProblem;
+    trace?.push(`${DEFAULT_DENY}: no rule allows ${kind} ${JSON.stringify(name)} for these roles`);
+    return { effect: "deny", rule: DEFAULT_DENY, reason: `no rule allows this ${kind}` };
+  }
+
+  /** Whether a listing may show this item to the caller: some allow applies and no deny does. */
+  isVisible(origin: string, kind: TargetKind, name: string, roles: Set<string>): boolean {
+    const candidates = this.candidates(origin, kind, name, roles);
+    return candidates.length > 0 && candidates.every((rule) => rule.effect === "allow");
+  }
+}

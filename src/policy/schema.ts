@@ -1,0 +1,108 @@
+// The policy language as operators write it in policies/*.yaml, as zod schemas. Used at build time
+// only (the compiler and the JSON Schema for editors); the Worker imports the compiled form in types.ts.
+
+import { z } from "zod";
+
+const identifier = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "letters, digits, '_', '.', '-'; at most 64");
+const secretName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "an upper-case Worker secret name");
+
+/** A name pattern: an exact name, `*`, or a prefix followed by one trailing `*`. */
+const namePattern = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine((pattern) => !pattern.slice(0, -1).includes("*"), "'*' may only end a pattern");
+
+const argumentRule = z
+  .strictObject({
+    type: z.enum(["string", "number", "integer", "boolean", "object", "array"]),
+    required: z.boolean().optional(),
+    minLength: z.int().min(0).optional(),
+    maxLength: z.int().min(0).optional(),
+    pattern: z.string().min(1).max(512).optional(),
+    enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    maxItems: z.int().min(0).optional(),
+    path: z.strictObject({ roots: z.array(z.string().regex(/^\/[^%\\]*$/, "an absolute path")).min(1) }).optional(),
+    shellSafe: z.literal(true).optional(),
+    url: z
+      .strictObject({
+        schemes: z.array(z.enum(["https", "http"])).min(1).default(["https"]),
+        hosts: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/, "a lower-case host, optionally '*.'-prefixed")).min(1),
+      })
+      .optional(),
+  })
+  .superRefine((rule, ctx) => {
+    const stringOnly = ["minLength", "maxLength", "pattern", "path", "shellSafe", "url"] as const;
+    for (const key of stringOnly) {
+      if (rule[key] !== undefined && rule.type !== "string") ctx.addIssue({ code: "custom", path: [key], message: `${key} needs type: string` });
+    }
+    for (const key of ["min", "max"] as const) {
+      if (rule[key] !== undefined && rule.type !== "number" && rule.type !== "integer") {
+        ctx.addIssue({ code: "custom", path: [key], message: `${key} needs type: number or integer` });
+      }
+    }
+    if (rule.maxItems !== undefined && rule.type !== "array") ctx.addIssue({ code: "custom", path: ["maxItems"], message: "maxItems needs type: array" });
+    if (rule.min !== undefined && rule.max !== undefined && rule.min > rule.max) ctx.addIssue({ code: "custom", path: ["min"], message: "min is above max" });
+  });
+
+export const ruleSchema = z
+  .strictObject({
+    id: identifier,
+    description: z.string().optional(),
+    effect: z.enum(["allow", "deny"]),
+    roles: z.array(z.string()).min(1),
+    origin: z.string(),
+    tools: z.array(namePattern).min(1).optional(),
+    resources: z.array(namePattern).min(1).optional(),
+    prompts: z.array(namePattern).min(1).optional(),
+    serverRequests: z.array(z.enum(["sampling/createMessage", "elicitation/create", "roots/list"])).min(1).optional(),
+    arguments: z.record(z.string(), argumentRule).optional(),
+    additionalArguments: z.boolean().optional(),
+  })
+  .superRefine((rule, ctx) => {
+    if (!rule.tools && !rule.resources && !rule.prompts && !rule.serverRequests) {
+      ctx.addIssue({ code: "custom", path: [], message: "a rule needs tools, resources, prompts or serverRequests" });
+    }
+    if (rule.effect === "deny" && (rule.arguments || rule.additionalArguments !== undefined)) {
+      ctx.addIssue({ code: "custom", path: ["arguments"], message: "deny rules match names only; they take no argument rules" });
+    }
+  });
+
+export const originSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  timeoutMs: z.int().min(100).max(300_000).default(30_000),
+  credential: z
+    .strictObject({
+      secret: secretName,
+      header: z.string().regex(/^[A-Za-z0-9-]+$/).default("authorization"),
+      prefix: z.string().regex(/^[\x20-\x7e]*$/).default("Bearer "),
+    })
+    .optional(),
+});
+
+export const gatewaySchema = z.strictObject({
+  allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "a scheme://host[:port] origin")).default([]),
+  maxBodyBytes: z.int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+  maxDepth: z.int().min(4).max(256).default(64),
+  maxAnswerEventBytes: z.int().min(1024).max(64 * 1024 * 1024).default(8 * 1024 * 1024),
+});
+
+export const roleSchema = z.strictObject({
+  description: z.string().optional(),
+  inherits: z.array(z.string()).default([]),
+});
+
+/** One file under policies/: every section is optional, the compiler merges them and refuses clashes. */
+export const policyFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  gateway: gatewaySchema.optional(),
+  origins: z.record(identifier, originSchema).optional(),
+  roles: z.record(identifier, roleSchema).optional(),
+  rules: z.array(ruleSchema).optional(),
+});
+
+export type PolicyFile = z.infer<typeof policyFileSchema>;
+export type RuleInput = z.infer<typeof ruleSchema>;
+export type ArgumentRuleInput = z.infer<typeof argumentRule>;

@@ -1,0 +1,56 @@
+// The compiled policy: the normalized, JSON-serializable structure the build step writes and the
+// Worker imports. Every reference is resolved and every default filled in, so run-time code never
+// re-validates it. `version` is the content hash operators see in audit events and /.well-known.
+
+export type TargetKind = "tool" | "resource" | "prompt" | "serverRequest";
+
+export type CompiledArgumentRule = {
+  type: "string" | "number" | "integer" | "boolean" | "object" | "array";
+  required: boolean;
+  minLength?: number;
+  maxLength?: number;
+  /** Regular expression source, checked for catastrophic backtracking at build time. */
+  pattern?: string;
+  enum?: (string | number)[];
+  min?: number;
+  max?: number;
+  maxItems?: number;
+  pathRoots?: string[];
+  shellSafe?: boolean;
+  url?: { schemes: string[]; hosts: string[] };
+};
+
+export type CompiledRule = {
+  id: string;
+  effect: "allow" | "deny";
+  roles: string[];
+  origin: string;
+  kind: TargetKind;
+  patterns: string[];
+  arguments: Record<string, CompiledArgumentRule>;
+  additionalArguments: boolean;
+  /** Where the rule was written, for explain and error messages. */
+  source: string;
+};
+
+export type CompiledOrigin = {
+  url: string;
+  timeoutMs: number;
+  credential?: { secret: string; header: string; prefix: string };
+};
+
+export type GatewaySettings = {
+  allowedOrigins: string[];
+  maxBodyBytes: number;
+  maxDepth: number;
+  maxAnswerEventBytes: number;
+};
+
+export type CompiledPolicy = {
+  version: string;
+  gateway: GatewaySettings;
+  origins: Record<string, CompiledOrigin>;
+  /** Each role mapped to itself and every role it inherits, directly or not. */
+  roles: Record<string, string[]>;
+  rules: CompiledRule[];
+};

@@ -1,0 +1,69 @@
+// `npm run conformance`: runs @modelcontextprotocol/conformance (server mode) against its reference
+// everything-server directly, then through the gateway in workerd, and compares scenario by scenario.
+// The runner sends no Authorization header, so a small loopback proxy adds an admin token: the
+// gateway runs with its production defaults. Exits 1 unless both runs pass the same checks.
+
+import { execFile, spawn } from "node:child_process";
+import { createServer, request as httpRequest } from "node:http";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { buildWorker } from "../../cli/build.js";
+import { startGateway } from "../support/gateway.js";
+
+const ORIGIN_PORT = 39401;
+const PROXY_PORT = 39402;
+const WORKER = ".warden/conformance/worker.js";
+
+async function runSuite(url: string): Promise<{ scenarios: Map<string, string>; total: string }> {
+  const { stdout } = await promisify(execFile)(process.execPath, ["node_modules/@modelcontextprotocol/conformance/dist/index.js", "server", "--url", url, "-o", mkdtempSync(join(tmpdir(), "conformance-"))], {
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? "" }));
+  if (process.env.CONFORMANCE_VERBOSE) console.log(stdout);
+  const scenarios = new Map<string, string>();
+  for (const match of stdout.matchAll(/^([✓✗]) (\S+): (\d+ passed, \d+ failed)/gm)) scenarios.set(match[2]!, `${match[1]} ${match[3]}`);
+  return { scenarios, total: /Total: \d+ passed, \d+ failed/.exec(stdout)?.[0] ?? "Total: no result" };
+}
+
+const origin = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "--tsconfig", "test/conformance/tsconfig.json", "test/conformance/everything-server.ts"], {
+  env: { ...process.env, PORT: String(ORIGIN_PORT) },
+  stdio: ["ignore", "pipe", "inherit"],
+});
+await new Promise<void>((resolve) => origin.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("running") && resolve()));
+
+await buildWorker({ policyDirs: ["policies", "test/conformance/policies"], outFile: WORKER });
+const gateway = await startGateway({ scriptPath: WORKER });
+const token = await gateway.mint(["admin"]);
+const target = new URL(gateway.url);
+const proxy = createServer((incoming, outgoing) => {
+  const headers = { ...incoming.headers, authorization: `Bearer ${token}` };
+  const upstream = httpRequest({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers }, (answer) => {
+    outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(outgoing);
+  });
+  upstream.on("error", () => outgoing.destroy());
+  incoming.pipe(upstream);
+});
+await new Promise<void>((resolve) => proxy.listen(PROXY_PORT, "127.0.0.1", resolve));
+
+let exitCode = 1;
+try {
+  const direct = await runSuite(`http://127.0.0.1:${ORIGIN_PORT}/mcp`);
+  const through = await runSuite(`http://127.0.0.1:${PROXY_PORT}/mcp/conformance`);
+  const names = [...new Set([...direct.scenarios.keys(), ...through.scenarios.keys()])];
+  const differences = names.filter((name) => direct.scenarios.get(name) !== through.scenarios.get(name));
+  console.log(`${"scenario".padEnd(34)}${"direct".padEnd(22)}through mcp-warden`);
+  for (const name of names) console.log(`${name.padEnd(34)}${(direct.scenarios.get(name) ?? "-").padEnd(22)}${through.scenarios.get(name) ?? "-"}`);
+  console.log(`direct:  ${direct.total}\nthrough: ${through.total}`);
+  writeFileSync(".warden/conformance-total.txt", through.total);
+  const allPass = (total: string) => /Total: [1-9]\d* passed, 0 failed/.test(total);
+  if (differences.length) console.log(`differences: ${differences.join(", ")}`);
+  exitCode = differences.length === 0 && names.length > 0 && allPass(direct.total) && allPass(through.total) ? 0 : 1;
+  console.log(exitCode === 0 ? "conformance through the gateway equals direct" : "conformance differs");
+} finally {
+  proxy.close();
+  await gateway.close();
+  origin.kill();
+}
+process.exit(exitCode);

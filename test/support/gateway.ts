@@ -1,0 +1,67 @@
+// Runs the built gateway Worker in workerd through Miniflare, with a real KV namespace for tokens,
+// and mints tokens straight into that KV the same way the CLI does.
+
+import { Miniflare } from "miniflare";
+import { generateToken, tokenKey } from "../../src/auth/token.js";
+import { metadataOf, type TokenRecord } from "../../src/auth/record.js";
+
+export const TEST_SECRETS = {
+  SESSION_SECRET: "test-session-secret-0123456789abcdef0123456789",
+  TOKEN_PEPPER: "test-token-pepper-0123456789abcdef0123456789ab",
+  RECORDER_TOKEN: "origin-credential-for-the-recorder-7f3a9c",
+};
+
+export const TEST_WORKER = ".warden/test/worker.js";
+
+export type Gateway = {
+  url: string;
+  mf: Miniflare;
+  mint(roles: string[], options?: Partial<TokenRecord>): Promise<string>;
+  revoke(token: string): Promise<void>;
+  logs: string[];
+  close(): Promise<void>;
+};
+
+export async function startGateway(options: { bindings?: Record<string, string>; scriptPath?: string } = {}): Promise<Gateway> {
+  const bindings = options.bindings ?? TEST_SECRETS;
+  const logs: string[] = [];
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: options.scriptPath ?? TEST_WORKER,
+    compatibilityDate: "2026-07-01",
+    kvNamespaces: ["TOKENS"],
+    bindings,
+    host: "127.0.0.1",
+    port: 0,
+    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
+      for (const stream of [stdout, stderr]) stream.on("data", (chunk: Buffer) => logs.push(...chunk.toString().split("\n").filter(Boolean)));
+    },
+  });
+  const url = (await mf.ready).href.replace(/\/$/, "");
+  const kv = await mf.getKVNamespace("TOKENS");
+  const pepper = bindings.TOKEN_PEPPER ?? TEST_SECRETS.TOKEN_PEPPER;
+  let serial = 0;
+  return {
+    url,
+    mf,
+    logs,
+    async mint(roles, options = {}) {
+      const token = generateToken();
+      const record: TokenRecord = {
+        v: 1,
+        principal: `user-${++serial}-${roles.join("+")}`,
+        name: "test",
+        roles,
+        createdAt: Math.floor(Date.now() / 1000),
+        expiresAt: null,
+        ...options,
+      };
+      await kv.put(await tokenKey(pepper, token), JSON.stringify(record), { metadata: metadataOf(record) });
+      return token;
+    },
+    async revoke(token) {
+      await kv.delete(await tokenKey(pepper, token));
+    },
+    close: () => mf.dispose(),
+  };
+}

@@ -1,0 +1,19 @@
+// Once per `npm test`: build the test Worker (demo policy + test origins, the demo origin pointed at
+// the test's own server-everything) and start that real origin.
+
+import { buildWorker } from "../../cli/build.js";
+import { startEverything } from "./everything.js";
+import { TEST_WORKER } from "./gateway.js";
+import { EVERYTHING_URL, PORTS } from "./ports.js";
+
+export default async function setup(): Promise<() => void> {
+  await buildWorker({
+    policyDirs: ["policies", "test/fixtures/policies"],
+    outFile: TEST_WORKER,
+    originOverrides: { everything: EVERYTHING_URL },
+  });
+  const everything = await startEverything(PORTS.everything);
+  return () => {
+    everything.kill();
+  };
+}

@@ -1,0 +1,145 @@
+// A small MCP origin on node:http for the tests and benchmarks: it records every request's headers
+// and body, speaks 2025-06-18/2025-11-25 (with sessions) and 2026-07-28 (stateless), and misbehaves
+// on purpose when a tool with a fault's name is called (slow, hanging, garbage, cut streams, ...).
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+
+export type RecordedRequest = { method: string; headers: IncomingMessage["headers"]; body: string };
+
+const TOOLS = [
+  "echo",
+  "sse-echo",
+  "slow",
+  "hang",
+  "cut",
+  "garbage",
+  "html",
+  "huge",
+  "deep",
+  "crash",
+  "sampling",
+  "leak",
+].map((name) => ({ name, description: `test tool ${name}`, inputSchema: { type: "object" } }));
+
+export type TestOrigin = {
+  requests: RecordedRequest[];
+  server: Server;
+  close(): Promise<void>;
+};
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+  });
+}
+
+function json(response: ServerResponse, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(200, { "content-type": "application/json", ...headers });
+  response.end(JSON.stringify(body));
+}
+
+function sse(response: ServerResponse): (message: unknown) => void {
+  response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  return (message) => response.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+}
+
+export async function startTestOrigin(port: number, options: { leak?: string } = {}): Promise<TestOrigin> {
+  const requests: RecordedRequest[] = [];
+  let sessions = 0;
+  const server = createServer(async (request, response) => {
+    const body = await readBody(request);
+    requests.push({ method: request.method ?? "", headers: request.headers, body });
+    if (request.method === "DELETE") return void response.writeHead(200).end();
+    if (request.method !== "POST") return void response.writeHead(405).end();
+    let message: { id?: string | number; method?: string; params?: Record<string, any> };
+    try {
+      message = JSON.parse(body);
+    } catch {
+      return void response.writeHead(400).end();
+    }
+    if (message.id === undefined || message.method === undefined) return void response.writeHead(202).end();
+    const reply = (result: unknown) => ({ jsonrpc: "2.0", id: message.id, result });
+    switch (message.method) {
+      case "initialize": {
+        const requested = message.params?.protocolVersion;
+        const protocolVersion = requested === "2025-06-18" ? requested : "2025-11-25";
+        return json(response, reply({ protocolVersion, capabilities: { tools: {} }, serverInfo: { name: "test-origin", version: "1.0.0" } }), {
+          "mcp-session-id": `session-${++sessions}`,
+        });
+      }
+      case "tools/list":
+        return json(response, reply({ tools: TOOLS }));
+      case "tools/call":
+        break;
+      default:
+        return json(response, reply({}));
+    }
+    const name = message.params?.name;
+    const args = message.params?.arguments ?? {};
+    const text = (value: string) => reply({ content: [{ type: "text", text: value }] });
+    switch (name) {
+      case "echo":
+        return json(response, text(String(args.message ?? "")));
+      case "sse-echo": {
+        const send = sse(response);
+        send({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: `about to echo ${args.message ?? ""}` } });
+        send(text(String(args.message ?? "")));
+        return void response.end();
+      }
+      case "slow":
+        return void setTimeout(() => json(response, text("late")), 3000);
+      case "hang": {
+        const send = sse(response);
+        send({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "started" } });
+        return; // never answers
+      }
+      case "cut":
+        response.writeHead(200, { "content-type": "text/event-stream" });
+        response.write(`event: message\ndata: {"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"res`);
+        return void setTimeout(() => response.socket?.destroy(), 50);
+      case "garbage":
+        response.writeHead(200, { "content-type": "application/json" });
+        return void response.end("this is not json {");
+      case "html":
+        response.writeHead(200, { "content-type": "text/html" });
+        return void response.end("<html>error page with http://127.0.0.1 internals</html>");
+      case "huge": {
+        const send = sse(response);
+        send(text("x".repeat(9 * 1024 * 1024)));
+        return void response.end();
+      }
+      case "deep": {
+        let nested: unknown = "bottom";
+        for (let i = 0; i < 100; i++) nested = { nested };
+        return json(response, reply({ content: [], structuredContent: nested }));
+      }
+      case "crash":
+        response.writeHead(500, { "content-type": "text/plain" });
+        return void response.end("Error: database password=hunter2 at /srv/app/index.js:10");
+      case "sampling": {
+        const send = sse(response);
+        send({ jsonrpc: "2.0", id: "server-1", method: "sampling/createMessage", params: { messages: [], maxTokens: 10 } });
+        return void setTimeout(() => {
+          send(text("after sampling"));
+          response.end();
+        }, 300);
+      }
+      case "leak":
+        return json(response, text(`here is a secret: ${options.leak ?? ""}`));
+      default:
+        return json(response, { jsonrpc: "2.0", id: message.id, error: { code: -32602, message: `Unknown tool ${name}` } });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return {
+    requests,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
