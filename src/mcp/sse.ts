@@ -20,6 +20,7 @@ export class SseParser {
 
   /** Feeds decoded text and returns the events it completes. Linear in the text fed, however it is chunked. */
   push(text: string): SseEvent[] {
+    if (text === "") return [];
     if (this.pendingCr && text.startsWith("\n")) text = text.slice(1);
     this.pendingCr = false;
     const events: SseEvent[] = [];

@@ -38,7 +38,8 @@ const token = await gateway.mint(["admin"]);
 const target = new URL(gateway.url);
 const proxy = createServer((incoming, outgoing) => {
   const headers = { ...incoming.headers, authorization: `Bearer ${token}` };
-  const upstream = httpRequest({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers }, (answer) => {
+  // A fresh connection per request: no keep-alive race with workerd closing an idle socket.
+  const upstream = httpRequest({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers, agent: false }, (answer) => {
     outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(outgoing);
   });

@@ -1,0 +1,88 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { JsonSyntaxError, parseJson, parseJsonBytes } from "../../src/mcp/json.js";
+
+describe("strict JSON parser", () => {
+  it.each([
+    ['{"a":1,"b":[true,false,null],"c":"x\\ny\\u00e9\\ud83d\\ude00"}'],
+    ["  [1, -2.5e3, 0, 1E+2]  "],
+    ['"\\/\\b\\f\\n\\r\\t\\\\\\""'],
+    ["{}"],
+    ["[]"],
+  ])("parses %s like JSON.parse", (text) => {
+    expect(parseJson(text, 64)).toEqual(JSON.parse(text));
+  });
+
+  it.each([
+    ['{"a":1,"a":2}', "duplicate key"],
+    ['{"a":{"x":1,"x":1}}', "duplicate key"],
+    ['{"__proto__":{"polluted":true}}', "forbidden key"],
+    ['{"constructor":{"prototype":{}}}', "forbidden key"],
+    ['{"a":"\\ud800"}', "lone surrogate"],
+    ['{"a":"\\udc00x"}', "lone surrogate"],
+    ["[1e400]", "number out of range"],
+    ["[01]", "expected ',' or ']'"],
+    ["[1,]", "unexpected character"],
+    ["{'a':1}", "expected a string key"],
+    ['{"a":1} {}', "unexpected data after the JSON value"],
+    ['"tab\there"', "control character in string"],
+    ['"\\x41"', "invalid escape"],
+    ["[NaN]", "unexpected character"],
+    ["", "unexpected end of input"],
+    ['{"a":', "unexpected end of input"],
+    ['"abc', "unterminated string"],
+  ])("refuses %s (%s)", (text, reason) => {
+    expect(() => parseJson(text, 64)).toThrow(JsonSyntaxError);
+    try {
+      parseJson(text, 64);
+    } catch (error) {
+      expect((error as JsonSyntaxError).reason).toContain(reason);
+    }
+  });
+
+  it("refuses nesting beyond the limit and accepts it at the limit", () => {
+    expect(() => parseJson("[".repeat(10) + "]".repeat(10), 10)).not.toThrow();
+    expect(() => parseJson("[".repeat(11) + "]".repeat(11), 10)).toThrow("nesting too deep");
+    expect(() => parseJson('{"a":'.repeat(11) + "1" + "}".repeat(11), 10)).toThrow("nesting too deep");
+  });
+
+  it("refuses invalid UTF-8 and a byte-order mark", () => {
+    expect(() => parseJsonBytes(new Uint8Array([0x22, 0xc3, 0x28, 0x22]), 8)).toThrow("invalid UTF-8");
+    expect(() => parseJsonBytes(new Uint8Array([0x22, 0xed, 0xa0, 0x80, 0x22]), 8)).toThrow("invalid UTF-8");
+    expect(() => parseJsonBytes(new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d]), 8)).toThrow(JsonSyntaxError);
+    expect(parseJsonBytes(new TextEncoder().encode('{"é":"ü"}'), 8)).toEqual({ é: "ü" });
+  });
+
+  it("keeps __proto__ from changing the prototype even where JSON.parse would create the key", () => {
+    expect(Object.getPrototypeOf(parseJson('{"a":{"b":1}}', 8))).toBe(Object.prototype);
+  });
+
+  it("round-trips any JSON value (property)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        const text = JSON.stringify(value);
+        const hasForbiddenKey = /"(__proto__|constructor|prototype)":/.test(text);
+        if (hasForbiddenKey) return;
+        expect(JSON.stringify(parseJson(text, 64))).toBe(JSON.stringify(JSON.parse(text)));
+      }),
+      { seed: 42, numRuns: 500 },
+    );
+  });
+
+  it("never throws anything but JsonSyntaxError on arbitrary or mutated input (property)", () => {
+    const base = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}';
+    const mutated = fc.tuple(fc.nat(base.length), fc.nat(base.length), fc.string({ maxLength: 8 })).map(([at, cut, insert]) => base.slice(0, at) + insert + base.slice(Math.min(base.length, at + (cut % 6))));
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 64 }), mutated), (text) => {
+        try {
+          const value = parseJson(text, 64);
+          // Whatever was accepted is JSON that the platform parser reads the same way.
+          expect(JSON.stringify(value)).toBe(JSON.stringify(JSON.parse(text)));
+        } catch (error) {
+          expect(error).toBeInstanceOf(JsonSyntaxError);
+        }
+      }),
+      { seed: 7, numRuns: 2000 },
+    );
+  });
+});

@@ -1,0 +1,132 @@
+import { describe, expect, it } from "vitest";
+import { compilePolicy } from "../../src/policy/compile.js";
+import { PolicyEngine } from "../../src/policy/decide.js";
+import { pathProblem, urlProblem } from "../../src/policy/arguments.js";
+import { filterListing } from "../../src/policy/filter.js";
+
+const engine = new PolicyEngine(
+  compilePolicy([
+    {
+      file: "p.yaml",
+      content: {
+        origins: { o: { url: "https://o.example/mcp" }, other: { url: "https://other.example/mcp" } },
+        roles: { viewer: {}, ops: { inherits: ["viewer"] }, admin: { inherits: ["ops"] } },
+        rules: [
+          { id: "files", effect: "allow", roles: ["viewer"], origin: "o", tools: ["read_file"], arguments: { path: { type: "string", required: true, path: { roots: ["/srv/data"] } } } },
+          { id: "fetch", effect: "allow", roles: ["viewer"], origin: "o", tools: ["fetch"], arguments: { url: { type: "string", url: { hosts: ["api.example.com", "*.docs.example.com"] } } } },
+          { id: "shell", effect: "allow", roles: ["ops"], origin: "o", tools: ["run"], arguments: { cmd: { type: "string", shellSafe: true, maxLength: 100 }, count: { type: "integer", min: 1, max: 5 } } },
+          { id: "db-read", effect: "allow", roles: ["ops"], origin: "o", tools: ["db_*"], arguments: { sql: { type: "string", pattern: "SELECT [a-z_, ]+ FROM [a-z_]+" } } },
+          { id: "db-drop", effect: "deny", roles: ["ops"], origin: "o", tools: ["db_drop*"] },
+          { id: "admin-all", effect: "allow", roles: ["admin"], origin: "o", tools: ["*"], additionalArguments: true },
+          { id: "docs", effect: "allow", roles: ["viewer"], origin: "o", resources: ["docs://public/*"] },
+        ],
+      },
+    },
+  ]),
+);
+const roles = (...names: string[]) => engine.expandRoles(names);
+
+describe("policy decisions", () => {
+  it("denies by default, and denies what is not named", () => {
+    expect(engine.decide("o", "tool", "unknown", roles("viewer"), {})).toMatchObject({ effect: "deny", rule: "default-deny" });
+    expect(engine.decide("other", "tool", "read_file", roles("admin"), { path: "/srv/data/x" })).toMatchObject({ effect: "deny", rule: "default-deny" });
+    expect(engine.decide("o", "tool", "read_file", roles("nobody"), { path: "/srv/data/x" })).toMatchObject({ effect: "deny", rule: "default-deny" });
+  });
+
+  it("lets a deny win over any allow, including a wildcard and an exact prefix match", () => {
+    expect(engine.decide("o", "tool", "db_query", roles("ops"), { sql: "SELECT a FROM t" })).toMatchObject({ effect: "allow", rule: "db-read" });
+    expect(engine.decide("o", "tool", "db_drop_table", roles("ops"), { sql: "SELECT a FROM t" })).toMatchObject({ effect: "deny", rule: "db-drop" });
+    expect(engine.decide("o", "tool", "db_drop_table", roles("admin"), {})).toMatchObject({ effect: "deny", rule: "db-drop" });
+  });
+
+  it("allows through another allow rule when the most specific one rejects the arguments", () => {
+    expect(engine.decide("o", "tool", "run", roles("ops"), { cmd: "ls; rm -rf /" })).toMatchObject({ effect: "deny", rule: "shell" });
+    expect(engine.decide("o", "tool", "run", roles("admin"), { cmd: "ls; rm -rf /" })).toMatchObject({ effect: "allow", rule: "admin-all" });
+  });
+
+  it.each([
+    [{ path: "/srv/data/report.txt" }, "allow"],
+    [{ path: "/srv/data" }, "allow"],
+    [{ path: "/srv/data/./a//b" }, "allow"],
+    [{ path: "/srv/data/../etc/passwd" }, "deny"],
+    [{ path: "/srv/database/x" }, "deny"],
+    [{ path: "/srv/data/%2e%2e/etc" }, "deny"],
+    [{ path: "/srv/data\\..\\etc" }, "deny"],
+    [{ path: "srv/data/x" }, "deny"],
+    [{ path: "/srv/data/x\u0000.txt" }, "deny"],
+    [{}, "deny"],
+    [{ path: "/srv/data/x", mode: "w" }, "deny"],
+    [{ path: 42 }, "deny"],
+  ])("checks paths: %j → %s", (args, effect) => {
+    expect(engine.decide("o", "tool", "read_file", roles("viewer"), args as never).effect).toBe(effect);
+  });
+
+  it.each([
+    ["https://api.example.com/v1", "allow"],
+    ["https://v2.docs.example.com/x", "allow"],
+    ["https://docs.example.com/x", "deny"],
+    ["http://api.example.com/v1", "deny"],
+    ["https://api.example.com.evil.net/", "deny"],
+    ["https://user:pw@api.example.com/", "deny"],
+    ["https://169.254.169.254/latest/meta-data", "deny"],
+    ["https://127.0.0.1/", "deny"],
+    ["https://[::1]/", "deny"],
+    ["https://0x7f.1/", "deny"],
+    ["file:///etc/passwd", "deny"],
+    ["not a url", "deny"],
+  ])("checks URLs: %s → %s", (url, effect) => {
+    expect(engine.decide("o", "tool", "fetch", roles("viewer"), { url }).effect).toBe(effect);
+  });
+
+  it.each([
+    [{ cmd: "ls -la /tmp", count: 2 }, "allow"],
+    [{ cmd: "ls `id`" }, "deny"],
+    [{ cmd: "ls $(id)" }, "deny"],
+    [{ cmd: "ls | sh" }, "deny"],
+    [{ cmd: "ls\nid" }, "deny"],
+    [{ cmd: "ls", count: 6 }, "deny"],
+    [{ cmd: "ls", count: 2.5 }, "deny"],
+    [{ cmd: "x".repeat(101) }, "deny"],
+  ])("checks shell-safe strings, ranges and lengths: %j → %s", (args, effect) => {
+    expect(engine.decide("o", "tool", "run", roles("ops"), args).effect).toBe(effect);
+  });
+
+  it("anchors patterns to the whole value", () => {
+    expect(engine.decide("o", "tool", "db_query", roles("ops"), { sql: "SELECT a FROM t; DROP TABLE t" }).effect).toBe("deny");
+  });
+
+  it("explains a decision rule by rule", () => {
+    const trace: string[] = [];
+    engine.decide("o", "tool", "run", roles("admin"), { cmd: "a;b" }, trace);
+    expect(trace).toEqual([expect.stringContaining("shell (p.yaml#rules.2): allow rejected: argument \"cmd\""), expect.stringContaining("admin-all (p.yaml#rules.5): allow matches")]);
+  });
+
+  it("matches resources by prefix and keeps listings to what the caller may use", () => {
+    expect(engine.decide("o", "resource", "docs://public/a.md", roles("viewer")).effect).toBe("allow");
+    expect(engine.decide("o", "resource", "docs://private/a.md", roles("viewer")).effect).toBe("deny");
+    const visible = (kind: "tool" | "resource" | "prompt" | "serverRequest", name: string) => engine.isVisible("o", kind, name, roles("ops"));
+    const { result, removed } = filterListing("tools/list", { tools: [{ name: "run" }, { name: "db_drop_all" }, { name: "get_secret" }, { notAName: 1 }, "junk"], nextCursor: "c2" }, visible);
+    expect(result).toEqual({ tools: [{ name: "run" }], nextCursor: "c2" });
+    expect(removed).toBe(4);
+  });
+
+  it("takes the same time whatever the policy size (index, not scan)", () => {
+    // Behavioural stand-in for the benchmark: a decision touches only rules that name the target.
+    const rules = Array.from({ length: 5000 }, (_, i) => ({ id: `r${i}`, effect: "allow", roles: ["viewer"], origin: "o", tools: [`tool_${i}`] }));
+    const big = new PolicyEngine(compilePolicy([{ file: "big.yaml", content: { origins: { o: { url: "https://o.example/mcp" } }, roles: { viewer: {} }, rules } }]));
+    const trace: string[] = [];
+    expect(big.decide("o", "tool", "tool_4321", big.expandRoles(["viewer"]), {}, trace)).toEqual({ effect: "allow", rule: "r4321" });
+    expect(trace).toHaveLength(1);
+  });
+});
+
+describe("argument validators", () => {
+  it("contain paths in roots", () => {
+    expect(pathProblem("/a/b", ["/"])).toBeUndefined();
+    expect(pathProblem("/ab", ["/a"])).toBe("is outside the allowed directories");
+  });
+  it("refuse URL tricks", () => {
+    expect(urlProblem("https://API.EXAMPLE.COM/", { schemes: ["https"], hosts: ["api.example.com"] })).toBeUndefined();
+    expect(urlProblem("https://api.example.com@evil.net/", { schemes: ["https"], hosts: ["api.example.com"] })).toBeDefined();
+  });
+});

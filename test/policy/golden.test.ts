@@ -1,0 +1,18 @@
+// The golden decision cases of policies/tests against the policy in policies/: what `mcp-warden policy check` runs.
+import { describe, expect, it } from "vitest";
+import { readGoldenCases, runGoldenCases } from "../../cli/golden.js";
+import { loadPolicy } from "../../cli/policy-files.js";
+
+const policy = loadPolicy(["policies"]);
+const cases = readGoldenCases("policies/tests");
+
+describe("golden decisions of the demo policy", () => {
+  it("has cases", () => expect(cases.length).toBeGreaterThan(10));
+  it.each(cases.map((c) => [c.name, c] as const))("%s", (_, c) => {
+    expect(runGoldenCases(policy, [c])).toEqual([]);
+  });
+  it("reports a case whose expectation is wrong", () => {
+    const wrong = { ...cases[0]!, expect: { decision: "deny" as const, rule: "default-deny" } };
+    expect(runGoldenCases(policy, [wrong])).toHaveLength(1);
+  });
+});
