@@ -7,7 +7,7 @@ import { Hono } from "hono/tiny";
 import policy from "warden:policy";
 import { AuditDraft } from "./audit/event.js";
 import { authenticate, protectedResourcePath, type Principal } from "./auth/authenticate.js";
-import { gatewaySecrets, originCredential, type Env, type GatewaySecrets } from "./config.js";
+import { gatewaySecrets, knownSecretValues, originCredential, type Env, type GatewaySecrets } from "./config.js";
 import { GatewayError, asGatewayError, errorResponse } from "./errors.js";
 import { callOrigin, type OriginCall } from "./forward/origin.js";
 import { relay, type AnswerHook } from "./forward/relay.js";
@@ -27,7 +27,10 @@ import {
 } from "./mcp/transport.js";
 import { DEFAULT_DENY, PolicyEngine } from "./policy/decide.js";
 import { filterListing, isListing } from "./policy/filter.js";
-import type { CompiledOrigin, TargetKind } from "./policy/types.js";
+import type { CompiledOrigin, ScrubPolicy, TargetKind } from "./policy/types.js";
+import type { Family } from "./scrub/detectors.js";
+import type { ScrubSettings } from "./scrub/scrub.js";
+import { scrubMessage } from "./scrub/walk.js";
 
 type Variables = {
   audit: AuditDraft;
@@ -149,7 +152,7 @@ app.get("/mcp/:origin", async (c) => {
   return relayToClient(response, c.env, c.var, c.executionCtx, session, { method: "GET stream" }, undefined, {
     ...answerLimits(c.var.origin),
     idleTimeoutMs: undefined,
-  });
+  }, c.var.origin.scrub);
 });
 
 app.delete("/mcp/:origin", async (c) => {
@@ -235,7 +238,8 @@ async function handlePost(
   }
   const effectiveVersion: ProtocolVersion | undefined = version ?? session?.version;
 
-  // Policy: the decision for what this message asks for.
+  // Policy: the decision for what this message asks for, and how its answer is scrubbed.
+  let scrub = vars.origin.scrub;
   if (message.kind === "request") {
     const kind = TARGET_KINDS[message.message.method];
     if (kind && target?.name !== undefined) {
@@ -246,6 +250,7 @@ async function handlePost(
         vars.audit.event.decision = "deny";
         throw new GatewayError("denied", decision.reason, { detail: decision.rule === DEFAULT_DENY ? `${kind} not permitted` : decision.reason });
       }
+      if (decision.scrub) scrub = decision.scrub;
     }
   }
   vars.audit.event.decision = "allow";
@@ -262,7 +267,7 @@ async function handlePost(
   const response = await callOrigin(vars.origin, originCredential(env, vars.origin), call);
   vars.audit.event.originMs = Date.now() - started;
   const requestId = message.kind === "request" ? message.message.id : undefined;
-  return relayToClient(response, env, vars, ctx, session, target ?? { method: "response" }, requestId, answerLimits(vars.origin), isInitialize);
+  return relayToClient(response, env, vars, ctx, session, target ?? { method: "response" }, requestId, answerLimits(vars.origin), scrub, isInitialize);
 }
 
 /** The answer hook and the relay, shared by POST and GET. */
@@ -275,10 +280,24 @@ async function relayToClient(
   target: Target,
   requestId: JsonRpcId | undefined,
   limits: ReturnType<typeof answerLimits> | { maxEventBytes: number; maxDepth: number; idleTimeoutMs: undefined },
+  scrub: ScrubPolicy,
   isInitialize = false,
 ): Promise<Response> {
   const audit = vars.audit;
+  const settings = scrubSettings(env, scrub, vars.principal.token);
+  const redactions: Record<string, number> = {};
   const hook: AnswerHook = async (message) => {
+    const total = () => Object.values(redactions).reduce((sum, count) => sum + count, 0);
+    const before = total();
+    const scrubbed = scrubMessage(filterAnswer(message), settings, redactions);
+    if (total() > 0) audit.event.redactions = redactions;
+    if (scrub.action === "refuse" && total() > before && scrubbed.kind === "response" && requestId !== undefined) {
+      audit.event.reason = "result withheld: it contained sensitive data";
+      return { kind: "response", message: { jsonrpc: "2.0", id: requestId, error: { code: -32034, message: "Result withheld: it contained sensitive data" } } };
+    }
+    return allowServerRequest(scrubbed) ? scrubbed : undefined;
+  };
+  const filterAnswer = (message: JsonRpcMessage): JsonRpcMessage => {
     if (message.kind === "response" && "result" in message.message && isListing(target.method)) {
       const { result, removed } = filterListing(target.method, message.message.result, (kind, name) =>
         engine.isVisible(vars.originName, kind, name, vars.roles),
@@ -286,15 +305,18 @@ async function relayToClient(
       audit.event.listingRemoved = (audit.event.listingRemoved ?? 0) + removed;
       return { kind: "response", message: { ...message.message, result } };
     }
+    return message;
+  };
+  const allowServerRequest = (message: JsonRpcMessage): boolean => {
     if (message.kind === "request" && message.message.method !== "ping") {
       const decision = engine.decide(vars.originName, "serverRequest", message.message.method, vars.roles);
       if (decision.effect === "deny") {
         audit.event.droppedServerRequests = (audit.event.droppedServerRequests ?? 0) + 1;
         ctx.waitUntil(refuseServerRequest(env, vars, session, message));
-        return undefined;
+        return false;
       }
     }
-    return message;
+    return true;
   };
   audit.deferred = true;
   return relay(response, {
@@ -308,6 +330,18 @@ async function relayToClient(
       audit.emit();
     },
   });
+}
+
+const scrubSets = new WeakMap<ScrubPolicy, { families: Set<Family>; allow: Set<string> }>();
+
+/** The scrubber's settings for one answer: the policy's families and allow-list, every known secret, the caller's token. */
+function scrubSettings(env: Env, scrub: ScrubPolicy, callerToken: string): ScrubSettings {
+  let sets = scrubSets.get(scrub);
+  if (!sets) {
+    sets = { families: new Set(scrub.families), allow: new Set(scrub.allow) };
+    scrubSets.set(scrub, sets);
+  }
+  return { ...sets, knownSecrets: [...knownSecretValues(env, policy.origins), callerToken] };
 }
 
 /** The gateway's session id for a fresh origin session, bound to this origin, principal and version. */

@@ -21,6 +21,8 @@ export type AuditEvent = {
   status?: number;
   errorCode?: number;
   listingRemoved?: number;
+  /** Redactions in the answer, by detector kind: counts only, never values. */
+  redactions?: Record<string, number>;
   droppedServerRequests?: number;
   responseBytes?: number;
   gatewayMs?: number;

@@ -43,7 +43,8 @@ export function compilePolicy(sources: PolicySource[]): CompiledPolicy {
     }
     for (const [name, origin] of Object.entries(policy.origins ?? {})) {
       if (origins[name]) problems.push(`${file}: origins.${name}: defined more than once`);
-      origins[name] = origin.credential ? { url: origin.url, timeoutMs: origin.timeoutMs, credential: { ...origin.credential, header: origin.credential.header.toLowerCase() } } : { url: origin.url, timeoutMs: origin.timeoutMs };
+      const { credential, ...rest } = origin;
+      origins[name] = credential ? { ...rest, credential: { ...credential, header: credential.header.toLowerCase() } } : rest;
     }
     for (const [name, role] of Object.entries(policy.roles ?? {})) {
       if (roleInputs.has(name)) problems.push(`${file}: roles.${name}: defined more than once`);
@@ -103,6 +104,7 @@ export function compilePolicy(sources: PolicySource[]): CompiledPolicy {
           patterns,
           arguments: compiledArguments,
           additionalArguments: rule.additionalArguments ?? false,
+          ...(rule.scrub ? { scrub: rule.scrub } : {}),
           source: `${file}#rules.${index}`,
         });
       }

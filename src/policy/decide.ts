@@ -5,10 +5,10 @@
 
 import type { JsonObject } from "../mcp/json.js";
 import { argumentsProblem } from "./arguments.js";
-import type { CompiledPolicy, CompiledRule, TargetKind } from "./types.js";
+import type { CompiledPolicy, CompiledRule, ScrubPolicy, TargetKind } from "./types.js";
 
 export type Decision =
-  | { effect: "allow"; rule: string }
+  | { effect: "allow"; rule: string; scrub?: ScrubPolicy }
   | { effect: "deny"; rule: string; reason: string };
 
 export const DEFAULT_DENY = "default-deny";
@@ -86,7 +86,7 @@ export class PolicyEngine {
     for (const rule of candidates) {
       const problem = args === undefined ? undefined : argumentsProblem(args, rule);
       trace?.push(`${rule.id} (${rule.source}): allow ${problem ? `rejected: ${problem}` : "matches"}`);
-      if (!problem) return { effect: "allow", rule: rule.id };
+      if (!problem) return rule.scrub ? { effect: "allow", rule: rule.id, scrub: rule.scrub } : { effect: "allow", rule: rule.id };
       firstProblem ??= { effect: "deny", rule: rule.id, reason: `${problem} (rule ${rule.id})` };
     }
     if (firstProblem) return firstProblem;

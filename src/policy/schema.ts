@@ -47,6 +47,13 @@ const argumentRule = z
     if (rule.min !== undefined && rule.max !== undefined && rule.min > rule.max) ctx.addIssue({ code: "custom", path: ["min"], message: "min is above max" });
   });
 
+/** Which detector families run on answers, what happens when one fires, and values never redacted. */
+export const scrubSchema = z.strictObject({
+  families: z.array(z.enum(["credentials", "personal"])).default(["credentials", "personal"]),
+  action: z.enum(["redact", "refuse"]).default("redact"),
+  allow: z.array(z.string().min(1)).default([]),
+});
+
 export const ruleSchema = z
   .strictObject({
     id: identifier,
@@ -60,12 +67,14 @@ export const ruleSchema = z
     serverRequests: z.array(z.enum(["sampling/createMessage", "elicitation/create", "roots/list"])).min(1).optional(),
     arguments: z.record(z.string(), argumentRule).optional(),
     additionalArguments: z.boolean().optional(),
+    /** Overrides the origin's scrub settings for answers to calls this rule allowed. */
+    scrub: scrubSchema.optional(),
   })
   .superRefine((rule, ctx) => {
     if (!rule.tools && !rule.resources && !rule.prompts && !rule.serverRequests) {
       ctx.addIssue({ code: "custom", path: [], message: "a rule needs tools, resources, prompts or serverRequests" });
     }
-    if (rule.effect === "deny" && (rule.arguments || rule.additionalArguments !== undefined)) {
+    if (rule.effect === "deny" && (rule.arguments || rule.additionalArguments !== undefined || rule.scrub)) {
       ctx.addIssue({ code: "custom", path: ["arguments"], message: "deny rules match names only; they take no argument rules" });
     }
   });
@@ -73,6 +82,7 @@ export const ruleSchema = z
 export const originSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   timeoutMs: z.int().min(100).max(300_000).default(30_000),
+  scrub: scrubSchema.default({ families: ["credentials", "personal"], action: "redact", allow: [] }),
   credential: z
     .strictObject({
       secret: secretName,

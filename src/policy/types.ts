@@ -20,6 +20,8 @@ export type CompiledArgumentRule = {
   url?: { schemes: string[]; hosts: string[] };
 };
 
+export type ScrubPolicy = { families: ("credentials" | "personal")[]; action: "redact" | "refuse"; allow: string[] };
+
 export type CompiledRule = {
   id: string;
   effect: "allow" | "deny";
@@ -29,6 +31,7 @@ export type CompiledRule = {
   patterns: string[];
   arguments: Record<string, CompiledArgumentRule>;
   additionalArguments: boolean;
+  scrub?: ScrubPolicy;
   /** Where the rule was written, for explain and error messages. */
   source: string;
 };
@@ -36,6 +39,7 @@ export type CompiledRule = {
 export type CompiledOrigin = {
   url: string;
   timeoutMs: number;
+  scrub: ScrubPolicy;
   credential?: { secret: string; header: string; prefix: string };
 };
 

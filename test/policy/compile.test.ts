@@ -23,7 +23,7 @@ describe("policy compiler", () => {
     const policy = compilePolicy([{ file: "a.yaml", content: base }]);
     expect(policy.version).toMatch(/^[0-9a-f]{16}$/);
     expect(policy.roles).toEqual({ admin: ["admin", "viewer"], viewer: ["viewer"] });
-    expect(policy.origins.o).toEqual({ url: "https://origin.example/mcp", timeoutMs: 30000 });
+    expect(policy.origins.o).toEqual({ url: "https://origin.example/mcp", timeoutMs: 30000, scrub: { families: ["credentials", "personal"], action: "redact", allow: [] } });
     expect(policy.gateway.maxBodyBytes).toBe(1024 * 1024);
     expect(policy.rules[0]).toMatchObject({ id: "r1", kind: "tool", patterns: ["echo"], additionalArguments: false, source: "a.yaml#rules.0" });
     expect(compilePolicy([{ file: "a.yaml", content: base }]).version).toBe(policy.version);

@@ -19,6 +19,8 @@ const TOOLS = [
   "crash",
   "sampling",
   "leak",
+  "leak-strict",
+  "drip",
 ].map((name) => ({ name, description: `test tool ${name}`, inputSchema: { type: "object" } }));
 
 export type TestOrigin = {
@@ -127,7 +129,21 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
         }, 300);
       }
       case "leak":
-        return json(response, text(`here is a secret: ${options.leak ?? ""}`));
+      case "leak-strict":
+        return json(response, text(`here is a secret: ${options.leak ?? ""} and ${String(args.extra ?? "")}`));
+      case "drip": {
+        // One SSE event written a few bytes at a time: a secret in it spans many network chunks.
+        response.writeHead(200, { "content-type": "text/event-stream" });
+        const event = `event: message\ndata: ${JSON.stringify(text(String(args.message ?? "")))}\n\n`;
+        let at = 0;
+        const next = () => {
+          if (at >= event.length) return void response.end();
+          response.write(event.slice(at, at + 5));
+          at += 5;
+          setTimeout(next, 1);
+        };
+        return next();
+      }
       default:
         return json(response, { jsonrpc: "2.0", id: message.id, error: { code: -32602, message: `Unknown tool ${name}` } });
     }

@@ -1,0 +1,220 @@
+// What the scrubber looks for. Each detector names a kind (the marker says `[REDACTED:<kind>]`), a
+// family (`credentials` or `personal`, which policy can switch), a cheap needle test that skips the
+// pattern when the text cannot contain it, and a linear-time pattern whose `value` group is what gets
+// redacted. Checksums (Luhn, mod-97, CRC32) and context rules keep look-alikes intact. Pure.
+
+import { isWellFormedToken } from "../auth/token.js";
+
+export type Family = "credentials" | "personal";
+
+export type Detector = {
+  kind: string;
+  family: Family;
+  /** The pattern runs only when the text contains one of these (case-sensitive) substrings. */
+  needles?: string[];
+  /** Global pattern; the named group `value` (or the whole match) is redacted. */
+  pattern: RegExp;
+  /** For patterns that find an anchor (`@`, `==`): the span around it, or undefined. */
+  around?: (text: string, at: number) => [number, number] | undefined;
+  /** The pattern begins with one of the needles: found by the scrubber's single combined scan. */
+  prefixed?: boolean;
+  /** The match must start a token (checked in code, so the pattern can begin with a literal). */
+  token?: boolean;
+  /** Extra check on the value, with the whole text and the value's offset for context rules. */
+  accept?: (value: string, text: string, at: number) => boolean;
+};
+
+const AWS_EXAMPLE = /EXAMPLE/;
+/** Provider formats start with a literal, so the engine can skip ahead to it; the boundary is checked after. */
+const provider = (body: string) => new RegExp(body, "g");
+
+/** A token starts here: not inside a word, except right after a JSON escape (`\n`, `\t`) in raw JSON text. */
+export function startsToken(text: string, at: number): boolean {
+  if (at === 0 || !/[A-Za-z0-9_]/.test(text[at - 1]!)) return true;
+  return at >= 2 && text[at - 2] === "\\" && "nrtbf".includes(text[at - 1]!);
+}
+
+function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let digit = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+function ibanValid(candidate: string): boolean {
+  const iban = candidate.replace(/ /g, "");
+  if (iban.length < 15 || iban.length > 34) return false;
+  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  let remainder = 0;
+  for (const char of rearranged) {
+    const value = char >= "A" ? String(char.charCodeAt(0) - 55) : char;
+    for (const digit of value) remainder = (remainder * 10 + (digit.charCodeAt(0) - 48)) % 97;
+  }
+  return remainder === 1;
+}
+
+/** Values that stand for a secret without being one: placeholders, masks, references, templates. */
+const NOT_A_SECRET =
+  /^(?:x{3,}|X{3,}|\*+.*|.*\*{3,}.*|.*•.*|.*….*|<[^>]*>|\$\{.*|\{\{.*|%[A-Za-z_]+%|your[_-].*|.*_here|change[_-]?me|null|none|nil|true|false|undefined|required|optional|redacted|\[redacted.*|op:\/\/.*|arn:.*|vault:.*|secretKeyRef.*|env:.*|ref\+.*|sm:\/\/.*)$/i;
+
+/** Key names whose value is a secret: matched inside longer identifiers (DB_PASSWORD, twilioAuthToken). */
+const SECRET_WORD = /token|secret|pass|pwd|key|credential/gi;
+/** The secret word at `at` really names a secret: `pass` only as password/passwd, `key` only ending a longer name. */
+function isSecretWord(text: string, at: number, word: string): boolean {
+  switch (word.toLowerCase()) {
+    case "pass":
+      return /^pass(?:wor)?d/i.test(text.slice(at, at + 8));
+    case "key":
+      return at > 0 && /[A-Za-z0-9_-]/.test(text[at - 1]!) && !/[a-z]/.test(text[at + 3] ?? "");
+    default:
+      return true;
+  }
+}
+/** `…key` names that always hold a secret; other `…_key` names need a random-looking value. */
+const STRONG_KEY_NAME = /api[_-]?key|access[_-]?key|private[_-]?key|secret|auth[_-]?key|signing[_-]?key|master[_-]?key|encryption[_-]?key|session[_-]?key/i;
+/** Keys that are published on purpose (Stripe publishable keys, NEXT_PUBLIC_* settings). */
+const PUBLIC_NAME = /public|publishable/i;
+/** A secret name is a key, not part of a path, URL or ARN (`arn:aws:secretsmanager:…`). */
+const NOT_KEY_POSITION = /[:/.@]/;
+
+/** Long enough and mixed enough to be a generated credential rather than a word or an id. */
+export function looksRandom(value: string): boolean {
+  return value.length >= 16 && /\d/.test(value) && /[A-Za-z]/.test(value) && new Set(value).size >= 10;
+}
+/** Key names that mention a secret but hold something else: its type, lifetime, location or name. */
+const NOT_A_SECRET_NAME = /(?:type|ttl|expires?(?:_?in|_?at)?|url|uri|endpoint|path|file|dir|name|id|header|length|count|size|enabled|required|provider|scope|version|format|mode|method|usage|hint|policy|rotation|prefix|ref|arn|env)$/i;
+
+function isIdentifierChar(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 46 || code === 45;
+}
+
+/**
+ * `name = value`, `name: value`, `"name": "value"` and friends, where the name contains a secret word.
+ * Found by the secret word, then read outwards with bounded steps, so a long identifier costs O(n).
+ */
+export function findAssignments(text: string, found: (start: number, end: number) => void): void {
+  SECRET_WORD.lastIndex = 0;
+  let lastEnd = -1;
+  for (let hit = SECRET_WORD.exec(text); hit; hit = SECRET_WORD.exec(text)) {
+    if (!isSecretWord(text, hit.index, hit[0])) continue;
+    let keyStart = hit.index;
+    for (let steps = 0; keyStart > 0 && steps < 64 && isIdentifierChar(text.charCodeAt(keyStart - 1)); steps++) keyStart--;
+    let keyEnd = hit.index + hit[0].length;
+    for (let steps = 0; keyEnd < text.length && steps < 64 && isIdentifierChar(text.charCodeAt(keyEnd)); steps++) keyEnd++;
+    SECRET_WORD.lastIndex = Math.max(SECRET_WORD.lastIndex, keyEnd);
+    if (keyStart < lastEnd || NOT_KEY_POSITION.test(text[keyStart - 1] ?? "")) continue;
+    const key = text.slice(keyStart, keyEnd);
+    if (NOT_A_SECRET_NAME.test(key) || PUBLIC_NAME.test(key)) continue;
+    ASSIGNED_VALUE.lastIndex = keyEnd;
+    const value = ASSIGNED_VALUE.exec(text);
+    const range = value?.indices?.groups?.quoted ?? value?.indices?.groups?.bare;
+    if (!value || !range) continue;
+    let secret = value.groups!.quoted ?? value.groups!.bare!;
+    if (value.groups!.bare !== undefined) secret = secret.replace(/[)\]},.]+$/, "");
+    const start = range[0];
+    if (secret.length < 6 || NOT_A_SECRET.test(secret) || AWS_EXAMPLE.test(secret) || /^\d+$/.test(secret) || /^[a-z]+$/.test(secret)) continue;
+    if (hit[0].toLowerCase() === "key" && !STRONG_KEY_NAME.test(key) && !looksRandom(secret)) continue;
+    found(start, start + secret.length);
+    lastEnd = start + secret.length;
+  }
+}
+
+/** After a secret name: closing quote of the key, a separator, an opening quote, the value. */
+const ASSIGNED_VALUE =
+  /(?:\\{0,3}["'])?[ \t]*(?:=>|:=|=|:|\|)[ \t]*(?:(?<open>\\{0,3}["'`])(?<quoted>[^"'`\\\n]{1,512})\k<open>|(?<bare>[^\s"'`\\<>&;|]{1,512}))/dy;
+
+export const DETECTORS: Detector[] = [
+  // Provider formats, most specific first: prefix, charset, length, and checksum where there is one.
+  { kind: "mcp-warden-token", family: "credentials", needles: ["mcpw_"], token: true, prefixed: true, pattern: provider(String.raw`mcpw_[0-9A-Za-z]{38}\b`), accept: (value) => isWellFormedToken(value) },
+  { kind: "github-token", family: "credentials", needles: ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"], token: true, prefixed: true, pattern: provider(String.raw`gh[pousr]_[A-Za-z0-9]{36,255}\b`) },
+  { kind: "github-token", family: "credentials", needles: ["github_pat_"], token: true, prefixed: true, pattern: provider(String.raw`github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b`) },
+  { kind: "gitlab-token", family: "credentials", needles: ["glpat-", "gldt-", "glrt-"], token: true, prefixed: true, pattern: provider(String.raw`gl(?:pat|dt|rt)-[A-Za-z0-9_-]{20,64}\b`) },
+  { kind: "npm-token", family: "credentials", needles: ["npm_"], token: true, prefixed: true, pattern: provider(String.raw`npm_[A-Za-z0-9]{36}\b`) },
+  { kind: "pypi-token", family: "credentials", needles: ["pypi-"], token: true, prefixed: true, pattern: provider(String.raw`pypi-AgE[A-Za-z0-9_-]{50,}`) },
+  { kind: "slack-token", family: "credentials", needles: ["xox"], token: true, prefixed: true, pattern: provider(String.raw`xox[abposr]-[A-Za-z0-9-]{10,250}\b`) },
+  { kind: "slack-webhook", family: "credentials", needles: ["hooks.slack.com"], prefixed: true, pattern: /hooks\.slack\.com\/(?:services|workflows)\/[A-Z0-9]+\/[A-Z0-9]+\/(?<value>[A-Za-z0-9]{16,64})/g },
+  { kind: "stripe-key", family: "credentials", needles: ["sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"], token: true, prefixed: true, pattern: /(?:[sr]k_(?:live|test)|whsec)_[A-Za-z0-9]{16,250}\b/g },
+  { kind: "anthropic-key", family: "credentials", needles: ["sk-ant-"], token: true, prefixed: true, pattern: provider(String.raw`sk-ant-[a-z0-9]{2,10}-[A-Za-z0-9_-]{32,200}`) },
+  { kind: "openai-key", family: "credentials", needles: ["sk-"], token: true, prefixed: true, pattern: provider(String.raw`sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,250}`) },
+  { kind: "google-api-key", family: "credentials", needles: ["AIza"], token: true, prefixed: true, pattern: provider(String.raw`AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`) },
+  { kind: "huggingface-token", family: "credentials", needles: ["hf_"], token: true, prefixed: true, pattern: provider(String.raw`hf_[A-Za-z0-9]{30,40}\b`) },
+  { kind: "sendgrid-key", family: "credentials", needles: ["SG."], token: true, prefixed: true, pattern: provider(String.raw`SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}`) },
+  { kind: "shopify-token", family: "credentials", needles: ["shpat_", "shpca_", "shppa_", "shpss_"], token: true, prefixed: true, pattern: provider(String.raw`shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b`) },
+  { kind: "docker-token", family: "credentials", needles: ["dckr_pat_"], token: true, prefixed: true, pattern: provider(String.raw`dckr_pat_[A-Za-z0-9_-]{20,64}`) },
+  { kind: "aws-access-key-id", family: "credentials", needles: ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"], token: true, prefixed: true, pattern: provider(String.raw`(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b`), accept: (value) => !AWS_EXAMPLE.test(value) },
+  { kind: "aws-session-token", family: "credentials", needles: ["IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE"], pattern: /(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdzE)[A-Za-z0-9/+]{40,}={0,2}/g },
+  { kind: "azure-storage-key", family: "credentials", needles: ["AccountKey="], pattern: /AccountKey=(?<value>[A-Za-z0-9/+]{80,100}={0,2})/g },
+  // 64 random bytes in base64 (Azure account keys and the like), but not a sha512 integrity hash.
+  { kind: "base64-key", family: "credentials", needles: ["=="], pattern: /==/g, around: base64KeyAround },
+  // Whole private keys, PEM or OpenSSH, with real or JSON-escaped line breaks.
+  { kind: "private-key", family: "credentials", needles: ["-----BEGIN "], prefixed: true, pattern: /-----BEGIN (?<label>[A-Z ]{0,20}PRIVATE KEY)-----(?:[A-Za-z0-9+/=\s:,]|-(?!----)|\\{1,3}[nr]){0,16384}?-----END \k<label>-----/g },
+  { kind: "jwt", family: "credentials", needles: ["eyJ"], pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+  // Credentials in context: headers, URLs, connection strings, command lines, assignments.
+  { kind: "authorization", family: "credentials", needles: ["uthorization", "UTHORIZATION"], pattern: /authorization\\{0,3}["']?[ \t]*[:=][ \t]*\\{0,3}["']?(?:bearer|basic|token|digest|bot|apikey)[ \t]+(?<value>[A-Za-z0-9._~+/%-]{8,}=*)/gi },
+  { kind: "bearer-token", family: "credentials", needles: ["Bearer ", "bearer "], pattern: /\b[Bb]earer[ \t]+(?<value>[A-Za-z0-9._~+/-]{16,}=*)/g, accept: (value) => /\d/.test(value) && /[A-Za-z]/.test(value) },
+  { kind: "url-credentials", family: "credentials", needles: ["://"], prefixed: true, pattern: /:\/\/[^\s:/@"'<>]{1,128}:(?<value>[^\s@/"'<>]{1,256})@/g },
+  { kind: "url-secret-parameter", family: "credentials", needles: ["="], pattern: /[?&](?:access_token|refresh_token|id_token|token|sig|signature|x-amz-signature|x-amz-security-token|x-goog-signature|api_key|apikey|key|secret|client_secret|password|pwd|auth|code)=(?<value>[^&\s"'<>)\]\\#]{8,})/gi },
+  { kind: "password", family: "credentials", needles: ["-p'", '-p"'], pattern: /(?:^|\s)-p(?<quote>['"])(?<value>[^'"\s]{4,128})\k<quote>/g },
+  // Personal data.
+  { kind: "email", family: "personal", needles: ["@"], pattern: /@/g, around: emailAround },
+  { kind: "payment-card", family: "personal", pattern: /(?<![\d.-])(?:\d[ -]?){12,18}\d(?![\d.])/g, accept: (value) => cardLike(value) },
+  { kind: "ssn", family: "personal", pattern: /(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])/g },
+  { kind: "iban", family: "personal", pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g, accept: (value) => ibanValid(value) },
+  { kind: "phone", family: "personal", needles: ["+"], pattern: /(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\d){7,13}(?!\d)/g },
+  { kind: "phone", family: "personal", pattern: /(?<![\w.+-])(?:1[ .-])?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])/g, accept: (value, text, at) => phoneContext(value, text, at) },
+];
+
+function cardLike(value: string): boolean {
+  const separators = new Set(value.replace(/\d/g, ""));
+  if (separators.size > 1) return false;
+  const digits = value.replace(/\D/g, "");
+  if (digits.length < 13 || digits.length > 19 || /^(\d)\1+$/.test(digits) || !/^[2-6]/.test(digits)) return false;
+  // An ungrouped run is a card only at the common lengths (13-digit runs are usually epoch milliseconds).
+  if (separators.size === 0 && digits.length !== 15 && digits.length !== 16) return false;
+  if (separators.size === 1 && !/^\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}$|^\d{4}([ -])\d{6}\2\d{4,5}$/.test(value)) return false;
+  return luhn(digits);
+}
+
+const PHONE_WORDS = /\b(?:phone|tel|telephone|call|callback|called|mobile|cell|sms|text|voice|contact|fax|whatsapp|dial|reach|number)\b/i;
+const NOT_PHONE_WORDS = /\b(?:part|model|sku|serial|catalog|item|order|invoice|ticket|ref|no\.|id)\b/i;
+
+/** A bare 10-digit number is a phone only with a country prefix, parentheses, or phone words around it. */
+function phoneContext(value: string, text: string, at: number): boolean {
+  if (value.startsWith("1") || value.startsWith("(")) return true;
+  const before = text.slice(Math.max(0, at - 120), at);
+  const after = text.slice(at + value.length, at + value.length + 40);
+  if (NOT_PHONE_WORDS.test(before.slice(-40))) return false;
+  return PHONE_WORDS.test(before) || PHONE_WORDS.test(after);
+}
+
+const BASE64 = /[A-Za-z0-9/+]/;
+
+/** 64 random bytes in base64 (Azure account keys and the like) ending at this `==`; not a sha512 integrity hash. */
+function base64KeyAround(text: string, at: number): [number, number] | undefined {
+  const start = at - 86;
+  if (start < 0 || BASE64.test(text[at + 2] ?? "") || text[at + 2] === "=") return undefined;
+  if (start > 0 && (BASE64.test(text[start - 1]!) || text[start - 1] === "=" || text[start - 1] === "-")) return undefined;
+  const value = text.slice(start, at);
+  if (!/^[A-Za-z0-9/+]{86}$/.test(value) || !looksRandom(value)) return undefined;
+  return [start, at + 2];
+}
+
+const EMAIL_DOMAIN = /[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-]|:[\w/~])/y;
+const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
+
+/** An address around this `@`; `git@host:path` (scp syntax) is not one. */
+function emailAround(text: string, at: number): [number, number] | undefined {
+  let start = at;
+  while (start > 0 && at - start < 64 && EMAIL_LOCAL.test(text[start - 1]!)) start--;
+  if (start === at || text.slice(start, at) === "git") return undefined;
+  if (start >= 2 && text[start - 2] === "\\" && "nrtbf".includes(text[start - 1]!)) start++;
+  EMAIL_DOMAIN.lastIndex = at + 1;
+  const domain = EMAIL_DOMAIN.exec(text);
+  return domain ? [start, at + 1 + domain[0].length] : undefined;
+}

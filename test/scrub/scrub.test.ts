@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { scrubText, type ScrubSettings } from "../../src/scrub/scrub.js";
+import { scrubMessage } from "../../src/scrub/walk.js";
+import { KEEP, PLANTED } from "./samples.js";
+
+const all: ScrubSettings = { families: new Set(["credentials", "personal"]), knownSecrets: [], allow: new Set() };
+
+describe("scrubber", () => {
+  it.each(PLANTED.map((sample) => [sample.kind, sample] as const))("redacts %s", (_, sample) => {
+    const counts: Record<string, number> = {};
+    const out = scrubText(sample.text, all, counts);
+    expect(out).not.toContain(sample.secret);
+    expect(out).toContain("[REDACTED:");
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+
+  it("redacts inside JSON-escaped text too", () => {
+    for (const sample of PLANTED) {
+      const raw = JSON.stringify({ text: `line one\n${sample.text}\nline three` });
+      expect(scrubText(raw, all, {})).not.toContain(JSON.stringify(sample.secret).slice(1, -1));
+    }
+  });
+
+  it.each(KEEP)("keeps the look-alike %s", (text) => {
+    expect(scrubText(text, all, {})).toBe(text);
+  });
+
+  it("labels redactions with typed markers and counts them by kind, never by value", () => {
+    const counts: Record<string, number> = {};
+    const out = scrubText("a ghp_Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8 and b@c.example and d@e.example", all, counts);
+    expect(out).toBe("a [REDACTED:github-token] and [REDACTED:email] and [REDACTED:email]");
+    expect(counts).toEqual({ "github-token": 1, email: 2 });
+  });
+
+  it("runs only the enabled families and never redacts allow-listed values", () => {
+    const text = "mail x.y@corp.example key AKIAQ3EGRKLMNOPQ7XYZ";
+    expect(scrubText(text, { ...all, families: new Set(["credentials"]) }, {})).toBe("mail x.y@corp.example key [REDACTED:aws-access-key-id]");
+    expect(scrubText(text, { ...all, families: new Set(["personal"]) }, {})).toBe("mail [REDACTED:email] key AKIAQ3EGRKLMNOPQ7XYZ");
+    expect(scrubText(text, { ...all, allow: new Set(["AKIAQ3EGRKLMNOPQ7XYZ"]) }, {})).toBe("mail [REDACTED:email] key AKIAQ3EGRKLMNOPQ7XYZ");
+  });
+
+  it("always redacts known secret values, whatever they look like", () => {
+    const settings = { ...all, families: new Set<never>(), knownSecrets: ["plain-words-secret"] };
+    expect(scrubText("the value is plain-words-secret!", settings, {})).toBe("the value is [REDACTED:known-secret]!");
+  });
+
+  it("checks checksums: Luhn for cards, mod-97 for IBANs, CRC32 for mcp-warden tokens", () => {
+    expect(scrubText("card 4111 1111 1111 1112", all, {})).toBe("card 4111 1111 1111 1112");
+    expect(scrubText("iban GB82WEST12345698765433", all, {})).toBe("iban GB82WEST12345698765433");
+    const token = PLANTED[0]!.secret;
+    const broken = token.slice(0, -1) + (token.endsWith("A") ? "B" : "A");
+    expect(scrubText(`t ${broken}`, all, {})).toBe(`t ${broken}`);
+  });
+
+  it.each([
+    ["digits", "1".repeat(1 << 20)],
+    ["letters", "a".repeat(1 << 20)],
+    ["at signs", "a@".repeat(1 << 19)],
+    ["secret words", "password=".repeat(100_000)],
+    ["base64", "A".repeat(1 << 20) + "=="],
+    ["JWT prefixes", "eyJ".repeat(300_000)],
+    ["PEM headers", "-----BEGIN PRIVATE KEY-----".repeat(30_000)],
+    ["phone-shaped runs", "555-555-5555 ".repeat(80_000)],
+    ["URL schemes", "a://b:".repeat(150_000)],
+  ])("stays linear on adversarial %s (finishes within the test timeout)", (_, input) => {
+    const out = scrubText(input, all, {});
+    expect(typeof out).toBe("string");
+  });
+});
+
+describe("message walker", () => {
+  it("redacts every string at any depth, keeps JSON shape, and leaves binary blobs alone", () => {
+    const secret = "ghp_Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8";
+    const image = "iVBORw0KGgo" + "A".repeat(40) + secret;
+    const message = {
+      kind: "response" as const,
+      message: {
+        jsonrpc: "2.0" as const,
+        id: 1,
+        result: {
+          content: [
+            { type: "text", text: `token ${secret}` },
+            { type: "image", data: image, mimeType: "image/png" },
+            { type: "resource", resource: { uri: "file:///x", text: `k=${secret}` } },
+            { type: "resource", resource: { uri: "file:///y", blob: image } },
+          ],
+          structuredContent: { nested: [{ deeper: { value: secret } }], count: 3 },
+        },
+      },
+    };
+    const counts: Record<string, number> = {};
+    const out = scrubMessage(message as never, all, counts);
+    const text = JSON.stringify(out.message);
+    expect(text.split(secret).length - 1).toBe(2);
+    expect(JSON.parse(text).result.content[1].data).toBe(image);
+    expect(JSON.parse(text).result.content[3].resource.blob).toBe(image);
+    expect(JSON.parse(text).result.structuredContent).toEqual({ nested: [{ deeper: { value: "[REDACTED:github-token]" } }], count: 3 });
+    expect(counts).toEqual({ "github-token": 3 });
+    expect(message.message.result.content[0]!.text).toContain(secret);
+  });
+
+  it("scrubs error messages and data, notifications and server requests", () => {
+    const secret = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx";
+    for (const message of [
+      { kind: "response" as const, message: { jsonrpc: "2.0" as const, id: 1, error: { code: 1, message: `failed with ${secret}`, data: { secret } } } },
+      { kind: "notification" as const, message: { jsonrpc: "2.0" as const, method: "notifications/message", params: { level: "info", data: secret } } },
+      { kind: "request" as const, message: { jsonrpc: "2.0" as const, id: 2, method: "sampling/createMessage", params: { messages: [{ content: { text: secret } }] } } },
+    ]) {
+      expect(JSON.stringify(scrubMessage(message as never, all, {}).message)).not.toContain(secret);
+    }
+  });
+
+  it("returns the same object when nothing is redacted", () => {
+    const message = { kind: "response" as const, message: { jsonrpc: "2.0" as const, id: 1, result: { content: [{ type: "text", text: "all clear" }] } } };
+    expect(scrubMessage(message, all, {})).toBe(message);
+  });
+});
