@@ -1,6 +1,7 @@
 // Applies the scrubber to a JSON-RPC message in place of its strings: results and errors (message and
-// data), notifications (log messages, progress), server requests, tool descriptions in listings —
-// every string value at any depth, so the JSON stays valid and its shape unchanged. Base64 blobs
+// data), notifications (log messages, progress), tool descriptions in listings — every string value
+// at any depth, so the JSON stays valid and its shape unchanged. Server-to-client requests (sampling,
+// elicitation) are gated by policy instead: redacting their schemas and defaults breaks them. Base64 blobs
 // (image and audio `data`, resource `blob`) are binary and passed as they are (see README). Copies
 // only the branches that change.
 
@@ -36,6 +37,7 @@ function walk(value: Json, settings: ScrubSettings, counts: Counts): Json {
 
 /** The message with every secret in its payload redacted; `counts` receives the redactions by kind. */
 export function scrubMessage(message: JsonRpcMessage, settings: ScrubSettings, counts: Counts): JsonRpcMessage {
+  if (message.kind === "request") return message;
   const payload = message.message as unknown as JsonObject;
   let changed: JsonObject | undefined;
   for (const field of ["result", "error", "params"] as const) {

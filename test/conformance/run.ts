@@ -61,7 +61,8 @@ try {
   const allPass = (total: string) => /Total: [1-9]\d* passed, 0 failed/.test(total);
   if (differences.length) console.log(`differences: ${differences.join(", ")}`);
   exitCode = differences.length === 0 && names.length > 0 && allPass(direct.total) && allPass(through.total) ? 0 : 1;
-  console.log(exitCode === 0 ? "conformance through the gateway equals direct" : "conformance differs");
+  console.log(exitCode === 0 ? "conformance through the gateway equals direct" : "conformance differs (gateway log: .warden/conformance-gateway.log)");
+  writeFileSync(".warden/conformance-gateway.log", gateway.logs.join("\n"));
 } finally {
   proxy.close();
   await gateway.close();

@@ -99,15 +99,16 @@ describe("message walker", () => {
     expect(message.message.result.content[0]!.text).toContain(secret);
   });
 
-  it("scrubs error messages and data, notifications and server requests", () => {
+  it("scrubs error messages and data and notifications, and leaves server requests to policy", () => {
     const secret = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx";
     for (const message of [
       { kind: "response" as const, message: { jsonrpc: "2.0" as const, id: 1, error: { code: 1, message: `failed with ${secret}`, data: { secret } } } },
       { kind: "notification" as const, message: { jsonrpc: "2.0" as const, method: "notifications/message", params: { level: "info", data: secret } } },
-      { kind: "request" as const, message: { jsonrpc: "2.0" as const, id: 2, method: "sampling/createMessage", params: { messages: [{ content: { text: secret } }] } } },
     ]) {
       expect(JSON.stringify(scrubMessage(message as never, all, {}).message)).not.toContain(secret);
     }
+    const elicitation = { kind: "request" as const, message: { jsonrpc: "2.0" as const, id: 2, method: "elicitation/create", params: { requestedSchema: { properties: { email: { type: "string", default: "a@b.example" } } } } } };
+    expect(scrubMessage(elicitation as never, all, {})).toBe(elicitation);
   });
 
   it("returns the same object when nothing is redacted", () => {
