@@ -41,6 +41,7 @@ export async function buildWorker(options: BuildOptions): Promise<CompiledPolicy
     minify: true,
     legalComments: "none",
     plugins: [policyModule(policy)],
+    external: ["cloudflare:*"],
     logLevel: "warning",
   });
   return policy;

@@ -96,12 +96,15 @@ async function main(): Promise<void> {
   });
   await waitFor(`http://127.0.0.1:${GATEWAY_PORT}/.well-known/mcp-warden`, 120);
   const version = readFileSync("dist/policy-version.txt", "utf8").trim();
+  const vars = readDevVars();
+  const limiter = vars.UPSTASH_REDIS_REST_URL && vars.UPSTASH_REDIS_REST_TOKEN ? `Upstash Redis at ${vars.UPSTASH_REDIS_REST_URL}` : "the embedded Durable Object store (set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN in .dev.vars for Upstash)";
   const endpoint = `http://127.0.0.1:${GATEWAY_PORT}/mcp/everything`;
   console.log(`
 mcp-warden is running (policy ${version}).
 
   MCP endpoint:  ${endpoint}
   origin:        server-everything on http://127.0.0.1:${ORIGIN_PORT}/mcp (reached only through the gateway's policy)
+  rate limits:   ${limiter}
   demo tokens:   .warden/demo-tokens.json
 ${ROLES.map((role) => `    ${role.padEnd(10)} ${demoTokens[role]}`).join("\n")}
 

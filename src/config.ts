@@ -4,8 +4,9 @@
 
 import { GatewayError } from "./errors.js";
 import type { CompiledOrigin } from "./policy/types.js";
+import type { RateLimitEnv } from "./ratelimit/store.js";
 
-export type Env = {
+export type Env = RateLimitEnv & {
   TOKENS: KVNamespace;
   SESSION_SECRET?: string;
   TOKEN_PEPPER?: string;
@@ -41,6 +42,6 @@ export function originCredential(env: Env, origin: CompiledOrigin): string | und
 
 /** Every secret value the gateway holds, for the scrubber's known-secrets list. */
 export function knownSecretValues(env: Env, origins: Record<string, CompiledOrigin>): string[] {
-  const names = ["SESSION_SECRET", "TOKEN_PEPPER", ...Object.values(origins).flatMap((origin) => (origin.credential ? [origin.credential.secret] : []))];
+  const names = ["SESSION_SECRET", "TOKEN_PEPPER", "UPSTASH_REDIS_REST_TOKEN", ...Object.values(origins).flatMap((origin) => (origin.credential ? [origin.credential.secret] : []))];
   return names.map((name) => env[name]).filter((value): value is string => typeof value === "string" && value.length >= 8);
 }

@@ -31,6 +31,11 @@ import type { CompiledOrigin, ScrubPolicy, TargetKind } from "./policy/types.js"
 import type { Family } from "./scrub/detectors.js";
 import type { ScrubSettings } from "./scrub/scrub.js";
 import { scrubMessage } from "./scrub/walk.js";
+import type { LimitBackend } from "./ratelimit/backend.js";
+import { applicableLimits, checksFor, enforce, recordDenial } from "./ratelimit/limiter.js";
+import { limitBackend } from "./ratelimit/store.js";
+
+export { RateLimitStore } from "./ratelimit/embedded.js";
 
 type Variables = {
   audit: AuditDraft;
@@ -248,12 +253,34 @@ async function handlePost(
       vars.audit.event.rule = decision.rule;
       if (decision.effect === "deny") {
         vars.audit.event.decision = "deny";
+        if (settings.rateLimit.abuse) ctx.waitUntil(flagAbuse(env, vars, settings.rateLimit.abuse));
         throw new GatewayError("denied", decision.reason, { detail: decision.rule === DEFAULT_DENY ? `${kind} not permitted` : decision.reason });
       }
       if (decision.scrub) scrub = decision.scrub;
     }
   }
   vars.audit.event.decision = "allow";
+
+  // Rate limits: every limit that applies, in one round trip, each with its own failure mode.
+  let rate: { backend: LimitBackend; headers: Record<string, string>; bytesLimits: ReturnType<typeof applicableLimits> } | undefined;
+  if (message.kind === "request") {
+    const limits = applicableLimits(policy.limits, vars.originName, vars.roles, message.message.method, message.message.method === "tools/call" ? target?.name : undefined);
+    if (limits.length || settings.rateLimit.abuse?.cooldownMs) {
+      const backend = limitBackend(env);
+      vars.audit.event.rateLimitStore = backend.name;
+      try {
+        const outcome = await enforce(backend, limits, vars.principal.id, settings.rateLimit, Date.now());
+        if (outcome.failedOpen.length) {
+          vars.audit.event.rateLimitFailedOpen = outcome.failedOpen;
+          console.warn(JSON.stringify({ warning: "rate limiter failed open", limits: outcome.failedOpen, requestId: vars.audit.event.requestId }));
+        }
+        rate = { backend, headers: outcome.headers, bytesLimits: limits.filter((limit) => limit.measure === "bytes") };
+      } catch (error) {
+        if (error instanceof GatewayError && error.kind === "rateLimited") vars.audit.event.decision = "limited";
+        throw error;
+      }
+    }
+  }
 
   // Forward exactly what was checked: the parsed message, re-serialized.
   const call: OriginCall = { method: "POST", body: JSON.stringify(message.message) };
@@ -267,7 +294,11 @@ async function handlePost(
   const response = await callOrigin(vars.origin, originCredential(env, vars.origin), call);
   vars.audit.event.originMs = Date.now() - started;
   const requestId = message.kind === "request" ? message.message.id : undefined;
-  return relayToClient(response, env, vars, ctx, session, target ?? { method: "response" }, requestId, answerLimits(vars.origin), scrub, isInitialize);
+  const answered = await relayToClient(response, env, vars, ctx, session, target ?? { method: "response" }, requestId, answerLimits(vars.origin), scrub, isInitialize, (bytes) => {
+    if (rate?.bytesLimits.length) ctx.waitUntil(rate.backend.consume(checksFor(rate.bytesLimits, vars.principal.id, bytes)).catch(() => {}));
+  });
+  for (const [name, value] of Object.entries(rate?.headers ?? {})) answered.headers.set(name, value);
+  return answered;
 }
 
 /** The answer hook and the relay, shared by POST and GET. */
@@ -282,6 +313,7 @@ async function relayToClient(
   limits: ReturnType<typeof answerLimits> | { maxEventBytes: number; maxDepth: number; idleTimeoutMs: undefined },
   scrub: ScrubPolicy,
   isInitialize = false,
+  onBytes?: (bytes: number) => void,
 ): Promise<Response> {
   const audit = vars.audit;
   const settings = scrubSettings(env, scrub, vars.principal.token);
@@ -326,6 +358,7 @@ async function relayToClient(
     ...(isInitialize ? { headers: (origin, answer) => initializeHeaders(vars, origin, answer) } : {}),
     onEnd: ({ error, bytes }) => {
       audit.event.responseBytes = bytes;
+      onBytes?.(bytes);
       if (error) recordError(audit, error);
       audit.emit();
     },
@@ -355,6 +388,18 @@ async function initializeHeaders(vars: Variables, origin: Response, answer: Json
   if (!isValidOriginSessionId(originSessionId)) throw new GatewayError("originInvalidAnswer", "origin sent an invalid session id");
   const binding = { origin: vars.originName, principal: vars.principal.id };
   return { "mcp-session-id": await wrapSession(vars.secrets.sessionSecret, binding, { originSessionId, version }) };
+}
+
+/** A denied call counts against the caller's abuse baseline; crossing it is its own audit event. */
+async function flagAbuse(env: Env, vars: Variables, abuse: NonNullable<typeof settings.rateLimit.abuse>): Promise<void> {
+  try {
+    if (!(await recordDenial(limitBackend(env), vars.principal.id, abuse))) return;
+    const flag = new AuditDraft(new Request("https://mcp-warden.invalid/abuse"), policy.version);
+    Object.assign(flag.event, { httpMethod: "-", origin: vars.originName, principal: vars.principal.id, roles: vars.principal.roles, decision: "flag", abuse: "burst of denied calls", reason: abuse.cooldownMs ? `cooldown ${abuse.cooldownMs} ms` : "flagged" });
+    flag.emit();
+  } catch (error) {
+    console.error(JSON.stringify({ error: `abuse baseline update failed: ${asGatewayError(error).reason}` }));
+  }
 }
 
 /** An origin asked the client for something the policy does not let this caller grant: tell the origin no. */

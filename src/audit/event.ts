@@ -2,7 +2,7 @@
 // version, how it ended. Built up as the request moves through the pipeline and emitted exactly once,
 // as one JSON line on the Workers log. It never holds a token, an argument value or an answer.
 
-export type Decision = "allow" | "deny" | "error";
+export type Decision = "allow" | "deny" | "limited" | "error" | "flag";
 
 export type AuditEvent = {
   time: string;
@@ -21,6 +21,11 @@ export type AuditEvent = {
   status?: number;
   errorCode?: number;
   listingRemoved?: number;
+  /** Limits whose store failed and that let the call through (their `fail: open`). */
+  rateLimitFailedOpen?: string[];
+  rateLimitStore?: string;
+  /** Set on the event that flags a principal for a burst of denied calls. */
+  abuse?: string;
   /** Redactions in the answer, by detector kind: counts only, never values. */
   redactions?: Record<string, number>;
   droppedServerRequests?: number;

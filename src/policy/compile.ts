@@ -6,7 +6,13 @@
 import { createHash } from "node:crypto";
 import { policyFileSchema, type ArgumentRuleInput, type PolicyFile } from "./schema.js";
 import { regexHazard } from "./regex-safety.js";
-import type { CompiledArgumentRule, CompiledPolicy, CompiledRule, GatewaySettings, TargetKind } from "./types.js";
+import type { CompiledArgumentRule, CompiledLimit, CompiledPolicy, CompiledRule, GatewaySettings, TargetKind } from "./types.js";
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+export function durationMs(text: string): number {
+  const [, amount, unit] = /^(\d+) ?(ms|s|m|h)$/.exec(text)!;
+  return Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
+}
 
 export type PolicySource = { file: string; content: unknown };
 
@@ -39,7 +45,15 @@ export function compilePolicy(sources: PolicySource[]): CompiledPolicy {
   for (const { file, policy } of parsed) {
     if (policy.gateway) {
       if (gateway) problems.push(`${file}: gateway: defined in more than one file`);
-      gateway = policy.gateway;
+      const { rateLimit, ...rest } = policy.gateway;
+      const abuse = rateLimit.abuse;
+      gateway = {
+        ...rest,
+        rateLimit: {
+          timeoutMs: rateLimit.timeoutMs,
+          ...(abuse ? { abuse: { deniedCalls: abuse.deniedCalls, windowMs: durationMs(abuse.window), ...(abuse.cooldown ? { cooldownMs: durationMs(abuse.cooldown) } : {}) } } : {}),
+        },
+      };
     }
     for (const [name, origin] of Object.entries(policy.origins ?? {})) {
       if (origins[name]) problems.push(`${file}: origins.${name}: defined more than once`);
@@ -110,13 +124,26 @@ export function compilePolicy(sources: PolicySource[]): CompiledPolicy {
       }
     });
   }
+  const limits: CompiledLimit[] = [];
+  for (const { file, policy } of parsed) {
+    (policy.limits ?? []).forEach((limit, index) => {
+      const at = `${file}: limits.${index}`;
+      if (limits.some((other) => other.id === limit.id)) problems.push(`${at}.id: duplicate limit id "${limit.id}"`);
+      if (!origins[limit.origin]) problems.push(`${at}.origin: unknown origin "${limit.origin}"`);
+      for (const role of limit.roles ?? []) if (!roleInputs.has(role)) problems.push(`${at}.roles: unknown role "${role}"`);
+      if (limit.measure === "bytes" && limit.cost !== 1) problems.push(`${at}.cost: a bytes limit counts bytes; it takes no cost`);
+      const { window, description: _, ...rest } = limit;
+      limits.push({ ...rest, windowMs: durationMs(window) });
+    });
+  }
   if (problems.length) throw new PolicyError(problems);
 
   const body = {
-    gateway: gateway ?? { allowedOrigins: [], maxBodyBytes: 1024 * 1024, maxDepth: 64, maxAnswerEventBytes: 8 * 1024 * 1024 },
+    gateway: gateway ?? { allowedOrigins: [], maxBodyBytes: 1024 * 1024, maxDepth: 64, maxAnswerEventBytes: 8 * 1024 * 1024, rateLimit: { timeoutMs: 250 } },
     origins,
     roles,
     rules,
+    limits,
   };
   const version = createHash("sha256").update(JSON.stringify(body)).digest("hex").slice(0, 16);
   return { version, ...body };

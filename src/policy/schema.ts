@@ -79,6 +79,28 @@ export const ruleSchema = z
     }
   });
 
+const duration = z.string().regex(/^\d+ ?(ms|s|m|h)$/, "a duration such as 500ms, 10s, 1m or 1h");
+
+/** A rate limit: requests (weighted by cost) or response bytes, per principal or per origin, in a window. */
+export const limitSchema = z.strictObject({
+  id: identifier,
+  description: z.string().optional(),
+  origin: z.string(),
+  /** Callers with any of these roles (inherited roles included); everyone when absent. */
+  roles: z.array(z.string()).min(1).optional(),
+  /** Only calls of these tools; every request to the origin when absent. */
+  tools: z.array(namePattern).min(1).optional(),
+  per: z.enum(["principal", "origin"]).default("principal"),
+  measure: z.enum(["requests", "bytes"]).default("requests"),
+  /** Units one call uses, for expensive tools. */
+  cost: z.int().min(1).default(1),
+  limit: z.int().min(1),
+  window: duration,
+  algorithm: z.enum(["fixed-window", "sliding-window"]).default("sliding-window"),
+  /** What happens when the limiter itself cannot answer in time: let the call through, or refuse it. */
+  fail: z.enum(["open", "closed"]),
+});
+
 export const originSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   timeoutMs: z.int().min(100).max(300_000).default(30_000),
@@ -97,6 +119,14 @@ export const gatewaySchema = z.strictObject({
   maxBodyBytes: z.int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
   maxDepth: z.int().min(4).max(256).default(64),
   maxAnswerEventBytes: z.int().min(1024).max(64 * 1024 * 1024).default(8 * 1024 * 1024),
+  rateLimit: z
+    .strictObject({
+      /** How long the limiter may take before each limit's `fail` mode applies. */
+      timeoutMs: z.int().min(10).max(5000).default(250),
+      /** A burst of denied calls flags the principal and, with a cooldown, refuses it for a while. */
+      abuse: z.strictObject({ deniedCalls: z.int().min(1), window: duration, cooldown: duration.optional() }).optional(),
+    })
+    .default({ timeoutMs: 250 }),
 });
 
 export const roleSchema = z.strictObject({
@@ -111,6 +141,7 @@ export const policyFileSchema = z.strictObject({
   origins: z.record(identifier, originSchema).optional(),
   roles: z.record(identifier, roleSchema).optional(),
   rules: z.array(ruleSchema).optional(),
+  limits: z.array(limitSchema).optional(),
 });
 
 export type PolicyFile = z.infer<typeof policyFileSchema>;

@@ -43,11 +43,26 @@ export type CompiledOrigin = {
   credential?: { secret: string; header: string; prefix: string };
 };
 
+export type CompiledLimit = {
+  id: string;
+  origin: string;
+  roles?: string[];
+  tools?: string[];
+  per: "principal" | "origin";
+  measure: "requests" | "bytes";
+  cost: number;
+  limit: number;
+  windowMs: number;
+  algorithm: "fixed-window" | "sliding-window";
+  fail: "open" | "closed";
+};
+
 export type GatewaySettings = {
   allowedOrigins: string[];
   maxBodyBytes: number;
   maxDepth: number;
   maxAnswerEventBytes: number;
+  rateLimit: { timeoutMs: number; abuse?: { deniedCalls: number; windowMs: number; cooldownMs?: number } };
 };
 
 export type CompiledPolicy = {
@@ -57,4 +72,5 @@ export type CompiledPolicy = {
   /** Each role mapped to itself and every role it inherits, directly or not. */
   roles: Record<string, string[]>;
   rules: CompiledRule[];
+  limits: CompiledLimit[];
 };

@@ -30,6 +30,7 @@ export async function startGateway(options: { bindings?: Record<string, string>;
     scriptPath: options.scriptPath ?? TEST_WORKER,
     compatibilityDate: "2026-07-01",
     kvNamespaces: ["TOKENS"],
+    durableObjects: { RATE_LIMITS: "RateLimitStore" },
     bindings,
     host: "127.0.0.1",
     port: 0,

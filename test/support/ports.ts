@@ -3,6 +3,8 @@ export const PORTS = {
   everything: 39301,
   recorder: 39311,
   dead: 39319,
+  redis: 39501,
+  bridge: 39502,
 } as const;
 
 export const EVERYTHING_URL = `http://127.0.0.1:${PORTS.everything}/mcp`;

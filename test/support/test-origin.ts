@@ -145,7 +145,7 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
         return next();
       }
       default:
-        return json(response, { jsonrpc: "2.0", id: message.id, error: { code: -32602, message: `Unknown tool ${name}` } });
+        return json(response, text(`called ${String(name)}`));
     }
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));

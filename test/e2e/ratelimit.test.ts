@@ -1,0 +1,207 @@
+// Rate limits end to end, against both stores: Upstash (@upstash/ratelimit through a REST bridge
+// over a real redis-server) and the embedded Durable Object. Exact counts under concurrency, costs,
+// bytes, window reset, isolation between principals, origin ceilings, headers and error data, one
+// round trip per call, failure modes with Redis stopped or slow, and the abuse cooldown.
+
+import type { ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
+import { jsonBody, post } from "../support/mcp-client.js";
+import { PORTS } from "../support/ports.js";
+import { startTestOrigin, type TestOrigin } from "../support/test-origin.js";
+import { startBridge, startRedis, type Bridge } from "../support/upstash-bridge.js";
+
+let recorder: TestOrigin;
+let redis: ChildProcess;
+let bridge: Bridge;
+
+beforeAll(async () => {
+  recorder = await startTestOrigin(PORTS.recorder);
+  redis = await startRedis(PORTS.redis);
+  bridge = await startBridge({ port: PORTS.bridge, redisPort: PORTS.redis });
+});
+afterAll(async () => {
+  await recorder?.close();
+  await bridge?.close();
+  redis?.kill();
+});
+
+/** tools/call in the stateless revision: one HTTP request per call, no session needed. */
+function call(gateway: Gateway, token: string, name: string, origin = "recorder") {
+  return post(`${gateway.url}/mcp/${origin}`, JSON.stringify({ jsonrpc: "2.0", id: 5, method: "tools/call", params: { name, arguments: origin === "everything" ? { message: "hi" } : {} } }), {
+    authorization: `Bearer ${token}`,
+    "mcp-protocol-version": "2026-07-28",
+    "mcp-method": "tools/call",
+    "mcp-name": name,
+  });
+}
+
+async function statuses(responses: Promise<Response>[]): Promise<number[]> {
+  return Promise.all(responses.map(async (pending) => {
+    const response = await pending;
+    await response.arrayBuffer();
+    return response.status;
+  }));
+}
+
+const count = (list: number[], status: number) => list.filter((value) => value === status).length;
+
+describe.each([["upstash"], ["embedded"]])("rate limits with the %s store", (store) => {
+  let gateway: Gateway;
+  beforeAll(async () => {
+    await bridge.flushAll();
+    gateway = await startGateway({
+      bindings: store === "upstash" ? { ...TEST_SECRETS, UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token } : TEST_SECRETS,
+    });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it("lets exactly 10 of 50 concurrent calls through a limit of 10, and never limits another principal", async () => {
+    const alice = await gateway.mint(["viewer"]);
+    const bob = await gateway.mint(["viewer"]);
+    const results = await statuses(Array.from({ length: 50 }, () => call(gateway, alice, "limited-a")));
+    expect(count(results, 200)).toBe(10);
+    expect(count(results, 429)).toBe(40);
+    expect(await statuses([call(gateway, bob, "limited-a")])).toEqual([200]);
+  });
+
+  it("answers 429 with Retry-After, RateLimit headers and the limit in the error data; allowed calls carry the budget", async () => {
+    const token = await gateway.mint(["viewer"]);
+    const first = await call(gateway, token, "limited-b");
+    expect(first.status).toBe(200);
+    expect(first.headers.get("ratelimit-policy")).toBe('"t-limited";q=10;w=60');
+    expect(first.headers.get("ratelimit")).toMatch(/^"t-limited";r=9;t=\d+$/);
+    await first.text();
+    await statuses(Array.from({ length: 9 }, () => call(gateway, token, "limited-b")));
+    const limited = await call(gateway, token, "limited-b");
+    expect(limited.status).toBe(429);
+    const retryAfter = Number(limited.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(limited.headers.get("ratelimit")).toBe(`"t-limited";r=0;t=${retryAfter}`);
+    const body = await jsonBody(limited);
+    expect(body).toMatchObject({ id: 5, error: { code: -32029, data: { limit: "t-limited", retryAfter } } });
+    expect(body.error.message).toContain('limit "t-limited" reached');
+  });
+
+  it("weighs expensive tools by cost", async () => {
+    const token = await gateway.mint(["viewer"]);
+    const results: number[] = [];
+    for (let i = 0; i < 3; i++) results.push(...(await statuses([call(gateway, token, "costly")])));
+    expect(results).toEqual([200, 200, 429]);
+  });
+
+  it("opens a new window when the old one ends", async () => {
+    const token = await gateway.mint(["viewer"]);
+    // Start right after a 2 s window boundary so that the burst fits in one window.
+    await new Promise((resolve) => setTimeout(resolve, 2000 - (Date.now() % 2000) + 20));
+    const burst = await statuses(Array.from({ length: 4 }, () => call(gateway, token, "reset-a")));
+    expect(count(burst, 200)).toBe(3);
+    expect(count(burst, 429)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 2000 - (Date.now() % 2000) + 20));
+    expect(await statuses([call(gateway, token, "reset-a")])).toEqual([200]);
+  });
+
+  it("limits answer bytes per principal", async () => {
+    const token = await gateway.mint(["viewer"]);
+    const results: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      results.push(...(await statuses([call(gateway, token, "bytes-a")])));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Each answer is about 80 bytes against a budget of 200: three fit, then the budget is spent.
+    expect(results).toEqual([200, 200, 200, 429, 429]);
+  });
+
+  it("applies a per-origin ceiling across principals", async () => {
+    const tokens = await Promise.all(Array.from({ length: 6 }, () => gateway.mint(["viewer"])));
+    const results: number[] = [];
+    for (const token of tokens) results.push(...(await statuses([call(gateway, token, "ceiling-a")])));
+    expect(results).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+
+  it("hammering echo as a viewer gives 429s with a retry hint and no 5xx", async () => {
+    const token = await gateway.mint(["viewer"]);
+    const url = `${gateway.url}/mcp/everything`;
+    const opened = await post(url, JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } } }), { authorization: `Bearer ${token}` });
+    await opened.text();
+    const headers = { authorization: `Bearer ${token}`, "mcp-session-id": opened.headers.get("mcp-session-id")!, "mcp-protocol-version": "2025-11-25" };
+    const results: number[] = [];
+    for (let i = 0; i < 70; i++) {
+      const response = await post(url, JSON.stringify({ jsonrpc: "2.0", id: i + 1, method: "tools/call", params: { name: "echo", arguments: { message: "hi" } } }), headers);
+      if (response.status === 429) expect(Number(response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      results.push(...(await statuses([Promise.resolve(response)])));
+    }
+    // 60 requests a minute for viewers: initialize was the first of them.
+    expect(count(results, 200)).toBe(59);
+    expect(count(results, 429)).toBe(11);
+    expect(results.filter((status) => status >= 500)).toEqual([]);
+  });
+
+  it("flags a burst of denied calls and cools the principal down", async () => {
+    const token = await gateway.mint(["viewer"]);
+    const denied = await statuses(Array.from({ length: 21 }, () => call(gateway, token, "get-env", "everything")));
+    expect(count(denied, 403)).toBe(21);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const after = await call(gateway, token, "echo", "everything");
+    expect(after.status).toBe(429);
+    expect((await jsonBody(after)).error.data.limit).toBe("abuse-cooldown");
+    const flags = gateway.logs.filter((line) => line.includes('"decision":"flag"'));
+    expect(flags.length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("the Upstash store's round trips and failure modes", () => {
+  let gateway: Gateway;
+  beforeAll(async () => {
+    gateway = await startGateway({ bindings: { ...TEST_SECRETS, UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token } });
+  });
+  afterAll(async () => {
+    bridge.delayMs = 0;
+    await gateway?.close();
+  });
+
+  it("checks every limit of a call, and the cooldown, in one round trip to Redis", async () => {
+    const token = await gateway.mint(["viewer"]);
+    await statuses([call(gateway, token, "multi-a")]); // loads the scripts into Redis
+    const before = bridge.requests;
+    expect(await statuses([call(gateway, token, "multi-a")])).toEqual([200]);
+    expect(bridge.requests - before).toBe(1);
+  });
+
+  it("fails open or closed per limit when the bridge is slower than the timeout", async () => {
+    const token = await gateway.mint(["viewer"]);
+    bridge.delayMs = 1000;
+    try {
+      const open = await call(gateway, token, "failopen-a");
+      expect(open.status).toBe(200);
+      await open.text();
+      const closed = await call(gateway, token, "failclosed-a");
+      expect(closed.status).toBe(503);
+      expect(await jsonBody(closed)).toMatchObject({ id: 5, error: { code: -32035, message: "Rate limiter unavailable", data: { limits: ["t-closed"] } } });
+    } finally {
+      bridge.delayMs = 0;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(gateway.logs.some((line) => line.includes('"rateLimitFailedOpen":["t-open"]'))).toBe(true);
+    expect(gateway.logs.some((line) => line.includes("rate limiter failed open"))).toBe(true);
+  });
+
+  it("fails open or closed per limit with redis-server stopped", async () => {
+    const token = await gateway.mint(["viewer"]);
+    redis.kill();
+    await new Promise((resolve) => redis.once("exit", resolve));
+    try {
+      expect(await statuses([call(gateway, token, "failopen-b")])).toEqual([200]);
+      const closed = await call(gateway, token, "failclosed-b");
+      expect(closed.status).toBe(503);
+      const text = await closed.text();
+      expect(text).not.toContain(bridge.token);
+      expect(text).not.toContain(String(PORTS.bridge));
+    } finally {
+      redis = await startRedis(PORTS.redis);
+    }
+  });
+});
