@@ -7,6 +7,7 @@ import { PolicyEngine } from "../src/policy/decide.js";
 import type { CompiledPolicy, TargetKind } from "../src/policy/types.js";
 import { readGoldenCases, runGoldenCases } from "./golden.js";
 import { loadPolicy } from "./policy-files.js";
+import { auditCommand } from "./audit.js";
 import { scrubCommand } from "./scrub.js";
 import { createTokens, listTokens, revokeToken, rotateToken } from "./tokens.js";
 import type { Target } from "./wrangler.js";
@@ -19,6 +20,7 @@ const USAGE = `usage:
   mcp-warden policy check [--dir policies]
   mcp-warden policy explain --role R [--role R2] [--origin O] (--tool T | --resource URI | --prompt P) [--args JSON] [--dir policies]
   mcp-warden policy matrix [--origin O] [--dir policies]
+  mcp-warden audit [--limit N]        the latest audit events of the local gateway (npm start), as JSON lines
   mcp-warden scrub [--jsonl]          redact stdin to stdout (--jsonl: lines {"id","text"})
 
 --remote works on the KV namespace of the deployed Worker (wrangler must be logged in) and needs
@@ -186,6 +188,7 @@ const [command, action, ...rest] = process.argv.slice(2);
 try {
   if (command === "token") await tokenCommand(action, rest);
   else if (command === "policy") policyCommand(action, rest);
+  else if (command === "audit") await auditCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else if (command === "scrub") await scrubCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else fail(USAGE);
 } catch (error) {

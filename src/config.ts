@@ -4,10 +4,14 @@
 
 import { GatewayError } from "./errors.js";
 import type { CompiledOrigin } from "./policy/types.js";
+import type { AuditStorageEnv } from "./audit/consumer.js";
+import type { AuditEvent } from "./audit/schema.js";
 import type { RateLimitEnv } from "./ratelimit/store.js";
 
-export type Env = RateLimitEnv & {
+export type Env = RateLimitEnv &
+  AuditStorageEnv & {
   TOKENS: KVNamespace;
+  AUDIT_QUEUE?: Queue<AuditEvent>;
   SESSION_SECRET?: string;
   TOKEN_PEPPER?: string;
   [secret: string]: unknown;

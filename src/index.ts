@@ -5,7 +5,8 @@
 
 import { Hono } from "hono/tiny";
 import policy from "warden:policy";
-import { AuditDraft } from "./audit/event.js";
+import { consumeAuditBatch } from "./audit/consumer.js";
+import { AuditDraft, describeArguments } from "./audit/event.js";
 import { authenticate, protectedResourcePath, type Principal } from "./auth/authenticate.js";
 import { gatewaySecrets, knownSecretValues, originCredential, type Env, type GatewaySecrets } from "./config.js";
 import { GatewayError, asGatewayError, errorResponse } from "./errors.js";
@@ -71,11 +72,7 @@ const app = new Hono<AppEnv>();
 app.onError((thrown, c) => {
   const error = asGatewayError(thrown);
   const audit = c.get("audit");
-  if (audit) {
-    audit.event.reason = error.reason;
-    audit.event.errorCode = error.code;
-    if (error.kind === "denied" || error.kind === "forbidden" || error.kind === "unauthorized") audit.event.decision = "deny";
-  }
+  if (audit) recordError(audit, error);
   if (error.kind === "internal") console.error(JSON.stringify({ error: error.reason }));
   return errorResponse(error, null);
 });
@@ -100,7 +97,7 @@ app.get("/.well-known/mcp-warden", (c) =>
 
 // Stage 0: one audit event per request, emitted when the answer is complete.
 app.use("/mcp/:origin", async (c, next) => {
-  const audit = new AuditDraft(c.req.raw, policy.version);
+  const audit = new AuditDraft(c.req.raw, policy.version, { queue: c.env.AUDIT_QUEUE, waitUntil: (promise) => c.executionCtx.waitUntil(promise) });
   c.set("audit", audit);
   await next();
   audit.event.status = c.res.status;
@@ -191,7 +188,7 @@ async function requireSession(headers: Headers, vars: Variables): Promise<Sessio
 function recordError(audit: AuditDraft, error: GatewayError): void {
   audit.event.reason = error.reason;
   audit.event.errorCode = error.code;
-  if (error.kind === "denied") audit.event.decision = "deny";
+  audit.event.decision = error.kind === "denied" || error.kind === "forbidden" || error.kind === "unauthorized" ? "deny" : error.kind === "rateLimited" ? "limited" : "error";
 }
 
 async function handlePost(
@@ -249,11 +246,12 @@ async function handlePost(
     const kind = TARGET_KINDS[message.message.method];
     if (kind && target?.name !== undefined) {
       const args = kind === "tool" || kind === "prompt" ? ((message.message.params?.arguments as Record<string, Json> | undefined) ?? {}) : undefined;
+      if (args) Object.assign(vars.audit.event, await describeArguments(vars.secrets.sessionSecret, args));
       const decision = engine.decide(vars.originName, kind, target.name, vars.roles, args);
       vars.audit.event.rule = decision.rule;
       if (decision.effect === "deny") {
         vars.audit.event.decision = "deny";
-        if (settings.rateLimit.abuse) ctx.waitUntil(flagAbuse(env, vars, settings.rateLimit.abuse));
+        if (settings.rateLimit.abuse) ctx.waitUntil(flagAbuse(env, vars, ctx, settings.rateLimit.abuse));
         throw new GatewayError("denied", decision.reason, { detail: decision.rule === DEFAULT_DENY ? `${kind} not permitted` : decision.reason });
       }
       if (decision.scrub) scrub = decision.scrub;
@@ -268,17 +266,12 @@ async function handlePost(
     if (limits.length || settings.rateLimit.abuse?.cooldownMs) {
       const backend = limitBackend(env);
       vars.audit.event.rateLimitStore = backend.name;
-      try {
-        const outcome = await enforce(backend, limits, vars.principal.id, settings.rateLimit, Date.now());
-        if (outcome.failedOpen.length) {
-          vars.audit.event.rateLimitFailedOpen = outcome.failedOpen;
-          console.warn(JSON.stringify({ warning: "rate limiter failed open", limits: outcome.failedOpen, requestId: vars.audit.event.requestId }));
-        }
-        rate = { backend, headers: outcome.headers, bytesLimits: limits.filter((limit) => limit.measure === "bytes") };
-      } catch (error) {
-        if (error instanceof GatewayError && error.kind === "rateLimited") vars.audit.event.decision = "limited";
-        throw error;
+      const outcome = await enforce(backend, limits, vars.principal.id, settings.rateLimit, Date.now());
+      if (outcome.failedOpen.length) {
+        vars.audit.event.rateLimitFailedOpen = outcome.failedOpen;
+        console.warn(JSON.stringify({ warning: "rate limiter failed open", limits: outcome.failedOpen, requestId: vars.audit.event.requestId }));
       }
+      rate = { backend, headers: outcome.headers, bytesLimits: limits.filter((limit) => limit.measure === "bytes") };
     }
   }
 
@@ -391,10 +384,10 @@ async function initializeHeaders(vars: Variables, origin: Response, answer: Json
 }
 
 /** A denied call counts against the caller's abuse baseline; crossing it is its own audit event. */
-async function flagAbuse(env: Env, vars: Variables, abuse: NonNullable<typeof settings.rateLimit.abuse>): Promise<void> {
+async function flagAbuse(env: Env, vars: Variables, ctx: Background, abuse: NonNullable<typeof settings.rateLimit.abuse>): Promise<void> {
   try {
     if (!(await recordDenial(limitBackend(env), vars.principal.id, abuse))) return;
-    const flag = new AuditDraft(new Request("https://mcp-warden.invalid/abuse"), policy.version);
+    const flag = new AuditDraft(new Request("https://mcp-warden.invalid/abuse"), policy.version, { queue: env.AUDIT_QUEUE, waitUntil: (promise) => ctx.waitUntil(promise) });
     Object.assign(flag.event, { httpMethod: "-", origin: vars.originName, principal: vars.principal.id, roles: vars.principal.roles, decision: "flag", abuse: "burst of denied calls", reason: abuse.cooldownMs ? `cooldown ${abuse.cooldownMs} ms` : "flagged" });
     flag.emit();
   } catch (error) {
@@ -419,4 +412,7 @@ async function refuseServerRequest(env: Env, vars: Variables, session: Session |
   }
 }
 
-export default app;
+export default {
+  fetch: app.fetch,
+  queue: (batch: MessageBatch<unknown>, env: Env) => consumeAuditBatch(batch, env),
+} satisfies ExportedHandler<Env>;

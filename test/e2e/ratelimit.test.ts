@@ -61,9 +61,9 @@ describe.each([["upstash"], ["embedded"]])("rate limits with the %s store", (sto
   it("lets exactly 10 of 50 concurrent calls through a limit of 10, and never limits another principal", async () => {
     const alice = await gateway.mint(["viewer"]);
     const bob = await gateway.mint(["viewer"]);
+    await statuses([call(gateway, await gateway.mint(["viewer"]), "limited-a")]); // loads the scripts
     const results = await statuses(Array.from({ length: 50 }, () => call(gateway, alice, "limited-a")));
-    expect(count(results, 200)).toBe(10);
-    expect(count(results, 429)).toBe(40);
+    expect({ allowed: count(results, 200), limited: count(results, 429) }).toEqual({ allowed: 10, limited: 40 });
     expect(await statuses([call(gateway, bob, "limited-a")])).toEqual([200]);
   });
 
@@ -173,7 +173,7 @@ describe("the Upstash store's round trips and failure modes", () => {
 
   it("fails open or closed per limit when the bridge is slower than the timeout", async () => {
     const token = await gateway.mint(["viewer"]);
-    bridge.delayMs = 1000;
+    bridge.delayMs = 1500;
     try {
       const open = await call(gateway, token, "failopen-a");
       expect(open.status).toBe(200);

@@ -30,6 +30,14 @@ describe("stateless gateway sessions", () => {
     expect(await refused(unwrapSession("t".repeat(40), binding, id))).toBe("sessionNotFound");
   });
 
+  it("refuses a non-canonical encoding of the same MAC (the unused bits of the last character)", async () => {
+    const id = await wrapSession(secret, binding, session);
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(id.at(-1)!);
+    const sibling = `${id.slice(0, -1)}${alphabet[last ^ 1]}`;
+    expect(await refused(unwrapSession(secret, binding, sibling))).toBe("sessionNotFound");
+  });
+
   it("refuses any change to the id", async () => {
     const id = await wrapSession(secret, binding, session);
     const [tag, encoded, version, mac] = id.split(".") as [string, string, string, string];

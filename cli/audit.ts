@@ -1,0 +1,33 @@
+// `mcp-warden audit`: reads audit events back from the local R2 bucket that `npm start` (wrangler dev)
+// writes through the audit queue, newest last, as JSON lines. For a deployed gateway, read the bucket
+// with `wrangler r2 object` or ship it to a SIEM (see README).
+
+import { Miniflare } from "miniflare";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "./wrangler.js";
+
+export async function auditCommand(args: string[]): Promise<void> {
+  const limit = args.includes("--limit") ? Number(args[args.indexOf("--limit") + 1]) : 50;
+  const mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch() { return new Response(null); } }",
+    r2Buckets: { AUDIT_BUCKET: "mcp-warden-audit-dev" },
+    r2Persist: join(PROJECT_ROOT, ".wrangler/state/v3/r2"),
+  });
+  try {
+    const bucket = await mf.getR2Bucket("AUDIT_BUCKET");
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await bucket.list({ prefix: "audit/", cursor });
+      keys.push(...page.objects.map((object) => object.key));
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+    const events = await Promise.all(keys.map(async (key) => JSON.parse(await (await bucket.get(key))!.text()) as { time: string }));
+    events.sort((a, b) => a.time.localeCompare(b.time));
+    for (const event of events.slice(-limit)) console.log(JSON.stringify(event));
+    if (!events.length) console.error("no audit events yet: start the demo with `npm start` and make a few calls");
+  } finally {
+    await mf.dispose();
+  }
+}

@@ -1,0 +1,49 @@
+// The audit event, as a zod schema: the one definition behind the TypeScript type, the queue
+// consumer's check before anything reaches R2, the tests, and docs/audit-events.md.
+
+import * as z from "zod/mini";
+
+const counts = z.record(z.string(), z.number());
+
+export const auditEventSchema = z.object({
+  /** Event format version. */
+  v: z.literal(1),
+  time: z.string(),
+  requestId: z.string(),
+  /** Cloudflare's ray id, when the request came through Cloudflare. */
+  ray: z.optional(z.string()),
+  policyVersion: z.string(),
+  origin: z.optional(z.string()),
+  httpMethod: z.string(),
+  principal: z.optional(z.string()),
+  roles: z.optional(z.array(z.string())),
+  method: z.optional(z.string()),
+  /** The tool, prompt or resource URI the request acted on. */
+  target: z.optional(z.string()),
+  decision: z.enum(["allow", "deny", "limited", "error", "flag"]),
+  rule: z.optional(z.string()),
+  /** The precise reason of a refusal or failure: never a value from the request or the answer. */
+  reason: z.optional(z.string()),
+  status: z.optional(z.number()),
+  errorCode: z.optional(z.number()),
+  /** HMAC-SHA256 (keyed by SESSION_SECRET) of the canonical arguments: equal arguments, equal digest; no values. */
+  argumentsDigest: z.optional(z.string()),
+  /** Size in bytes of each argument's canonical JSON, by argument name. */
+  argumentSizes: z.optional(counts),
+  listingRemoved: z.optional(z.number()),
+  droppedServerRequests: z.optional(z.number()),
+  /** Redactions in the answer by detector kind: counts only. */
+  redactions: z.optional(counts),
+  rateLimitStore: z.optional(z.string()),
+  /** Limits whose store failed and that let the call through (their `fail: open`). */
+  rateLimitFailedOpen: z.optional(z.array(z.string())),
+  /** Set on the event that flags a principal, e.g. for a burst of denied calls. */
+  abuse: z.optional(z.string()),
+  responseBytes: z.optional(z.number()),
+  gatewayMs: z.optional(z.number()),
+  originMs: z.optional(z.number()),
+  country: z.optional(z.string()),
+  asn: z.optional(z.number()),
+});
+
+export type AuditEvent = z.infer<typeof auditEventSchema>;

@@ -1,0 +1,101 @@
+// Audit delivery end to end: requests of mixed outcomes under concurrency → exactly one event each,
+// through Miniflare's real queue to the Worker's own consumer → R2; every event valid against the
+// schema, none duplicated (also when messages are delivered twice), none holding a planted secret.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditEventSchema, type AuditEvent } from "../../src/audit/schema.js";
+import { generateToken } from "../../src/auth/token.js";
+import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
+import { post } from "../support/mcp-client.js";
+import { PORTS } from "../support/ports.js";
+import { startTestOrigin, type TestOrigin } from "../support/test-origin.js";
+
+let gateway: Gateway;
+let recorder: TestOrigin;
+const PLANTED_IN_ARGUMENTS = "ghp_Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2";
+const PLANTED_IN_RESULT = "sk_live_Q1w2E3r4T5y6U7i8O9p0A1s2";
+
+beforeAll(async () => {
+  gateway = await startGateway();
+  recorder = await startTestOrigin(PORTS.recorder, { leak: PLANTED_IN_RESULT });
+});
+afterAll(async () => {
+  await gateway?.close();
+  await recorder?.close();
+});
+
+async function storedEvents(): Promise<AuditEvent[]> {
+  const bucket = await gateway.mf.getR2Bucket("AUDIT_BUCKET");
+  const events: AuditEvent[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix: "audit/", cursor });
+    for (const object of page.objects) events.push(JSON.parse(await (await bucket.get(object.key))!.text()));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return events;
+}
+
+async function waitForEvents(count: number): Promise<AuditEvent[]> {
+  for (let i = 0; i < 100; i++) {
+    const events = await storedEvents();
+    if (events.length >= count) return events;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return storedEvents();
+}
+
+function stateless(token: string | undefined, name: string, args: Record<string, unknown>, origin = "recorder") {
+  return post(`${gateway.url}/mcp/${origin}`, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }), {
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    "mcp-protocol-version": "2026-07-28",
+    "mcp-method": "tools/call",
+    "mcp-name": name,
+  });
+}
+
+describe("audit delivery", () => {
+  it("delivers exactly one valid, secret-free event per request to R2 through the queue", async () => {
+    const viewer = await gateway.mint(["viewer"]);
+    const requests: (() => Promise<Response>)[] = [
+      ...Array.from({ length: 8 }, () => () => stateless(viewer, "echo", { message: `please keep ${PLANTED_IN_ARGUMENTS}` })),
+      ...Array.from({ length: 6 }, () => () => stateless(viewer, "leak", { extra: PLANTED_IN_ARGUMENTS })),
+      ...Array.from({ length: 5 }, () => () => stateless(viewer, "forbidden-tool", { token: PLANTED_IN_ARGUMENTS })),
+      ...Array.from({ length: 4 }, () => () => stateless(undefined, "echo", {})),
+      ...Array.from({ length: 4 }, () => () => stateless(generateToken(), "echo", {})),
+      ...Array.from({ length: 3 }, () => () => stateless(viewer, "echo", {}, "dead")),
+      ...Array.from({ length: 12 }, () => () => stateless(viewer, "limited-audit", { n: 1 })),
+    ];
+    const responses = await Promise.all(requests.map(async (send) => {
+      const response = await send();
+      await response.arrayBuffer();
+      return response.status;
+    }));
+    expect(new Set(responses)).toEqual(new Set([200, 403, 401, 502, 429]));
+
+    const events = await waitForEvents(requests.length);
+    expect(events).toHaveLength(requests.length);
+    expect(new Set(events.map((event) => event.requestId)).size).toBe(requests.length);
+    for (const event of events) expect(auditEventSchema.safeParse(event).success).toBe(true);
+    const decisions = events.map((event) => event.decision);
+    for (const decision of ["allow", "deny", "limited", "error"] as const) expect(decisions).toContain(decision);
+    const everything = JSON.stringify(events) + gateway.logs.join("\n");
+    for (const secret of [PLANTED_IN_ARGUMENTS, PLANTED_IN_RESULT, viewer, TEST_SECRETS.RECORDER_TOKEN, TEST_SECRETS.TOKEN_PEPPER, TEST_SECRETS.SESSION_SECRET]) {
+      expect(everything).not.toContain(secret);
+    }
+    const echo = events.find((event) => event.target === "echo" && event.decision === "allow")!;
+    expect(echo).toMatchObject({ principal: expect.any(String), roles: ["viewer"], origin: "recorder", method: "tools/call", rule: expect.any(String), policyVersion: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(echo.argumentsDigest).toMatch(/^[0-9a-f]{32}$/);
+    expect(echo.argumentSizes?.message).toBeGreaterThan(0);
+    expect(events.find((event) => event.target === "leak")?.redactions).toEqual({ "github-token": 1, "stripe-key": 1 });
+  });
+
+  it("writes a redelivered event over its own object instead of duplicating it", async () => {
+    const before = await storedEvents();
+    const queue = await gateway.mf.getQueueProducer<AuditEvent>("AUDIT_QUEUE");
+    for (const event of before.slice(0, 5)) await queue.send(event);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const after = await storedEvents();
+    expect(after).toHaveLength(before.length);
+  });
+});
