@@ -44,8 +44,14 @@ export function originCredential(env: Env, origin: CompiledOrigin): string | und
   return value;
 }
 
-/** Every secret value the gateway holds, for the scrubber's known-secrets list. */
+const knownSecrets = new WeakMap<Env, string[]>();
+
+/** Every secret value the gateway holds, for the scrubber's known-secrets list; computed once per env. */
 export function knownSecretValues(env: Env, origins: Record<string, CompiledOrigin>): string[] {
+  const cached = knownSecrets.get(env);
+  if (cached) return cached;
   const names = ["SESSION_SECRET", "TOKEN_PEPPER", "UPSTASH_REDIS_REST_TOKEN", ...Object.values(origins).flatMap((origin) => (origin.credential ? [origin.credential.secret] : []))];
-  return names.map((name) => env[name]).filter((value): value is string => typeof value === "string" && value.length >= 8);
+  const values = names.map((name) => env[name]).filter((value): value is string => typeof value === "string" && value.length >= 8);
+  knownSecrets.set(env, values);
+  return values;
 }

@@ -13,6 +13,11 @@ export type Decision =
 
 export const DEFAULT_DENY = "default-deny";
 
+/** The policy's name patterns: an exact name, `*`, or a prefix ending in `*`. */
+export function matchesNamePattern(pattern: string, name: string): boolean {
+  return pattern === "*" || pattern === name || (pattern.endsWith("*") && name.startsWith(pattern.slice(0, -1)));
+}
+
 type KindIndex = {
   exact: Map<string, CompiledRule[]>;
   prefixes: Map<string, CompiledRule[]>;

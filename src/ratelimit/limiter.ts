@@ -3,12 +3,9 @@
 // IETF RateLimit/RateLimit-Policy headers, the 429 with Retry-After, and the abuse cooldown check.
 
 import { GatewayError } from "../errors.js";
+import { matchesNamePattern } from "../policy/decide.js";
 import type { CompiledLimit, GatewaySettings } from "../policy/types.js";
 import type { LimitBackend, LimitCheck, LimitResult } from "./backend.js";
-
-function namesMatch(patterns: string[], name: string): boolean {
-  return patterns.some((pattern) => pattern === "*" || pattern === name || (pattern.endsWith("*") && name.startsWith(pattern.slice(0, -1))));
-}
 
 /** The limits that apply to one request from this caller. */
 export function applicableLimits(limits: readonly CompiledLimit[], origin: string, roles: ReadonlySet<string>, method: string, tool: string | undefined): CompiledLimit[] {
@@ -16,7 +13,7 @@ export function applicableLimits(limits: readonly CompiledLimit[], origin: strin
     (limit) =>
       limit.origin === origin &&
       (!limit.roles || limit.roles.some((role) => roles.has(role))) &&
-      (!limit.tools || (method === "tools/call" && tool !== undefined && namesMatch(limit.tools, tool))),
+      (!limit.tools || (method === "tools/call" && tool !== undefined && limit.tools.some((pattern) => matchesNamePattern(pattern, tool)))),
   );
 }
 
