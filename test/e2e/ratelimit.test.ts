@@ -74,7 +74,8 @@ describe.each([["upstash"], ["embedded"]])("rate limits with the %s store", (sto
     expect(first.headers.get("ratelimit-policy")).toBe('"t-limited";q=10;w=60');
     expect(first.headers.get("ratelimit")).toMatch(/^"t-limited";r=9;t=\d+$/);
     await first.text();
-    await statuses(Array.from({ length: 9 }, () => call(gateway, token, "limited-b")));
+    // One after another: concurrency is the previous test's subject; this one checks headers and data.
+    for (let i = 0; i < 9; i++) expect(await statuses([call(gateway, token, "limited-b")])).toEqual([200]);
     const limited = await call(gateway, token, "limited-b");
     expect(limited.status).toBe(429);
     const retryAfter = Number(limited.headers.get("retry-after"));
