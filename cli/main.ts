@@ -9,6 +9,7 @@ import { readGoldenCases, runGoldenCases } from "./golden.js";
 import { loadPolicy } from "./policy-files.js";
 import { auditCommand } from "./audit.js";
 import { scrubCommand } from "./scrub.js";
+import { pinCommand } from "./pin.js";
 import { createTokens, listTokens, revokeToken, rotateToken } from "./tokens.js";
 import type { Target } from "./wrangler.js";
 
@@ -22,6 +23,8 @@ const USAGE = `usage:
   mcp-warden policy matrix [--origin O] [--dir policies]
   mcp-warden audit [--limit N]        the latest audit events of the local gateway (npm start), as JSON lines
   mcp-warden scrub [--jsonl]          redact stdin to stdout (--jsonl: lines {"id","text"})
+  mcp-warden pin <origin> [--dir policies]           pin the origin's tool definitions in policies/pins/<origin>.yaml
+  mcp-warden pin --check <origin> [--dir policies]   report drift and poisoning against the pins; exit 1 on any
 
 --remote works on the KV namespace of the deployed Worker (wrangler must be logged in) and needs
 WARDEN_TOKEN_PEPPER set to the value of the deployed TOKEN_PEPPER secret.`;
@@ -189,6 +192,7 @@ try {
   if (command === "token") await tokenCommand(action, rest);
   else if (command === "policy") policyCommand(action, rest);
   else if (command === "audit") await auditCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
+  else if (command === "pin") process.exitCode = await pinCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else if (command === "scrub") await scrubCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else fail(USAGE);
 } catch (error) {

@@ -1,7 +1,7 @@
-// Reads policy directories (top-level *.yaml files; tests/ holds golden cases, not policy) and
-// compiles them. YAML duplicate keys are an error here too, like duplicate JSON keys on the wire.
+// Reads policy directories (top-level *.yaml files, plus tool pins in pins/; tests/ holds golden
+// cases, not policy) and compiles them. YAML duplicate keys are an error here too, like duplicate JSON keys on the wire.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseDocument } from "yaml";
 import { PolicyError, compilePolicy, type PolicySource } from "../src/policy/compile.js";
@@ -13,16 +13,19 @@ export function readYaml(file: string): unknown {
   return document.toJS();
 }
 
-export function policySources(dirs: string[]): PolicySource[] {
-  return dirs.flatMap((dir) =>
-    readdirSync(dir)
+/** Top-level policy files of each directory, or with `subdir`, the files of that subdirectory (pins/). */
+export function policySources(dirs: string[], subdir = ""): PolicySource[] {
+  return dirs.flatMap((base) => {
+    const dir = join(base, subdir);
+    if (subdir && !existsSync(dir)) return [];
+    return readdirSync(dir)
       .filter((name) => /\.ya?ml$/.test(name))
       .sort()
       .map((name) => {
         const file = join(dir, name);
         return { file: relative(process.cwd(), file), content: readYaml(file) };
-      }),
-  );
+      });
+  });
 }
 
 export function loadPolicy(dirs: string[], originOverrides: Record<string, string> = {}): CompiledPolicy {
@@ -32,5 +35,5 @@ export function loadPolicy(dirs: string[], originOverrides: Record<string, strin
     if (!source) throw new PolicyError([`override: no policy file defines origin "${name}"`]);
     (source.content as { origins: Record<string, { url: string }> }).origins[name]!.url = url;
   }
-  return compilePolicy(sources);
+  return compilePolicy(sources, policySources(dirs, "pins"));
 }

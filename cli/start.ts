@@ -1,5 +1,5 @@
 // `npm start`: the local demo in one command. Starts the reference origin (server-everything) on
-// 127.0.0.1:3001, makes the dev secrets (.dev.vars) if there are none, mints one demo token per role
+// 127.0.0.1:3001 and the pinned demo origin (demo/toolbox.ts) on 127.0.0.1:3002, makes the dev secrets (.dev.vars) if there are none, mints one demo token per role
 // into the local KV that `wrangler dev` uses, starts the gateway in workerd with `wrangler dev` on
 // 127.0.0.1:8787, and prints the endpoint, the tokens and a ready-to-paste MCP Inspector command.
 // Ctrl-C stops both processes.
@@ -10,8 +10,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { projectNode, readDevVars } from "./wrangler.js";
 import { createTokens } from "./tokens.js";
+import { startToolbox } from "../demo/toolbox.js";
 
 const ORIGIN_PORT = 3001;
+const TOOLBOX_PORT = 3002;
 const GATEWAY_PORT = 8787;
 const ROLES = ["viewer", "developer", "admin"] as const;
 const children: ChildProcess[] = [];
@@ -76,12 +78,13 @@ async function waitFor(url: string, seconds: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  for (const port of [ORIGIN_PORT, GATEWAY_PORT]) {
+  for (const port of [ORIGIN_PORT, TOOLBOX_PORT, GATEWAY_PORT]) {
     if (await portInUse(port)) throw new Error(`port ${port} is in use: stop what runs there (another npm start?) and try again`);
   }
   ensureDevVars();
   const node = projectNode();
   start(node, ["node_modules/@modelcontextprotocol/server-everything/dist/index.js", "streamableHttp"], "origin", { PORT: String(ORIGIN_PORT) });
+  await startToolbox(TOOLBOX_PORT);
 
   const tokens = await createTokens(
     ROLES.map((role) => ({ principal: `demo-${role}`, name: `demo ${role}`, roles: [role], expiresInSeconds: 7 * 24 * 3600, note: "made by npm start" })),
@@ -99,20 +102,31 @@ async function main(): Promise<void> {
   const vars = readDevVars();
   const limiter = vars.UPSTASH_REDIS_REST_URL && vars.UPSTASH_REDIS_REST_TOKEN ? `Upstash Redis at ${vars.UPSTASH_REDIS_REST_URL}` : "the embedded Durable Object store (set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN in .dev.vars for Upstash)";
   const endpoint = `http://127.0.0.1:${GATEWAY_PORT}/mcp/everything`;
+  const toolbox = `http://127.0.0.1:${GATEWAY_PORT}/mcp/toolbox`;
   console.log(`
 mcp-warden is running (policy ${version}).
 
   MCP endpoint:  ${endpoint}
   origin:        server-everything on http://127.0.0.1:${ORIGIN_PORT}/mcp (reached only through the gateway's policy)
+  2nd endpoint:  ${toolbox} (demo/toolbox.ts on http://127.0.0.1:${TOOLBOX_PORT}/mcp, tools pinned)
   rate limits:   ${limiter}
   demo tokens:   .warden/demo-tokens.json
 ${ROLES.map((role) => `    ${role.padEnd(10)} ${demoTokens[role]}`).join("\n")}
 
 Call echo through the gateway with the MCP Inspector CLI:
 
-  npx @modelcontextprotocol/inspector --cli ${endpoint} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/call --tool-name echo --tool-arg message=hello
+  npx -y @modelcontextprotocol/inspector@2 --cli ${endpoint} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/call --tool-name echo --tool-arg message=hello
 
-See what each role may do: swap the token, or use --method tools/list. Ctrl-C stops the demo.
+See what each role may do: swap the token, or use --method tools/list.
+
+Tool integrity: ${toolbox} has pinned tools (policies/pins/toolbox.yaml). Call weather once and it
+turns on you, changing its description; list again and the gateway has hidden it, and refuses it:
+
+  npx -y @modelcontextprotocol/inspector@2 --cli ${toolbox} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/call --tool-name weather --tool-arg city=Paris
+  npx -y @modelcontextprotocol/inspector@2 --cli ${toolbox} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/list
+  node bin/mcp-warden.mjs pin --check toolbox
+
+Ctrl-C stops the demo.
 `);
 }
 

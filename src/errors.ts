@@ -24,6 +24,8 @@ export const ErrorKind = {
   forbidden: { code: -32031, status: 403, message: "Forbidden" },
   denied: { code: -32032, status: 403, message: "Denied by policy" },
   tokenStoreUnavailable: { code: -32033, status: 503, message: "Token store unavailable" },
+  integrityStoreUnavailable: { code: -32033, status: 503, message: "Tool integrity store unavailable" },
+  toolRefused: { code: -32036, status: 403, message: "Tool refused: it failed the gateway's integrity check" },
   rateLimited: { code: -32029, status: 429, message: "Rate limit exceeded" },
   rateLimiterUnavailable: { code: -32035, status: 503, message: "Rate limiter unavailable" },
   originUnavailable: { code: -32050, status: 502, message: "Origin unavailable" },

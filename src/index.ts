@@ -13,7 +13,7 @@ import { GatewayError, asGatewayError, errorResponse } from "./errors.js";
 import { callOrigin, type OriginCall } from "./forward/origin.js";
 import { relay, type AnswerHook } from "./forward/relay.js";
 import { readBody } from "./mcp/body.js";
-import { JsonSyntaxError, parseJsonBytes, type Json } from "./mcp/json.js";
+import { JsonSyntaxError, parseJsonBytes, type Json, type JsonObject } from "./mcp/json.js";
 import { classify, isKnownClientMethod, salvageId, targetOf, type JsonRpcId, type JsonRpcMessage, type Target } from "./mcp/jsonrpc.js";
 import { isValidOriginSessionId, unwrapSession, wrapSession, type Session } from "./mcp/session.js";
 import {
@@ -28,6 +28,9 @@ import {
 } from "./mcp/transport.js";
 import { DEFAULT_DENY, PolicyEngine } from "./policy/decide.js";
 import { filterListing, isListing } from "./policy/filter.js";
+import { isToolName, stripInvisible } from "./integrity/poison.js";
+import { blockedTool, recordBlocked } from "./integrity/registry.js";
+import { reviewTool, type IntegrityFlag } from "./integrity/review.js";
 import type { CompiledOrigin, ScrubPolicy, TargetKind } from "./policy/types.js";
 import type { Family } from "./scrub/detectors.js";
 import type { ScrubSettings } from "./scrub/scrub.js";
@@ -144,6 +147,8 @@ app.get("/mcp/:origin", async (c) => {
   checkGetHeaders(headers);
   const version = headerVersion(headers);
   if (version === STATELESS_VERSION) throw new GatewayError("methodNotAllowed", "GET under the stateless revision");
+  // An origin without sessions gives the client none; its server-to-client stream is then not offered.
+  if (!headers.has("mcp-session-id")) throw new GatewayError("methodNotAllowed", "GET stream without a session", { headers: { allow: "POST, DELETE" } });
   const session = await requireSession(headers, c.var);
   const lastEventId = headers.get("last-event-id") ?? undefined;
   if (lastEventId !== undefined && !/^[\x21-\x7e]{1,256}$/.test(lastEventId)) throw new GatewayError("badTransport", "bad last-event-id");
@@ -188,7 +193,7 @@ async function requireSession(headers: Headers, vars: Variables): Promise<Sessio
 function recordError(audit: AuditDraft, error: GatewayError): void {
   audit.event.reason = error.reason;
   audit.event.errorCode = error.code;
-  audit.event.decision = error.kind === "denied" || error.kind === "forbidden" || error.kind === "unauthorized" ? "deny" : error.kind === "rateLimited" ? "limited" : "error";
+  audit.event.decision = error.kind === "denied" || error.kind === "forbidden" || error.kind === "unauthorized" || error.kind === "toolRefused" ? "deny" : error.kind === "rateLimited" ? "limited" : "error";
 }
 
 async function handlePost(
@@ -255,6 +260,7 @@ async function handlePost(
         throw new GatewayError("denied", decision.reason, { detail: decision.rule === DEFAULT_DENY ? `${kind} not permitted` : decision.reason });
       }
       if (decision.scrub) scrub = decision.scrub;
+      if (kind === "tool") await checkToolIntegrity(env, vars, target.name);
     }
   }
   vars.audit.event.decision = "allow";
@@ -314,7 +320,7 @@ async function relayToClient(
   const hook: AnswerHook = async (message) => {
     const total = () => Object.values(redactions).reduce((sum, count) => sum + count, 0);
     const before = total();
-    const scrubbed = scrubMessage(filterAnswer(message), settings, redactions);
+    const scrubbed = scrubMessage(await filterAnswer(message), settings, redactions);
     if (total() > 0) audit.event.redactions = redactions;
     if (scrub.action === "refuse" && total() > before && scrubbed.kind === "response" && requestId !== undefined) {
       audit.event.reason = "result withheld: it contained sensitive data";
@@ -322,13 +328,17 @@ async function relayToClient(
     }
     return allowServerRequest(scrubbed) ? scrubbed : undefined;
   };
-  const filterAnswer = (message: JsonRpcMessage): JsonRpcMessage => {
+  const filterAnswer = async (message: JsonRpcMessage): Promise<JsonRpcMessage> => {
     if (message.kind === "response" && "result" in message.message && isListing(target.method)) {
       const { result, removed } = filterListing(target.method, message.message.result, (kind, name) =>
         engine.isVisible(vars.originName, kind, name, vars.roles),
       );
       audit.event.listingRemoved = (audit.event.listingRemoved ?? 0) + removed;
-      return { kind: "response", message: { ...message.message, result } };
+      const checked = target.method === "tools/list" ? await reviewToolListing(env, vars, ctx, result) : stripInvisible(result);
+      return { kind: "response", message: { ...message.message, result: checked } };
+    }
+    if (isInitialize && message.kind === "response" && "result" in message.message) {
+      return { kind: "response", message: { ...message.message, result: stripInvisible(message.message.result) } };
     }
     return message;
   };
@@ -356,6 +366,47 @@ async function relayToClient(
       audit.emit();
     },
   });
+}
+
+/**
+ * tools/list: every tool the policy lets this caller see is checked against the origin's pins (or,
+ * without pins, scanned for poisoning); caught tools are hidden and recorded so calls to them are refused.
+ */
+async function reviewToolListing(env: Env, vars: Variables, ctx: Background, result: JsonObject): Promise<JsonObject> {
+  const tools = result.tools as JsonObject[];
+  const origin = vars.origin;
+  const shown: JsonObject[] = [];
+  const flags: IntegrityFlag[] = [];
+  for (const tool of tools) {
+    const review = await reviewTool(tool, origin.integrity, policy.pins[vars.originName]);
+    if (review.show) shown.push(review.show);
+    if (review.flag) flags.push(review.flag);
+  }
+  if (flags.length) {
+    vars.audit.event.integrity = [...(vars.audit.event.integrity ?? []), ...flags].slice(0, 100);
+    recordBlocked(env.TOKENS, policy.version, vars.originName, flags, (work) => ctx.waitUntil(work));
+  }
+  return { ...stripInvisible(result), tools: shown };
+}
+
+/** tools/call: refused when the tool's name is no tool name, it has no pin, or a listing caught it. */
+async function checkToolIntegrity(env: Env, vars: Variables, tool: string): Promise<void> {
+  const pins = policy.pins[vars.originName];
+  const blocking = vars.origin.integrity.drift === "block";
+  let flag: IntegrityFlag | undefined;
+  if (!isToolName(tool)) flag = { tool: tool.slice(0, 128), reason: "poisoned", findings: ["tool-name"], action: "blocked" };
+  else if (pins && blocking && !Object.hasOwn(pins, tool)) flag = { tool, reason: "unpinned", action: "blocked" };
+  else {
+    try {
+      flag = await blockedTool(env.TOKENS, policy.version, vars.originName, tool, Date.now());
+    } catch (error) {
+      throw new GatewayError("integrityStoreUnavailable", `integrity records unreadable: ${String(error).slice(0, 200)}`);
+    }
+  }
+  if (!flag) return;
+  vars.audit.event.integrity = [flag];
+  const detail = { drift: "the tool's definition changed since it was reviewed", unpinned: "the tool has no reviewed pin", poisoned: "the tool's metadata failed the poisoning check" }[flag.reason];
+  throw new GatewayError("toolRefused", `tool ${flag.tool}: ${flag.reason}`, { detail });
 }
 
 const scrubSets = new WeakMap<ScrubPolicy, { families: Set<Family>; allow: Set<string> }>();

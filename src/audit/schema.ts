@@ -31,6 +31,19 @@ export const auditEventSchema = z.object({
   /** Size in bytes of each argument's canonical JSON, by argument name. */
   argumentSizes: z.optional(counts),
   listingRemoved: z.optional(z.number()),
+  /** Tools caught by the integrity check: changed since their pin, unpinned, or poisoned; hashes, never text. */
+  integrity: z.optional(
+    z.array(
+      z.object({
+        tool: z.string(),
+        reason: z.enum(["drift", "unpinned", "poisoned"]),
+        pinned: z.optional(z.string()),
+        seen: z.optional(z.string()),
+        findings: z.optional(z.array(z.string())),
+        action: z.enum(["blocked", "warned", "stripped"]),
+      }),
+    ),
+  ),
   droppedServerRequests: z.optional(z.number()),
   /** Redactions in the answer by detector kind: counts only. */
   redactions: z.optional(counts),

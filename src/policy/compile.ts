@@ -4,7 +4,10 @@
 // `file: path.inside.it: what is wrong`. Runs in Node (the build, the CLI, tests), never in the Worker.
 
 import { createHash } from "node:crypto";
-import { policyFileSchema, type ArgumentRuleInput, type PolicyFile } from "./schema.js";
+import { canonicalJson } from "../integrity/definition.js";
+import { scanDefinition } from "../integrity/poison.js";
+import type { Json, JsonObject } from "../mcp/json.js";
+import { pinFileSchema, policyFileSchema, type ArgumentRuleInput, type PolicyFile } from "./schema.js";
 import { regexHazard } from "./regex-safety.js";
 import type { CompiledArgumentRule, CompiledLimit, CompiledPolicy, CompiledRule, GatewaySettings, TargetKind } from "./types.js";
 
@@ -26,7 +29,7 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? "(top)" : path.map((key) => String(key)).join(".");
 }
 
-export function compilePolicy(sources: PolicySource[]): CompiledPolicy {
+export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[] = []): CompiledPolicy {
   const problems: string[] = [];
   const parsed: { file: string; policy: PolicyFile }[] = [];
   for (const { file, content } of sources) {
@@ -136,6 +139,7 @@ export function compilePolicy(sources: PolicySource[]): CompiledPolicy {
       limits.push({ ...rest, windowMs: durationMs(window) });
     });
   }
+  const pins = compilePins(pinSources, origins, problems);
   if (problems.length) throw new PolicyError(problems);
 
   const body = {
@@ -144,6 +148,7 @@ export function compilePolicy(sources: PolicySource[]): CompiledPolicy {
     roles,
     rules,
     limits,
+    pins,
   };
   const version = createHash("sha256").update(JSON.stringify(body)).digest("hex").slice(0, 16);
   return { version, ...body };
@@ -155,4 +160,33 @@ function compileArgument(argument: ArgumentRuleInput): CompiledArgumentRule {
   if (path) compiled.pathRoots = path.roots.map((root) => (root.length > 1 ? root.replace(/\/+$/, "") : root));
   if (url) compiled.url = { schemes: url.schemes, hosts: url.hosts };
   return compiled;
+}
+
+/**
+ * Pin files: each must name a known origin once, and each tool's stored definition must hash to its
+ * pin and be free of poisoning findings, so a hand-edited pin cannot smuggle in a different definition.
+ */
+function compilePins(pinSources: PolicySource[], origins: CompiledPolicy["origins"], problems: string[]): CompiledPolicy["pins"] {
+  const pins: CompiledPolicy["pins"] = {};
+  for (const { file, content } of pinSources) {
+    const result = pinFileSchema.safeParse(content ?? {});
+    if (!result.success) {
+      for (const issue of result.error.issues) problems.push(`${file}: ${formatPath(issue.path)}: ${issue.message}`);
+      continue;
+    }
+    const { origin, tools } = result.data;
+    if (!origins[origin]) problems.push(`${file}: origin: unknown origin "${origin}"`);
+    if (pins[origin]) problems.push(`${file}: origin: "${origin}" is pinned in more than one file`);
+    const hashes: Record<string, string> = {};
+    for (const [name, { sha256, definition }] of Object.entries(tools)) {
+      const at = `${file}: tools.${name}`;
+      if (definition.name !== name) problems.push(`${at}.definition.name: is not "${name}"`);
+      const hash = createHash("sha256").update(canonicalJson(definition as Json)).digest("hex");
+      if (hash !== sha256) problems.push(`${at}.sha256: does not match the definition (its hash is ${hash}); re-run mcp-warden pin`);
+      for (const finding of scanDefinition(definition as JsonObject)) problems.push(`${at}.definition.${finding.at}: ${finding.kind}: ${finding.excerpt}`);
+      hashes[name] = sha256;
+    }
+    pins[origin] = hashes;
+  }
+  return pins;
 }

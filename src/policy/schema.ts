@@ -105,6 +105,12 @@ export const originSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   timeoutMs: z.int().min(100).max(300_000).default(30_000),
   scrub: scrubSchema.default({ families: ["credentials", "personal"], action: "redact", allow: [] }),
+  /** Tool integrity: a pinned tool whose definition changed (or an unpinned tool) is blocked or only
+   * warned about; a poisoned tool of an origin without pins is hidden, or kept with invisible characters stripped
+   * when those are its only finding. */
+  integrity: z
+    .strictObject({ drift: z.enum(["block", "warn"]).default("block"), poisoning: z.enum(["hide", "strip"]).default("hide") })
+    .default({ drift: "block", poisoning: "hide" }),
   credential: z
     .strictObject({
       secret: secretName,
@@ -144,6 +150,19 @@ export const policyFileSchema = z.strictObject({
   limits: z.array(limitSchema).optional(),
 });
 
+/** policies/pins/<origin>.yaml, written by `mcp-warden pin`: each tool's reviewed definition and its hash. */
+export const pinFileSchema = z.strictObject({
+  origin: identifier,
+  tools: z.record(
+    z.string().min(1),
+    z.strictObject({
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, "64 lower-case hex digits"),
+      definition: z.record(z.string(), z.unknown()),
+    }),
+  ),
+});
+
+export type PinFile = z.infer<typeof pinFileSchema>;
 export type PolicyFile = z.infer<typeof policyFileSchema>;
 export type RuleInput = z.infer<typeof ruleSchema>;
 export type ArgumentRuleInput = z.infer<typeof argumentRule>;

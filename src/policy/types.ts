@@ -36,10 +36,14 @@ export type CompiledRule = {
   source: string;
 };
 
+/** What happens to tools whose definition is not the pinned one, or that look poisoned. */
+export type OriginIntegrity = { drift: "block" | "warn"; poisoning: "hide" | "strip" };
+
 export type CompiledOrigin = {
   url: string;
   timeoutMs: number;
   scrub: ScrubPolicy;
+  integrity: OriginIntegrity;
   credential?: { secret: string; header: string; prefix: string };
 };
 
@@ -73,4 +77,6 @@ export type CompiledPolicy = {
   roles: Record<string, string[]>;
   rules: CompiledRule[];
   limits: CompiledLimit[];
+  /** Pinned origins: each tool name mapped to the SHA-256 of its reviewed canonical definition. */
+  pins: Record<string, Record<string, string>>;
 };

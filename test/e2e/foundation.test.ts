@@ -234,6 +234,12 @@ describe("transport checks", () => {
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("GET, POST, DELETE");
   });
+
+  it("answers a GET stream without a session with 405, as a server without one does", async () => {
+    const response = await fetch(everything(), { headers: { ...auth(admin), accept: "text/event-stream", "mcp-protocol-version": "2025-11-25" } });
+    expect(response.status).toBe(405);
+    expect((await jsonBody(response)).error.code).toBe(-32000);
+  });
 });
 
 describe("the stateless revision 2026-07-28", () => {
