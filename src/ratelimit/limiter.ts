@@ -69,7 +69,7 @@ export async function enforce(
         data: { limits: closed.map((limit) => limit.id) },
       });
     }
-    return { headers: { "ratelimit-policy": policyHeader(limits) }, failedOpen: limits.map((limit) => limit.id) };
+    return { headers: policyHeaders(limits), failedOpen: limits.map((limit) => limit.id) };
   } finally {
     deadline.cancel();
   }
@@ -98,12 +98,17 @@ export async function enforce(
       },
     });
   }
-  const headers: Record<string, string> = { "ratelimit-policy": policyHeader(limits) };
+  const headers = policyHeaders(limits);
   if (answer.results.length) {
     const result = answer.results[tightest]!;
     headers.ratelimit = `${quote(limits[tightest]!.id)};r=${result.remaining};t=${Math.max(0, Math.ceil((result.reset - now) / 1000))}`;
   }
   return { headers, failedOpen: [] };
+}
+
+/** RateLimit-Policy when some limit applies; no header at all when only the abuse cooldown was checked. */
+function policyHeaders(limits: CompiledLimit[]): Record<string, string> {
+  return limits.length ? { "ratelimit-policy": policyHeader(limits) } : {};
 }
 
 /**

@@ -1,6 +1,7 @@
 // End to end through workerd: the real MCP SDK client → the gateway → the real reference origin
 // (server-everything) or the recording test origin, for the protocol paths and every error path.
 
+import { connect as connectSocket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
 import { connect, jsonBody, post } from "../support/mcp-client.js";
@@ -242,6 +243,48 @@ describe("transport checks", () => {
   });
 });
 
+describe("header smuggling", () => {
+  /** Raw bytes on a socket: fetch refuses to send what these tests need to send. */
+  function rawRequest(head: string, body: string): Promise<string> {
+    const { hostname, port } = new URL(gateway.url);
+    return new Promise((resolve) => {
+      const socket = connectSocket({ host: hostname, port: Number(port) }, () => socket.end(`${head}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`));
+      let answer = "";
+      socket.on("data", (chunk) => (answer += chunk.toString()));
+      socket.on("close", () => resolve(answer));
+      socket.on("error", () => resolve(answer));
+      socket.setTimeout(5000, () => socket.destroy());
+    });
+  }
+  const list = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+  const start = (path: string) =>
+    `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-11-25`;
+
+  it.each([
+    ["a bare CR inside a header value", (token: string) => `authorization: Bearer ${token}\rx-injected: 1`],
+    ["a bare LF inside a header value", (token: string) => `authorization: Bearer ${token}\nx-injected: 1`],
+    ["an obsolete line folding", (token: string) => `authorization: Bearer\r\n ${token}\r\nx-injected: 1`],
+  ])("forwards nothing of a request with %s but what the gateway chose", async (_name, header) => {
+    // The HTTP parser in front of the Worker either refuses such a request or splits it into plain
+    // headers; either way no client header, injected or not, may reach the origin.
+    const admin = await gateway.mint(["admin"]);
+    const before = recorder.requests.length;
+    const answer = await rawRequest(`${start("/mcp/recorder")}\r\n${header(admin)}`, list);
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+    expect(status === 0 || status === 200 || status >= 400).toBe(true);
+    for (const forwarded of recorder.requests.slice(before)) {
+      expect(Object.keys(forwarded.headers)).not.toContain("x-injected");
+      expect(JSON.stringify(forwarded.headers)).not.toContain(admin);
+      expect(forwarded.headers.authorization).toBe(`Bearer ${TEST_SECRETS.RECORDER_TOKEN}`);
+    }
+    // The gateway is still up and answering.
+    const after = await rawRequest(`${start("/mcp/recorder")}\r\nauthorization: Bearer ${admin}`, list);
+    expect(after).toMatch(/^HTTP\/1\.1 200/);
+    // No limit applies to the recorder: no empty RateLimit-Policy header either.
+    expect(after.toLowerCase()).not.toContain("ratelimit-policy");
+  });
+});
+
 describe("the stateless revision 2026-07-28", () => {
   const call = JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "echo", arguments: { message: "stateless" } } });
   const headers = (extra: Record<string, string>) => ({ ...auth(admin), "mcp-protocol-version": "2026-07-28", ...extra });
@@ -311,6 +354,8 @@ describe("origin failures", () => {
     ["html", 502, -32052],
     ["crash", 502, -32052],
     ["deep", 502, -32052],
+    ["huge-json", 502, -32052],
+    ["bad-gzip", 502, -32052],
   ])("answers an origin that sends %s with %i", async (name, status, code) => {
     const response = await callTool(recorderUrl(), name);
     expect(response.status).toBe(status);

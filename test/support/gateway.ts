@@ -22,19 +22,32 @@ export type Gateway = {
   close(): Promise<void>;
 };
 
-export async function startGateway(options: { bindings?: Record<string, string>; scriptPath?: string } = {}): Promise<Gateway> {
+/** A KV namespace that is down: every call through the binding throws, as KV does in an outage. */
+const UNAVAILABLE_KV = `import { WorkerEntrypoint } from "cloudflare:workers";
+export class UnavailableKv extends WorkerEntrypoint {
+  get() { throw new Error("KV GET failed: 503 Service Unavailable"); }
+  list() { throw new Error("KV LIST failed: 503 Service Unavailable"); }
+  put() { throw new Error("KV PUT failed: 503 Service Unavailable"); }
+}
+export default { fetch() { return new Response(null, { status: 503 }); } };`;
+
+export async function startGateway(options: { bindings?: Record<string, string>; scriptPath?: string; tokensUnavailable?: boolean } = {}): Promise<Gateway> {
   const bindings = options.bindings ?? TEST_SECRETS;
   const logs: string[] = [];
-  const mf = new Miniflare({
+  const gatewayWorker = {
+    name: "gateway",
     modules: true,
     scriptPath: options.scriptPath ?? TEST_WORKER,
     compatibilityDate: "2026-07-01",
-    kvNamespaces: ["TOKENS"],
+    ...(options.tokensUnavailable ? { serviceBindings: { TOKENS: { name: "unavailable-kv", entrypoint: "UnavailableKv" } } } : { kvNamespaces: ["TOKENS"] }),
     durableObjects: { RATE_LIMITS: "RateLimitStore" },
     queueProducers: { AUDIT_QUEUE: { queueName: "audit" } },
     queueConsumers: { audit: { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3 } },
     r2Buckets: ["AUDIT_BUCKET"],
     bindings,
+  };
+  const mf = new Miniflare({
+    workers: options.tokensUnavailable ? [gatewayWorker, { name: "unavailable-kv", modules: true, script: UNAVAILABLE_KV, compatibilityDate: "2026-07-01" }] : [gatewayWorker],
     host: "127.0.0.1",
     port: 0,
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
@@ -42,7 +55,7 @@ export async function startGateway(options: { bindings?: Record<string, string>;
     },
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
-  const kv = await mf.getKVNamespace("TOKENS");
+  const kv = options.tokensUnavailable ? undefined : await mf.getKVNamespace("TOKENS");
   const pepper = bindings.TOKEN_PEPPER ?? TEST_SECRETS.TOKEN_PEPPER;
   let serial = 0;
   return {
@@ -60,11 +73,11 @@ export async function startGateway(options: { bindings?: Record<string, string>;
         expiresAt: null,
         ...options,
       };
-      await kv.put(await tokenKey(pepper, token), JSON.stringify(record), { metadata: metadataOf(record) });
+      await kv?.put(await tokenKey(pepper, token), JSON.stringify(record), { metadata: metadataOf(record) });
       return token;
     },
     async revoke(token) {
-      await kv.delete(await tokenKey(pepper, token));
+      await kv?.delete(await tokenKey(pepper, token));
     },
     close: () => mf.dispose(),
   };

@@ -15,6 +15,8 @@ const TOOLS = [
   "garbage",
   "html",
   "huge",
+  "huge-json",
+  "bad-gzip",
   "deep",
   "crash",
   "sampling",
@@ -112,6 +114,11 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
         send(text("x".repeat(9 * 1024 * 1024)));
         return void response.end();
       }
+      case "huge-json":
+        return json(response, text("x".repeat(9 * 1024 * 1024)));
+      case "bad-gzip":
+        response.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" });
+        return void response.end(JSON.stringify(text("claims to be gzip but is not")));
       case "deep": {
         let nested: unknown = "bottom";
         for (let i = 0; i < 100; i++) nested = { nested };
