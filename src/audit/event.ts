@@ -4,25 +4,13 @@
 // the client never waits). It never holds a token, an argument value or an answer.
 
 import { hmacSha256, toHex } from "../hmac.js";
-import type { Json, JsonObject } from "../mcp/json.js";
+import { canonicalJson, type JsonObject } from "../mcp/json.js";
 import type { AuditEvent } from "./schema.js";
 
 export type { AuditEvent } from "./schema.js";
 
 /** Where events go besides the log: a Cloudflare Queue, sent in the background. */
 export type AuditSink = { queue?: Queue<AuditEvent>; waitUntil(promise: Promise<unknown>): void };
-
-/** JSON with object keys sorted, so equal arguments give equal digests whatever their order. */
-export function canonicalJson(value: Json): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key]!)}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** A keyed digest of the arguments and the size of each: enough to correlate and size calls, nothing to read. */
 export async function describeArguments(key: string, args: JsonObject): Promise<{ argumentsDigest: string; argumentSizes: Record<string, number> }> {

@@ -1,15 +1,8 @@
-// A tool definition's identity: its canonical JSON (keys sorted at every level, no whitespace) and the
-// SHA-256 of that text. The pin CLI (Node) and the Worker compute it with the same code, so a pin
+// A tool definition's identity: the SHA-256 of its canonical JSON (mcp/json.ts: keys sorted at every
+// level, no whitespace). The pin CLI (Node) and the Worker compute it with the same code, so a pin
 // written at review time matches the definition the origin lists at run time byte for byte.
 
-import type { Json } from "../mcp/json.js";
-
-export function canonicalJson(value: Json): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key]!)}`).join(",")}}`;
-}
+import { canonicalJson, type Json } from "../mcp/json.js";
 
 const encoder = new TextEncoder();
 

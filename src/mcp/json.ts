@@ -204,3 +204,11 @@ class Parser {
     }
   }
 }
+
+/** JSON with object keys sorted at every level and no whitespace: one text per value, for hashes and digests. */
+export function canonicalJson(value: Json): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key]!)}`).join(",")}}`;
+}

@@ -4,9 +4,8 @@
 // `file: path.inside.it: what is wrong`. Runs in Node (the build, the CLI, tests), never in the Worker.
 
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../integrity/definition.js";
+import { canonicalJson, type Json, type JsonObject } from "../mcp/json.js";
 import { scanDefinition } from "../integrity/poison.js";
-import type { Json, JsonObject } from "../mcp/json.js";
 import { pinFileSchema, policyFileSchema, type ArgumentRuleInput, type PolicyFile } from "./schema.js";
 import { regexHazard } from "./regex-safety.js";
 import type { CompiledArgumentRule, CompiledLimit, CompiledPolicy, CompiledRule, GatewaySettings, TargetKind } from "./types.js";

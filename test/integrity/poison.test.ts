@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { canonicalJson, definitionHash } from "../../src/integrity/definition.js";
+import { definitionHash } from "../../src/integrity/definition.js";
+import { canonicalJson } from "../../src/mcp/json.js";
 import { scanDefinition, scanText, stripInvisible } from "../../src/integrity/poison.js";
 
 const POISONED: [string, string, string][] = [

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { PolicyError, compilePolicy, type PolicySource } from "../../src/policy/compile.js";
 import { regexHazard } from "../../src/policy/regex-safety.js";
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../../src/integrity/definition.js";
+import { canonicalJson } from "../../src/mcp/json.js";
 
 const base = {
   origins: { o: { url: "https://origin.example/mcp" } },
