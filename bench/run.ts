@@ -1,177 +1,303 @@
-// `npm run bench`: what the gateway adds to a tools/call, measured side by side in one run on
-// loopback. A minimal JSON origin (the test origin) is called directly, through a bare forwarding
-// Worker and through the gateway (demo policy, every defence on), both in workerd via Miniflare,
-// with the same bounded closed-loop load over real MCP sessions. CPU per call is the workerd
-// process's utime+stime from /proc over the run, divided by the calls. Then micro-benchmarks and the
-// bundle size. The last line is one key=value summary.
+// `npm run bench`: what the gateway adds to a tools/call, measured side by side in one run on loopback.
+// A minimal JSON origin (the test origin) is called directly; through a bare forwarding Worker; through
+// a Worker doing the gateway's platform I/O but no checks; through mcp-warden (demo policy plus the
+// bench origin, every defence on, rate limits in a real redis-server behind the Upstash REST bridge);
+// and through @civic/passthrough-mcp-server, a Node MCP proxy, as a peer. The Workers run in workerd
+// (Miniflare, each serving its own socket). Load: autocannon, CONNECTIONS connections, each on its own
+// MCP session, for SECONDS; latency without load: one connection, one call at a time. CPU per
+// call: utime+stime of the serving process from /proc over the run, divided by the calls. Then the
+// scrubber inside workerd, micro-benchmarks, the bundle and the Worker's startup. Every process it
+// starts is stopped at the end. The last line is one key=value summary.
 
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
-import { gzipSync } from "node:zlib";
+import { Agent, request as httpRequest } from "node:http";
+import { createConnection } from "node:net";
+import autocannon from "autocannon";
+import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { buildWorker } from "../cli/build.js";
+import { measureBundle } from "../cli/bundle-size.js";
+import { projectNode } from "../cli/wrangler.js";
 import { generateToken, tokenKey } from "../src/auth/token.js";
-import { PolicyEngine } from "../src/policy/decide.js";
 import { compilePolicy } from "../src/policy/compile.js";
+import { PolicyEngine } from "../src/policy/decide.js";
 import { scrubText } from "../src/scrub/scrub.js";
-import { startGateway, TEST_SECRETS } from "../test/support/gateway.js";
+import { startGateway, TEST_SECRETS, type Gateway } from "../test/support/gateway.js";
 import { startTestOrigin } from "../test/support/test-origin.js";
+import { startBridge, startRedis } from "../test/support/upstash-bridge.js";
 
-const ORIGIN_PORT = 39601;
-const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
-const CONCURRENCY = 16;
-const TICKS = 100; // clock ticks per second in /proc/<pid>/stat
-
-function workerdPids(): number[] {
-  return readdirSync("/proc")
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd";
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+const PORTS = { origin: 39601, redis: 39611, bridge: 39612, peer: 39621 };
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 16;
+const PROBE_CALLS = 2000;
+const TICKS_PER_SECOND = 100; // /proc/<pid>/stat clock ticks
+const CALL = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { message: "benchmark message" } } });
 
 function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return Number(fields[11]) + Number(fields[12]);
 }
 
-type LoadResult = { calls: number; perSecond: number; p50: number; p99: number; cpuMsPerCall?: number };
-
-/** CONCURRENCY sessions, each initialize once, then tools/call echo back to back until the time is up. */
-async function load(url: string, headers: Record<string, string>, pid?: number): Promise<LoadResult> {
-  const latencies: number[] = [];
-  const body = (id: number) => JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: { message: "benchmark message" } } });
-  const base = { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers };
-  const sessions = await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      const response = await fetch(url, { method: "POST", headers: base, body: JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "1" } } }) });
-      await response.text();
-      return { ...base, "mcp-session-id": response.headers.get("mcp-session-id") ?? "", "mcp-protocol-version": "2025-11-25" };
-    }),
-  );
-  const cpuBefore = pid ? cpuTicks(pid) : 0;
-  const started = performance.now();
-  let failures = 0;
-  await Promise.all(
-    sessions.map(async (sessionHeaders) => {
-      for (let id = 1; performance.now() - started < DURATION_MS; id++) {
-        const t0 = performance.now();
-        const response = await fetch(url, { method: "POST", headers: sessionHeaders, body: body(id) });
-        await response.text();
-        if (response.status !== 200) failures++;
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  if (failures) throw new Error(`${failures} calls failed against ${url}`);
-  latencies.sort((a, b) => a - b);
-  const result: LoadResult = { calls: latencies.length, perSecond: latencies.length / seconds, p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };
-  if (pid) result.cpuMsPerCall = ((cpuTicks(pid) - cpuBefore) * (1000 / TICKS)) / latencies.length;
-  return result;
-}
-
-async function inWorkerd<T>(start: () => Promise<{ close(): Promise<void> }>, run: (pid: number) => Promise<T>): Promise<T> {
-  const before = new Set(workerdPids());
-  const handle = await start();
-  const pid = workerdPids().find((candidate) => !before.has(candidate))!;
-  try {
-    return await run(pid);
-  } finally {
-    await handle.close();
+function workerdPids(): Set<number> {
+  const pids = new Set<number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/comm`, "utf8").trim() === "workerd") pids.add(Number(name));
+    } catch {
+      // gone
+    }
   }
+  return pids;
 }
 
-function micro(): { policyUs: number; scrubMbS: number; scrubAdversarialMbS: number; tokenUs: number } {
+/** A Miniflare instance and the workerd process it started. */
+async function inWorkerd<T extends { close(): Promise<void> }>(start: () => Promise<T>): Promise<T & { pid: number }> {
+  const before = workerdPids();
+  const handle = await start();
+  const pid = [...workerdPids()].find((candidate) => !before.has(candidate));
+  if (!pid) throw new Error("could not find the workerd process");
+  return Object.assign(handle, { pid });
+}
+
+function waitForPort(port: number, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = createConnection({ host: "127.0.0.1", port }, () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.on("error", () => (Date.now() > deadline ? reject(new Error(`nothing listens on ${port}`)) : setTimeout(attempt, 100)));
+    };
+    attempt();
+  });
+}
+
+const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+
+/** initialize + notifications/initialized: the headers of a live MCP session on this endpoint. */
+async function openSession(url: string, headers: Record<string, string>): Promise<Record<string, string>> {
+  const initialize = { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "1" } } };
+  const response = await fetch(url, { method: "POST", headers: { ...MCP_HEADERS, ...headers }, body: JSON.stringify(initialize) });
+  await response.text();
+  if (response.status !== 200) throw new Error(`initialize at ${url}: HTTP ${response.status}`);
+  const session = { ...MCP_HEADERS, ...headers, "mcp-protocol-version": "2025-11-25", ...(response.headers.get("mcp-session-id") ? { "mcp-session-id": response.headers.get("mcp-session-id")! } : {}) };
+  await (await fetch(url, { method: "POST", headers: session, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) })).text();
+  return session;
+}
+
+/** Unloaded latency: one keep-alive connection, one call at a time. Returns sorted milliseconds. */
+async function probe(url: string, headers: Record<string, string>): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(url);
+  const once = () =>
+    new Promise<number>((resolve, reject) => {
+      const started = performance.now();
+      const request = httpRequest({ host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers: { ...headers, "content-length": Buffer.byteLength(CALL) }, agent }, (response) => {
+        response.resume();
+        response.on("end", () => (response.statusCode === 200 ? resolve(performance.now() - started) : reject(new Error(`probe ${url}: HTTP ${response.statusCode}`))));
+      });
+      request.on("error", reject);
+      request.end(CALL);
+    });
+  for (let i = 0; i < 100; i++) await once();
+  const latencies: number[] = [];
+  for (let i = 0; i < PROBE_CALLS; i++) latencies.push(await once());
+  agent.destroy();
+  return latencies.sort((a, b) => a - b);
+}
+
+type Measured = { name: string; perSecond: number; p50: number; p99: number; idleP50: number; cpuMsPerCall?: number; calls: number };
+
+async function measure(name: string, url: string, headers: Record<string, string>, pid?: number): Promise<Measured> {
+  // One MCP session per connection, as CONNECTIONS separate clients would have.
+  const sessions = await Promise.all(Array.from({ length: CONNECTIONS }, () => openSession(url, headers)));
+  const idle = await probe(url, sessions[0]!);
+  let next = 0;
+  const cpuBefore = pid ? cpuTicks(pid) : 0;
+  const result = await autocannon({
+    url,
+    method: "POST",
+    headers: sessions[0]!,
+    body: CALL,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    setupClient: (client) => client.setHeaders(sessions[next++ % CONNECTIONS]!),
+  });
+  const cpuAfter = pid ? cpuTicks(pid) : 0;
+  if (result.non2xx || result.errors || result.timeouts) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+  const calls = result.requests.total;
+  const measured: Measured = { name, calls, perSecond: calls / SECONDS, p50: result.latency.p50, p99: result.latency.p99, idleP50: idle[Math.floor(idle.length / 2)]! };
+  if (pid) measured.cpuMsPerCall = ((cpuAfter - cpuBefore) * (1000 / TICKS_PER_SECOND)) / calls;
+  return measured;
+}
+
+function microBenchmarks(): { policyUs: number; scrubNodeMbS: number } {
   // Policy decision on a generated 10,000-tool × 100-role policy.
   const roles = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`role-${i}`, i ? { inherits: [`role-${i - 1}`] } : {}]));
   const rules = Array.from({ length: 10_000 }, (_, i) => ({ id: `r${i}`, effect: "allow", roles: [`role-${i % 100}`], origin: "o", tools: [`tool_${i}`], arguments: { n: { type: "integer", min: 0, max: 100 } } }));
   const engine = new PolicyEngine(compilePolicy([{ file: "bench.yaml", content: { origins: { o: { url: "https://o.example/mcp" } }, roles, rules } }]));
   const callerRoles = engine.expandRoles(["role-99"]);
   const rounds = 200_000;
-  let t0 = performance.now();
+  let started = performance.now();
   for (let i = 0; i < rounds; i++) engine.decide("o", "tool", `tool_${(i * 7919) % 10_000}`, callerRoles, { n: i % 100 });
-  const policyUs = ((performance.now() - t0) * 1000) / rounds;
-
-  // Scrubber on mixed tool output: mostly ordinary text with secrets sprinkled in, and on the corpus-like dense input.
-  const ordinary = readFileSync("README.md", "utf8") + readFileSync("src/index.ts", "utf8");
-  const mixed = (ordinary + "\nkey ghp_Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8 mail jo@corp.example\n").repeat(20);
+  const policyUs = ((performance.now() - started) * 1000) / rounds;
   const settings = { families: new Set(["credentials", "personal"] as const), knownSecrets: ["k".repeat(40)], allow: new Set<string>() };
-  for (let i = 0; i < 3; i++) scrubText(mixed, settings, {});
-  t0 = performance.now();
-  for (let i = 0; i < 10; i++) scrubText(mixed, settings, {});
-  const scrubMbS = (mixed.length * 10) / 1e6 / ((performance.now() - t0) / 1000);
-  const adversarial = "password=".repeat(50_000) + "a@".repeat(100_000) + "1".repeat(200_000);
-  t0 = performance.now();
-  scrubText(adversarial, settings, {});
-  const scrubAdversarialMbS = adversarial.length / 1e6 / ((performance.now() - t0) / 1000);
-  return { policyUs, scrubMbS, scrubAdversarialMbS, tokenUs: 0 };
+  for (let i = 0; i < 3; i++) scrubText(MIXED, settings, {});
+  started = performance.now();
+  for (let i = 0; i < 10; i++) scrubText(MIXED, settings, {});
+  return { policyUs, scrubNodeMbS: (MIXED.length * 10) / 1e6 / ((performance.now() - started) / 1000) };
 }
 
-async function tokenMicro(): Promise<number> {
+async function tokenHashMicroseconds(): Promise<number> {
   const token = generateToken();
   const rounds = 20_000;
   await tokenKey(TEST_SECRETS.TOKEN_PEPPER, token);
-  const t0 = performance.now();
+  const started = performance.now();
   for (let i = 0; i < rounds; i++) await tokenKey(TEST_SECRETS.TOKEN_PEPPER, token);
-  return ((performance.now() - t0) * 1000) / rounds;
+  return ((performance.now() - started) * 1000) / rounds;
 }
 
-let bareUrl = "";
-let gatewayUrl = "";
-const origin = await startTestOrigin(ORIGIN_PORT);
-const originUrl = `http://127.0.0.1:${ORIGIN_PORT}/mcp`;
+/** Mixed tool output: prose, code and JSON, with a credential and an address every ~45 KB. */
+const MIXED = (readFileSync("README.md", "utf8") + readFileSync("src/index.ts", "utf8") + readFileSync("policies/policy.schema.json", "utf8").slice(0, 20_000) +
+  "\nkey ghp_Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8 mail jo@corp.example\n").repeat(20);
+/** Inputs built to make a careless pattern backtrack: long runs of what detectors start on. */
+const ADVERSARIAL = "password=".repeat(50_000) + "a@".repeat(100_000) + "1".repeat(200_000) + "sk-".repeat(50_000) + "-----BEGIN RSA PRIVATE KEY-----\n" + "A".repeat(200_000);
+
+/** The scrubber in workerd: bytes scrubbed per second of workerd CPU. */
+async function scrubInWorkerd(text: string): Promise<number> {
+  await build({ entryPoints: ["bench/scrub-worker.ts"], outfile: ".warden/bench/scrub-worker.js", bundle: true, format: "esm", platform: "neutral", target: "es2024", minify: true, logLevel: "warning" });
+  const worker = await inWorkerd(async () => {
+    const mf = new Miniflare({ modules: true, scriptPath: ".warden/bench/scrub-worker.js", compatibilityDate: "2026-07-01", unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] });
+    await mf.ready;
+    return Object.assign(mf, { close: () => mf.dispose(), url: (await mf.unsafeGetDirectURL()).href });
+  });
+  try {
+    const rounds = 4;
+    await (await fetch(`${worker.url}?rounds=1`, { method: "POST", body: text })).text();
+    const before = cpuTicks(worker.pid);
+    const started = performance.now();
+    let bytes = 0;
+    while (performance.now() - started < 4000) {
+      await (await fetch(`${worker.url}?rounds=${rounds}`, { method: "POST", body: text })).text();
+      bytes += text.length * rounds;
+    }
+    return bytes / 1e6 / (((cpuTicks(worker.pid) - before) * (1000 / TICKS_PER_SECOND)) / 1000);
+  } finally {
+    await worker.close();
+  }
+}
+
+/** Startup CPU of the production bundle, from the profile `wrangler check startup` records. */
+function startupMs(): number {
+  execFileSync(projectNode(), ["node_modules/wrangler/bin/wrangler.js", "check", "startup", "--outfile", ".warden/bench/startup.cpuprofile"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  const profile = JSON.parse(readFileSync(".warden/bench/startup.cpuprofile", "utf8")) as { nodes: { id: number; callFrame: { functionName: string } }[]; samples: number[]; timeDeltas: number[] };
+  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === "(idle)").map((node) => node.id));
+  let activeUs = 0;
+  profile.samples.forEach((sample, index) => {
+    if (!idle.has(sample)) activeUs += profile.timeDeltas[index + 1] ?? 0;
+  });
+  return activeUs / 1000;
+}
+
+const stoppers: (() => Promise<unknown> | void)[] = [];
 try {
-  await buildWorker({ policyDirs: ["policies", "bench/policies"], outFile: ".warden/bench/gateway.js" });
-  console.log(`bench: ${CONCURRENCY} sessions in a closed loop for ${DURATION_MS / 1000} s each, tools/call echo, on ${readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "this machine"}`);
-  const direct = await load(originUrl, {});
-  const bare = await inWorkerd(
-    async () => {
-      const mf = new Miniflare({ modules: true, scriptPath: "bench/bare-worker.js", compatibilityDate: "2026-07-01", bindings: { ORIGIN: originUrl }, host: "127.0.0.1", port: 0 });
-      const url = (await mf.ready).href;
-      bareUrl = `${url}mcp`;
-      return { close: () => mf.dispose() };
-    },
-    (pid) => load(bareUrl, {}, pid),
-  );
+  const origin = await startTestOrigin(PORTS.origin);
+  stoppers.push(() => origin.close());
+  const originUrl = `http://127.0.0.1:${PORTS.origin}/mcp`;
+  const redis = await startRedis(PORTS.redis);
+  stoppers.push(() => void redis.kill());
+  const bridge = await startBridge({ port: PORTS.bridge, redisPort: PORTS.redis });
+  stoppers.push(() => bridge.close());
+  const upstash = { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token };
+
+  await buildWorker({ policyDirs: ["policies", "bench/policies"], outFile: ".warden/bench/gateway.js", originOverrides: { bench: originUrl } });
+  const cpu = readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown CPU";
+  const cores = readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length ?? 0;
+  console.log(`bench: tools/call echo, autocannon ${CONNECTIONS} connections × ${SECONDS} s per target, ${PROBE_CALLS} unloaded calls for latency; ${cores} × ${cpu}`);
+
+  const direct = await measure("direct to origin", originUrl, {});
+
+  const bare = await inWorkerd(async () => {
+    const mf = new Miniflare({ modules: true, scriptPath: "bench/bare-worker.js", compatibilityDate: "2026-07-01", bindings: { ORIGIN: originUrl }, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] });
+    await mf.ready;
+    return Object.assign(mf, { close: () => mf.dispose(), url: (await mf.unsafeGetDirectURL()).href });
+  });
+  const bareResult = await measure("bare Worker", `${bare.url}mcp`, {}, bare.pid).finally(() => bare.close());
+
+  const io = await inWorkerd(async () => {
+    const mf = new Miniflare({
+      modules: true,
+      scriptPath: "bench/io-worker.js",
+      compatibilityDate: "2026-07-01",
+      bindings: { ORIGIN: originUrl, ...upstash },
+      kvNamespaces: ["TOKENS"],
+      queueProducers: { AUDIT_QUEUE: { queueName: "audit" } },
+      queueConsumers: { audit: { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3 } },
+      r2Buckets: ["AUDIT_BUCKET"],
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    });
+    await mf.ready;
+    await (await mf.getKVNamespace("TOKENS")).put("token:bench", JSON.stringify({ v: 1, principal: "bench", name: "bench", roles: ["viewer"], createdAt: 0, expiresAt: null }));
+    return Object.assign(mf, { close: () => mf.dispose(), url: (await mf.unsafeGetDirectURL()).href });
+  });
+  const ioResult = await measure("I/O-equivalent Worker", `${io.url}mcp`, {}, io.pid).finally(() => io.close());
+
   let token = "";
-  const gateway = await inWorkerd(
-    async () => {
-      const handle = await startGateway({ scriptPath: ".warden/bench/gateway.js" });
-      gatewayUrl = `${handle.url}/mcp/bench`;
-      token = await handle.mint(["viewer"]);
-      return handle;
-    },
-    (pid) => load(gatewayUrl, { authorization: `Bearer ${token}` }, pid),
-  );
-  const microResults = micro();
-  microResults.tokenUs = await tokenMicro();
-  const bundle = gzipSync(readFileSync(".warden/bench/gateway.js"), { level: 9 }).length / 1024;
-  const row = (name: string, r: LoadResult) =>
-    `${name.padEnd(22)}${r.perSecond.toFixed(0).padStart(8)} calls/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.cpuMsPerCall === undefined ? "" : `  cpu ${r.cpuMsPerCall.toFixed(3)} ms/call`}`;
-  console.log(row("direct to origin", direct));
-  console.log(row("bare Worker", bare));
-  console.log(row("mcp-warden", gateway));
-  console.log(`policy decision (10,000 tools × 100 roles): ${microResults.policyUs.toFixed(2)} µs`);
-  console.log(`token hash (HMAC-SHA256, node): ${microResults.tokenUs.toFixed(2)} µs`);
-  console.log(`scrubber (node): ${microResults.scrubMbS.toFixed(1)} MB/s on mixed tool output, ${microResults.scrubAdversarialMbS.toFixed(1)} MB/s on adversarial input`);
-  console.log(`bundle (esbuild output, gzip): ${bundle.toFixed(1)} KiB; \`npm run bundle-size\` measures wrangler's`);
-  console.log("peer gateway (@civic/passthrough-mcp-server): not measured in this version");
+  const gateway = await inWorkerd<Gateway>(async () => {
+    const handle = await startGateway({ scriptPath: ".warden/bench/gateway.js", bindings: { ...TEST_SECRETS, ...upstash }, directSocket: true });
+    token = await handle.mint(["viewer"]);
+    return handle;
+  });
+  const bridgeBefore = bridge.requests;
+  const gatewayResult = await measure("mcp-warden", `${gateway.url}/mcp/bench`, { authorization: `Bearer ${token}` }, gateway.pid).finally(() => gateway.close());
+  // Every gateway call of the run (probe and load) went through the limiter: round trips per call.
+  const redisRoundTrips = (bridge.requests - bridgeBefore) / (gatewayResult.calls + PROBE_CALLS + 100 + CONNECTIONS);
+
+  const peerProcess: ChildProcess = spawn(projectNode(), ["node_modules/@civic/passthrough-mcp-server/dist/cli.js"], {
+    env: { ...process.env, PORT: String(PORTS.peer), TARGET_SERVER_URL: `http://127.0.0.1:${PORTS.origin}` },
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  stoppers.push(() => void peerProcess.kill());
+  await waitForPort(PORTS.peer, 30);
+  const peer = await measure("@civic/passthrough-mcp-server", `http://127.0.0.1:${PORTS.peer}/mcp`, {}, peerProcess.pid);
+  peerProcess.kill();
+
+  const scrubWorkerdMbS = await scrubInWorkerd(MIXED);
+  const scrubAdversarialMbS = await scrubInWorkerd(ADVERSARIAL);
+  const { policyUs, scrubNodeMbS } = microBenchmarks();
+  const tokenUs = await tokenHashMicroseconds();
+  const bundle = measureBundle();
+  const startup = startupMs();
+
+  const row = (r: Measured) =>
+    `${r.name.padEnd(30)}${r.perSecond.toFixed(0).padStart(7)} calls/s  p50 ${r.p50.toFixed(1).padStart(5)} ms  p99 ${r.p99.toFixed(1).padStart(5)} ms  unloaded p50 ${r.idleP50.toFixed(3)} ms${r.cpuMsPerCall === undefined ? "" : `  cpu ${r.cpuMsPerCall.toFixed(3)} ms/call`}`;
+  for (const result of [direct, bareResult, ioResult, gatewayResult, peer]) console.log(row(result));
+  const checksCpu = gatewayResult.cpuMsPerCall! - ioResult.cpuMsPerCall!;
+  console.log(`gateway checks (mcp-warden − I/O-equivalent Worker): ${checksCpu.toFixed(3)} ms CPU/call; platform I/O under Miniflare (I/O-equivalent − bare): ${(ioResult.cpuMsPerCall! - bareResult.cpuMsPerCall!).toFixed(3)} ms`);
+  console.log(`Upstash REST round trips per gateway call, counted at the bridge: ${redisRoundTrips.toFixed(2)}`);
+  console.log(`policy decision (10,000 tools × 100 roles, node): ${policyUs.toFixed(2)} µs; token hash (HMAC-SHA256, node): ${tokenUs.toFixed(1)} µs`);
+  console.log(`scrubber: ${scrubWorkerdMbS.toFixed(1)} MB/s in workerd on mixed tool output (${(MIXED.length / 1e6).toFixed(1)} MB), ${scrubAdversarialMbS.toFixed(1)} MB/s on adversarial input; ${scrubNodeMbS.toFixed(1)} MB/s in node`);
+  console.log(`bundle (wrangler deploy --dry-run): ${bundle.rawKiB.toFixed(1)} KiB, ${bundle.gzipKiB.toFixed(1)} KiB gzip; startup ${startup.toFixed(1)} ms CPU (wrangler check startup)`);
   console.log(
     [
-      `cpu_ms_per_call=${gateway.cpuMsPerCall!.toFixed(3)}`,
-      `cpu_ratio_vs_bare=${(gateway.cpuMsPerCall! / bare.cpuMsPerCall!).toFixed(2)}`,
-      `throughput_ratio_vs_bare=${(gateway.perSecond / bare.perSecond).toFixed(2)}`,
-      `added_p50_ms=${(gateway.p50 - direct.p50).toFixed(2)}`,
-      `scrub_mb_s=${microResults.scrubMbS.toFixed(1)}`,
-      `policy_us=${microResults.policyUs.toFixed(2)}`,
-      `bundle_gzip_kib=${bundle.toFixed(1)}`,
+      `cpu_ms_per_call=${gatewayResult.cpuMsPerCall!.toFixed(3)}`,
+      `cpu_ratio_vs_bare=${(gatewayResult.cpuMsPerCall! / bareResult.cpuMsPerCall!).toFixed(2)}`,
+      `checks_cpu_ms_per_call=${checksCpu.toFixed(3)}`,
+      `throughput_ratio_vs_peer=${(gatewayResult.perSecond / peer.perSecond).toFixed(2)}`,
+      `added_p50_ms=${(gatewayResult.idleP50 - direct.idleP50).toFixed(3)}`,
+      `scrub_mb_s=${scrubWorkerdMbS.toFixed(1)}`,
+      `policy_us=${policyUs.toFixed(2)}`,
+      `bundle_gzip_kib=${bundle.gzipKiB.toFixed(1)}`,
+      `startup_ms=${startup.toFixed(1)}`,
+      `redis_round_trips=${redisRoundTrips.toFixed(2)}`,
     ].join(" "),
   );
 } finally {
-  await origin.close();
+  for (const stop of stoppers.reverse()) await stop();
 }

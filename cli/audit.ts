@@ -4,7 +4,29 @@
 
 import { Miniflare } from "miniflare";
 import { join } from "node:path";
+import type { AuditEvent } from "../src/audit/schema.js";
 import { PROJECT_ROOT } from "./wrangler.js";
+
+/** Every event in the bucket's NDJSON batch objects, once each (delivery is at least once), oldest first. */
+export async function readAuditEvents(bucket: Pick<R2Bucket, "list" | "get">): Promise<AuditEvent[]> {
+  const keys: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix: "audit/", ...(cursor ? { cursor } : {}) });
+    keys.push(...page.objects.map((object) => object.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  const byId = new Map<string, AuditEvent>();
+  for (const key of keys) {
+    const text = await (await bucket.get(key))!.text();
+    for (const line of text.split("\n")) {
+      if (line === "") continue;
+      const event = JSON.parse(line) as AuditEvent;
+      byId.set(event.requestId, event);
+    }
+  }
+  return [...byId.values()].sort((a, b) => a.time.localeCompare(b.time));
+}
 
 export async function auditCommand(args: string[]): Promise<void> {
   const limit = args.includes("--limit") ? Number(args[args.indexOf("--limit") + 1]) : 50;
@@ -15,16 +37,7 @@ export async function auditCommand(args: string[]): Promise<void> {
     r2Persist: join(PROJECT_ROOT, ".wrangler/state/v3/r2"),
   });
   try {
-    const bucket = await mf.getR2Bucket("AUDIT_BUCKET");
-    const keys: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await bucket.list({ prefix: "audit/", cursor });
-      keys.push(...page.objects.map((object) => object.key));
-      cursor = page.truncated ? page.cursor : undefined;
-    } while (cursor);
-    const events = await Promise.all(keys.map(async (key) => JSON.parse(await (await bucket.get(key))!.text()) as { time: string }));
-    events.sort((a, b) => a.time.localeCompare(b.time));
+    const events = await readAuditEvents((await mf.getR2Bucket("AUDIT_BUCKET")) as unknown as R2Bucket);
     for (const event of events.slice(-limit)) console.log(JSON.stringify(event));
     if (!events.length) console.error("no audit events yet: start the demo with `npm start` and make a few calls");
   } finally {

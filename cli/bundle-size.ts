@@ -1,5 +1,6 @@
 // `npm run bundle-size`: builds the production Worker exactly as `wrangler deploy` would
 // (`--dry-run --outdir`), prints its raw and gzip size and fails over the 100 KiB gzip budget.
+// `npm run bench` reuses the measurement.
 
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -8,18 +9,25 @@ import { gzipSync } from "node:zlib";
 import { projectNode } from "./wrangler.js";
 
 const BUDGET_KIB = 100;
-const outdir = ".warden/bundle";
-rmSync(outdir, { recursive: true, force: true });
-execFileSync(projectNode(), ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outdir, "--env", "production"], {
-  stdio: ["ignore", "ignore", "inherit"],
-  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-});
-const files = readdirSync(outdir).filter((name) => /\.(m?js|wasm)$/.test(name) && statSync(join(outdir, name)).isFile());
-const raw = files.reduce((sum, name) => sum + statSync(join(outdir, name)).size, 0);
-const gzip = files.reduce((sum, name) => sum + gzipSync(readFileSync(join(outdir, name)), { level: 9 }).length, 0);
-const kib = (bytes: number) => (bytes / 1024).toFixed(1);
-console.log(`bundle: ${files.join(", ")}: ${kib(raw)} KiB raw, ${kib(gzip)} KiB gzip (budget ${BUDGET_KIB} KiB gzip)`);
-if (gzip > BUDGET_KIB * 1024) {
-  console.error("the Worker bundle is over budget");
-  process.exit(1);
+
+export function measureBundle(): { files: string[]; rawKiB: number; gzipKiB: number } {
+  const outdir = ".warden/bundle";
+  rmSync(outdir, { recursive: true, force: true });
+  execFileSync(projectNode(), ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outdir, "--env", "production"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  const files = readdirSync(outdir).filter((name) => /\.(m?js|wasm)$/.test(name) && statSync(join(outdir, name)).isFile());
+  const raw = files.reduce((sum, name) => sum + statSync(join(outdir, name)).size, 0);
+  const gzip = files.reduce((sum, name) => sum + gzipSync(readFileSync(join(outdir, name)), { level: 9 }).length, 0);
+  return { files, rawKiB: raw / 1024, gzipKiB: gzip / 1024 };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { files, rawKiB, gzipKiB } = measureBundle();
+  console.log(`bundle: ${files.join(", ")}: ${rawKiB.toFixed(1)} KiB raw, ${gzipKiB.toFixed(1)} KiB gzip (budget ${BUDGET_KIB} KiB gzip)`);
+  if (gzipKiB > BUDGET_KIB) {
+    console.error("the Worker bundle is over budget");
+    process.exit(1);
+  }
 }

@@ -3,6 +3,7 @@
 // schema, none duplicated (also when messages are delivered twice), none holding a planted secret.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readAuditEvents } from "../../cli/audit.js";
 import { auditEventSchema, type AuditEvent } from "../../src/audit/schema.js";
 import { generateToken } from "../../src/auth/token.js";
 import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
@@ -24,16 +25,14 @@ afterAll(async () => {
   await recorder?.close();
 });
 
+/** What a reader sees: every event once, from the NDJSON batch objects. */
 async function storedEvents(): Promise<AuditEvent[]> {
+  return readAuditEvents((await gateway.mf.getR2Bucket("AUDIT_BUCKET")) as unknown as R2Bucket);
+}
+
+async function storedObjects(): Promise<string[]> {
   const bucket = await gateway.mf.getR2Bucket("AUDIT_BUCKET");
-  const events: AuditEvent[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ prefix: "audit/", cursor });
-    for (const object of page.objects) events.push(JSON.parse(await (await bucket.get(object.key))!.text()));
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return events;
+  return (await bucket.list({ prefix: "audit/" })).objects.map((object) => object.key);
 }
 
 async function waitForEvents(count: number): Promise<AuditEvent[]> {
@@ -90,12 +89,20 @@ describe("audit delivery", () => {
     expect(events.find((event) => event.target === "leak")?.redactions).toEqual({ "github-token": 1, "stripe-key": 1 });
   });
 
-  it("writes a redelivered event over its own object instead of duplicating it", async () => {
+  it("stores a batch as one object, overwrites it when the same batch comes again, and reads redelivered events once", async () => {
     const before = await storedEvents();
+    const objects = await storedObjects();
+    expect(objects.length).toBeLessThan(before.length);
+    expect(objects.every((key) => /^audit\/\d{4}-\d{2}-\d{2}\/\d{2}\/[0-9TZ-]+-[0-9a-f]{16}\.ndjson$/.test(key))).toBe(true);
     const queue = await gateway.mf.getQueueProducer<AuditEvent>("AUDIT_QUEUE");
-    for (const event of before.slice(0, 5)) await queue.send(event);
+    const redelivered = before.slice(0, 5);
+    await queue.sendBatch(redelivered.map((body) => ({ body })));
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    const after = await storedEvents();
-    expect(after).toHaveLength(before.length);
+    const withRedelivery = await storedObjects();
+    await queue.sendBatch(redelivered.map((body) => ({ body })));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // The same batch again lands on the same key; the reader sees every event once.
+    expect(await storedObjects()).toEqual(withRedelivery);
+    expect(await storedEvents()).toEqual(before);
   });
 });

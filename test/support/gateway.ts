@@ -31,7 +31,16 @@ export class UnavailableKv extends WorkerEntrypoint {
 }
 export default { fetch() { return new Response(null, { status: 503 }); } };`;
 
-export async function startGateway(options: { bindings?: Record<string, string>; scriptPath?: string; tokensUnavailable?: boolean } = {}): Promise<Gateway> {
+export type GatewayOptions = {
+  bindings?: Record<string, string>;
+  scriptPath?: string;
+  /** KV down: every KV call throws. */
+  tokensUnavailable?: boolean;
+  /** Serve the Worker's own socket, without Miniflare's entry worker in front (benchmarks). */
+  directSocket?: boolean;
+};
+
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const bindings = options.bindings ?? TEST_SECRETS;
   const logs: string[] = [];
   const gatewayWorker = {
@@ -45,6 +54,7 @@ export async function startGateway(options: { bindings?: Record<string, string>;
     queueConsumers: { audit: { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3 } },
     r2Buckets: ["AUDIT_BUCKET"],
     bindings,
+    ...(options.directSocket ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
   };
   const mf = new Miniflare({
     workers: options.tokensUnavailable ? [gatewayWorker, { name: "unavailable-kv", modules: true, script: UNAVAILABLE_KV, compatibilityDate: "2026-07-01" }] : [gatewayWorker],
@@ -54,7 +64,8 @@ export async function startGateway(options: { bindings?: Record<string, string>;
       for (const stream of [stdout, stderr]) stream.on("data", (chunk: Buffer) => logs.push(...chunk.toString().split("\n").filter(Boolean)));
     },
   });
-  const url = (await mf.ready).href.replace(/\/$/, "");
+  const ready = await mf.ready;
+  const url = (options.directSocket ? await mf.unsafeGetDirectURL("gateway") : ready).href.replace(/\/$/, "");
   const kv = options.tokensUnavailable ? undefined : await mf.getKVNamespace("TOKENS");
   const pepper = bindings.TOKEN_PEPPER ?? TEST_SECRETS.TOKEN_PEPPER;
   let serial = 0;

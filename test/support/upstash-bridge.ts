@@ -49,8 +49,13 @@ export async function startBridge(options: { port: number; redisPort: number; to
   redis.on("error", () => {});
   await redis.connect();
   const token = options.token ?? "bridge-token-0123456789abcdef";
-  /** The hash the client knows → the script Redis runs. */
-  const scripts = new Map<string, string>();
+  /** The hash the client knows → the script Redis runs, and that script's own hash. */
+  const scripts = new Map<string, { script: string; sha: string }>();
+  const remember = (original: string) => {
+    const script = stripFlags(original);
+    scripts.set(sha1(original), { script, sha: sha1(script) });
+    return script;
+  };
 
   async function run(command: unknown[]): Promise<{ result: unknown } | { error: string }> {
     const [name, ...args] = command.map((part) => (typeof part === "number" ? String(part) : part)) as string[];
@@ -58,18 +63,20 @@ export async function startBridge(options: { port: number; redisPort: number; to
     try {
       if (verb === "script" && String(args[0]).toLowerCase() === "load") {
         const original = String(args[1]);
-        scripts.set(sha1(original), stripFlags(original));
-        await redis.call("script", "load", stripFlags(original));
+        await redis.call("script", "load", remember(original));
         return { result: sha1(original) };
       }
-      if (verb === "eval") {
-        const original = String(args[0]);
-        scripts.set(sha1(original), stripFlags(original));
-        args[0] = stripFlags(original);
-      }
-      if (verb === "evalsha" && scripts.has(String(args[0]))) {
-        verb = "eval";
-        args[0] = scripts.get(String(args[0]))!;
+      if (verb === "eval") args[0] = remember(String(args[0]));
+      const known = verb === "evalsha" ? scripts.get(String(args[0])) : undefined;
+      if (known) {
+        // Redis caches the stripped script under its own hash; EVAL it once if Redis lost it.
+        try {
+          return { result: await redis.call("evalsha", known.sha, ...args.slice(1)) };
+        } catch (error) {
+          if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
+          verb = "eval";
+          args[0] = known.script;
+        }
       }
       return { result: await redis.call(verb, ...args) };
     } catch (error) {
@@ -115,9 +122,8 @@ export async function startBridge(options: { port: number; redisPort: number; to
     const path = (request.url ?? "/").split("?")[0];
     let answer: unknown;
     if (path === "/pipeline" || path === "/multi-exec") {
-      const results = [];
-      for (const command of body as unknown[][]) results.push(shape(await run(command)));
-      answer = results;
+      // Sent together on the one Redis connection, so they run in order, as Upstash runs a pipeline.
+      answer = (await Promise.all((body as unknown[][]).map(run))).map(shape);
     } else {
       const single = await run(body as unknown[]);
       response.writeHead("error" in single ? 400 : 200, { "content-type": "application/json" });

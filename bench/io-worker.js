@@ -1,0 +1,24 @@
+// The benchmark's second baseline: a Worker that forwards every request to the origin and does the same
+// platform I/O as the gateway per call (one KV read, one Upstash REST round trip, one audit queue
+// message, written to R2 by its consumer one batch per object) but checks nothing. The gateway's CPU minus this Worker's is
+// what the gateway's own checks cost; under Miniflare, KV, Queues and R2 run inside the same workerd.
+export default {
+  async fetch(request, env, ctx) {
+    const body = await request.text();
+    await env.TOKENS.get("token:bench", "json");
+    const limiter = await fetch(`${env.UPSTASH_REDIS_REST_URL}/pipeline`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.UPSTASH_REDIS_REST_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify([["EVAL", "return redis.call('INCR', KEYS[1])", "1", "bench"], ["GET", "cooldown"]]),
+    });
+    await limiter.text();
+    const response = await fetch(env.ORIGIN, { method: "POST", headers: request.headers, body });
+    ctx.waitUntil(env.AUDIT_QUEUE.send({ v: 1, time: new Date().toISOString(), requestId: crypto.randomUUID() }, { contentType: "json" }));
+    return response;
+  },
+  async queue(batch, env) {
+    const lines = batch.messages.map((message) => JSON.stringify(message.body)).join("\n");
+    await env.AUDIT_BUCKET.put(`audit/${batch.messages[0].body.requestId}.ndjson`, `${lines}\n`);
+    batch.ackAll();
+  },
+};
