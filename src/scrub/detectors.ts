@@ -63,8 +63,10 @@ function ibanValid(candidate: string): boolean {
 const NOT_A_SECRET =
   /^(?:x{3,}|X{3,}|\*+.*|.*\*{3,}.*|.*•.*|.*….*|<[^>]*>|\$\{.*|\{\{.*|%[A-Za-z_]+%|your[_-].*|.*_here|change[_-]?me|null|none|nil|true|false|undefined|required|optional|redacted|\[redacted.*|op:\/\/.*|arn:.*|vault:.*|secretKeyRef.*|env:.*|ref\+.*|sm:\/\/.*)$/i;
 
-/** Key names whose value is a secret: matched inside longer identifiers (DB_PASSWORD, twilioAuthToken). */
-const SECRET_WORD = /token|secret|pass|pwd|key|credential/gi;
+/** Words in key names whose value is a secret, matched inside longer identifiers (DB_PASSWORD, twilioAuthToken). */
+const SECRET_WORDS = ["token", "secret", "pass", "pwd", "key", "credential"];
+/** The secret words as a case-insensitive pattern source without the `i` flag, so it can join a case-sensitive scan. */
+export const SECRET_WORD_SOURCE = SECRET_WORDS.map((word) => [...word].map((char) => `[${char}${char.toUpperCase()}]`).join("")).join("|");
 /** The secret word at `at` really names a secret: `pass` only as password/passwd, `key` only ending a longer name. */
 function isSecretWord(text: string, at: number, word: string): boolean {
   switch (word.toLowerCase()) {
@@ -95,39 +97,35 @@ function isIdentifierChar(code: number): boolean {
 }
 
 /**
- * `name = value`, `name: value`, `"name": "value"` and friends, where the name contains a secret word.
- * Found by the secret word, then read outwards with bounded steps, so a long identifier costs O(n).
+ * `name = value`, `name: value`, `"name": "value"` and friends, where the name contains the secret word
+ * found at `at`. Reads outwards from the word with bounded steps, so a long identifier costs O(n).
+ * `keyEnd` is where the next secret word may start counting (words inside the same key are skipped);
+ * `value` is the span to redact. `lastEnd` is the end of the previous redacted value.
  */
-export function findAssignments(text: string, found: (start: number, end: number) => void): void {
-  SECRET_WORD.lastIndex = 0;
-  let lastEnd = -1;
-  for (let hit = SECRET_WORD.exec(text); hit; hit = SECRET_WORD.exec(text)) {
-    if (!isSecretWord(text, hit.index, hit[0])) continue;
-    let keyStart = hit.index;
-    for (let steps = 0; keyStart > 0 && steps < 64 && isIdentifierChar(text.charCodeAt(keyStart - 1)); steps++) keyStart--;
-    let keyEnd = hit.index + hit[0].length;
-    for (let steps = 0; keyEnd < text.length && steps < 64 && isIdentifierChar(text.charCodeAt(keyEnd)); steps++) keyEnd++;
-    SECRET_WORD.lastIndex = Math.max(SECRET_WORD.lastIndex, keyEnd);
-    if (keyStart < lastEnd || NOT_KEY_POSITION.test(text[keyStart - 1] ?? "")) continue;
-    const key = text.slice(keyStart, keyEnd);
-    if (NOT_A_SECRET_NAME.test(key) || PUBLIC_NAME.test(key)) continue;
-    ASSIGNED_VALUE.lastIndex = keyEnd;
-    const value = ASSIGNED_VALUE.exec(text);
-    const range = value?.indices?.groups?.quoted ?? value?.indices?.groups?.bare;
-    if (!value || !range) continue;
-    let secret = value.groups!.quoted ?? value.groups!.bare!;
-    if (value.groups!.bare !== undefined) secret = secret.replace(/[)\]},.]+$/, "");
-    const start = range[0];
-    if (secret.length < 6 || NOT_A_SECRET.test(secret) || AWS_EXAMPLE.test(secret) || /^\d+$/.test(secret) || /^[a-z]+$/.test(secret)) continue;
-    if (hit[0].toLowerCase() === "key" && !STRONG_KEY_NAME.test(key) && !looksRandom(secret)) continue;
-    found(start, start + secret.length);
-    lastEnd = start + secret.length;
-  }
+export function assignmentAt(text: string, at: number, word: string, lastEnd: number): { keyEnd: number; value?: [number, number] } | undefined {
+  if (!isSecretWord(text, at, word)) return undefined;
+  let keyStart = at;
+  for (let steps = 0; keyStart > 0 && steps < 64 && isIdentifierChar(text.charCodeAt(keyStart - 1)); steps++) keyStart--;
+  let keyEnd = at + word.length;
+  for (let steps = 0; keyEnd < text.length && steps < 64 && isIdentifierChar(text.charCodeAt(keyEnd)); steps++) keyEnd++;
+  if (keyStart < lastEnd || NOT_KEY_POSITION.test(text[keyStart - 1] ?? "")) return { keyEnd };
+  ASSIGNED_VALUE.lastIndex = keyEnd;
+  const value = ASSIGNED_VALUE.exec(text);
+  const range = value?.indices?.groups?.quoted ?? value?.indices?.groups?.bare;
+  if (!value || !range) return { keyEnd };
+  const key = text.slice(keyStart, keyEnd);
+  if (NOT_A_SECRET_NAME.test(key) || PUBLIC_NAME.test(key)) return { keyEnd };
+  let secret = value.groups!.quoted ?? value.groups!.bare!;
+  if (value.groups!.bare !== undefined) secret = secret.replace(/[)\]},.]+$/, "");
+  const start = range[0];
+  if (secret.length < 6 || NOT_A_SECRET.test(secret) || AWS_EXAMPLE.test(secret) || /^\d+$/.test(secret) || /^[a-z]+$/.test(secret)) return { keyEnd };
+  if (word.toLowerCase() === "key" && !STRONG_KEY_NAME.test(key) && !looksRandom(secret)) return { keyEnd };
+  return { keyEnd, value: [start, start + secret.length] };
 }
 
 /** After a secret name: closing quote of the key, a separator, an opening quote, the value. */
 const ASSIGNED_VALUE =
-  /(?:\\{0,3}["'])?[ \t]*(?:=>|:=|=|:|\|)[ \t]*(?:(?<open>\\{0,3}["'`])(?<quoted>[^"'`\\\n]{1,512})\k<open>|(?<bare>[^\s"'`\\<>&;|]{1,512}))/dy;
+  /(?:\\{0,3}["'])?[ \t]*(?:=>|:=|=|:|\|)[ \t]*(?:(?<open>\\{0,3}["'`])(?<quoted>[^"'`\\\n]{1,512})\k<open>|(?<bare>[^\s"'`\\<>&;|=]{1,512}={0,2}))/dy;
 
 export const DETECTORS: Detector[] = [
   // Provider formats, most specific first: prefix, charset, length, and checksum where there is one.

@@ -62,9 +62,16 @@ describe("scrubber", () => {
     ["PEM headers", "-----BEGIN PRIVATE KEY-----".repeat(30_000)],
     ["phone-shaped runs", "555-555-5555 ".repeat(80_000)],
     ["URL schemes", "a://b:".repeat(150_000)],
+    ["overlapping provider prefixes", "sk-".repeat(300_000)],
+    ["token prefixes", "ghp_".repeat(200_000)],
   ])("stays linear on adversarial %s (finishes within the test timeout)", (_, input) => {
     const out = scrubText(input, all, {});
     expect(typeof out).toBe("string");
+  });
+
+  it("reads a run of overlapping candidates once and still finds the credential after it", () => {
+    const secret = "sk-proj-Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8L9";
+    expect(scrubText(`${"sk-".repeat(1000)} then ${secret}`, all, {})).toBe(`${"sk-".repeat(1000)} then [REDACTED:openai-key]`);
   });
 });
 
