@@ -64,6 +64,7 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
   if (settings.families.has("credentials")) {
     let wordsFrom = 0;
     let lastAssignment = -1;
+    const assignments: [number, number][] = [];
     ANCHOR_SCAN.lastIndex = 0;
     for (let hit = ANCHOR_SCAN.exec(text); hit; hit = ANCHOR_SCAN.exec(text)) {
       const at = hit.index;
@@ -84,11 +85,13 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
         if (!assignment) continue;
         wordsFrom = assignment.keyEnd;
         if (assignment.value) {
-          add(assignment.value[0], assignment.value[1], "secret-assignment");
+          assignments.push(assignment.value);
           lastAssignment = assignment.value[1];
         }
       }
     }
+    // After the provider formats, so a value both find keeps its precise kind (github-token, not secret-assignment).
+    for (const [start, end] of assignments) add(start, end, "secret-assignment");
   }
   for (const detector of OTHERS) {
     if (!settings.families.has(detector.family)) continue;

@@ -1,0 +1,104 @@
+// The running gateway under random and mutated messages (fast-check, fixed seed, bounded runs): every
+// answer is a well-formed JSON-RPC answer with a status that fits, never a 500, a stack trace, a
+// secret or the origin's address; and whatever reached the origin is a message the gateway could
+// parse itself, re-serialized, never the client's bytes.
+
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseJson } from "../../src/mcp/json.js";
+import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
+import { post } from "../support/mcp-client.js";
+import { PORTS } from "../support/ports.js";
+import { startTestOrigin, type TestOrigin } from "../support/test-origin.js";
+
+let gateway: Gateway;
+let recorder: TestOrigin;
+beforeAll(async () => {
+  gateway = await startGateway();
+  recorder = await startTestOrigin(PORTS.recorder);
+});
+afterAll(async () => {
+  await gateway?.close();
+  await recorder?.close();
+});
+
+const SEEDS = [
+  { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { message: "hello" } } },
+  { jsonrpc: "2.0", id: "a", method: "tools/list", params: { cursor: "c1" } },
+  { jsonrpc: "2.0", id: 2, method: "resources/read", params: { uri: "file:///tmp/x" } },
+  { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1, reason: "r" } },
+  { jsonrpc: "2.0", id: 3, result: { content: [] } },
+  { jsonrpc: "2.0", id: 4, method: "ping" },
+].map((seed) => JSON.stringify(seed));
+
+/** Text edits: cut, insert, replace a span, with characters that matter to JSON and to names. */
+const mutated = fc
+  .tuple(
+    fc.constantFrom(...SEEDS),
+    fc.array(
+      fc.tuple(fc.nat(), fc.nat(8), fc.oneof(fc.constantFrom('"', "{", "}", "[", "]", ",", ":", "\\", "\\u0000", "\u200b", "é", "1e999", "null", "__proto__", '"id":', " "), fc.string({ maxLength: 6 }))),
+      { minLength: 1, maxLength: 4 },
+    ),
+  )
+  .map(([seed, edits]) => edits.reduce((text, [at, cut, insert]) => {
+    const position = at % (text.length + 1);
+    return text.slice(0, position) + insert + text.slice(position + cut);
+  }, seed));
+/** Well-formed JSON of any shape, including plausible JSON-RPC members with wrong types. */
+const shaped = fc
+  .record(
+    {
+      jsonrpc: fc.oneof(fc.constant("2.0"), fc.jsonValue()),
+      id: fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.constant(null), fc.jsonValue()),
+      method: fc.oneof(fc.constantFrom("tools/call", "tools/list", "initialize", "Tools/List", "tools/list ", "sampling/createMessage", "notifications/initialized"), fc.string({ maxLength: 12 })),
+      params: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.record({ name: fc.oneof(fc.constantFrom("echo", "ECHO", "echo\u200b", "leak"), fc.string()), arguments: fc.jsonValue({ maxDepth: 2 }) })),
+      result: fc.jsonValue({ maxDepth: 2 }),
+    },
+    { requiredKeys: [] },
+  )
+  .map((value) => JSON.stringify(value));
+
+const STATUSES = new Set([200, 202, 400, 403, 404, 405, 406, 413, 415, 429, 502, 504]);
+
+describe("the gateway under fuzzed messages", () => {
+  it("answers every message with a fitting status and a clean JSON-RPC body, and forwards only what it parsed", async () => {
+    const initialize = JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "fuzz", version: "1" } } });
+    // A fresh principal and session every few messages: denied calls count towards the abuse
+    // cooldown, which would otherwise answer 429 to everything after the first twenty.
+    let admin = "";
+    let sessionId = "";
+    let runs = 0;
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(mutated, shaped), async (body) => {
+        if (runs++ % 12 === 0) {
+          admin = await gateway.mint(["admin", "viewer"]);
+          const opened = await post(`${gateway.url}/mcp/recorder`, initialize, { authorization: `Bearer ${admin}` });
+          await opened.text();
+          sessionId = opened.headers.get("mcp-session-id")!;
+        }
+        const before = recorder.requests.length;
+        const response = await post(`${gateway.url}/mcp/recorder`, body, { authorization: `Bearer ${admin}`, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" });
+        const text = await response.text();
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        expect(STATUSES.has(response.status)).toBe(true);
+        if (response.status !== 202) {
+          const answers = text.startsWith("{") ? [JSON.parse(text)] : text.split("\n").filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)));
+          expect(answers.length).toBeGreaterThan(0);
+          for (const answer of answers) expect(answer.jsonrpc).toBe("2.0");
+        }
+        expect(text).not.toMatch(/\bat \S+:\d+|127\.0\.0\.1|TypeError|ReferenceError/);
+        for (const secret of [admin, TEST_SECRETS.RECORDER_TOKEN, TEST_SECRETS.TOKEN_PEPPER, TEST_SECRETS.SESSION_SECRET]) expect(text).not.toContain(secret);
+        for (const forwarded of recorder.requests.slice(before)) {
+          expect(JSON.stringify(parseJson(forwarded.body, 64))).toBe(forwarded.body);
+          if (forwarded.body !== body) expect(forwarded.body).toBe(JSON.stringify(JSON.parse(body)));
+        }
+      }),
+      { seed: 20261126, numRuns: 300 },
+    );
+    // The generators reach refusals and successes alike.
+    expect(statuses.get(400)).toBeGreaterThan(50);
+    expect([...statuses.keys()].some((status) => status === 200 || status === 202)).toBe(true);
+    expect(gateway.logs.join("\n")).not.toMatch(/Uncaught|internal error; reference/);
+  });
+});
