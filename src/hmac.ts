@@ -1,5 +1,5 @@
 // HMAC-SHA256 with keys imported once per isolate, and the base64url/hex encodings the gateway puts
-// in headers and KV keys. Shared by token hashing (auth/) and session ids (mcp/).
+// in headers and KV keys. Shared by token hashing (auth/), session ids (mcp/), tool hashes (integrity/) and audit keys.
 
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();

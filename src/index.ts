@@ -386,7 +386,8 @@ async function reviewToolListing(env: Env, vars: Variables, ctx: Background, res
     vars.audit.event.integrity = [...(vars.audit.event.integrity ?? []), ...flags].slice(0, 100);
     recordBlocked(env.TOKENS, policy.version, vars.originName, flags, (work) => ctx.waitUntil(work));
   }
-  return { ...stripInvisible(result), tools: shown };
+  const { tools: _listed, ...rest } = result;
+  return { ...stripInvisible(rest), tools: shown };
 }
 
 /** tools/call: refused when the tool's name is no tool name, it has no pin, or a listing caught it. */

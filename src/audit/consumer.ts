@@ -4,6 +4,7 @@
 // overwrites its own object. Delivery is at least once (a retried message can land in a second
 // batch); every event carries its unique requestId, by which readers deduplicate.
 
+import { toHex } from "../hmac.js";
 import { auditEventSchema, type AuditEvent } from "./schema.js";
 
 export type AuditStorageEnv = { AUDIT_BUCKET?: R2Bucket };
@@ -11,7 +12,7 @@ export type AuditStorageEnv = { AUDIT_BUCKET?: R2Bucket };
 export async function auditObjectKey(events: AuditEvent[]): Promise<string> {
   const ids = events.map((event) => event.requestId).sort().join("\n");
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(ids)));
-  const hash = [...digest.slice(0, 8)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  const hash = toHex(digest.slice(0, 8));
   const time = events.map((event) => event.time).sort()[0]!;
   return `audit/${time.slice(0, 10)}/${time.slice(11, 13)}/${time.replace(/[:.]/g, "")}-${hash}.ndjson`;
 }

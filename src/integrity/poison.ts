@@ -81,6 +81,7 @@ export function scanText(text: string, at: string): Finding[] {
     const match = pattern.exec(text);
     if (match) findings.push({ kind, at, excerpt: excerpt(text, match.index) });
   }
+  if (findings.some((finding) => finding.kind === "encoded-blob")) return findings;
   for (const match of text.matchAll(BASE64_RUN)) {
     if (looksEncoded(match[0])) {
       findings.push({ kind: "encoded-blob", at, excerpt: excerpt(text, match.index) });
@@ -112,10 +113,6 @@ export function scanDefinition(tool: JsonObject): Finding[] {
 }
 
 const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
-
-export function hasInvisible(text: string): boolean {
-  return INVISIBLE.test(text);
-}
 
 /** The value with every invisible character removed from every string and key. */
 export function stripInvisible<T extends Json>(value: T): T {
