@@ -52,7 +52,7 @@ export type PinReport = {
 };
 
 /** Compares what the origin lists with a pin file (absent: everything is new) and scans every definition. */
-export async function comparePins(definitions: JsonObject[], pins: PinFile | undefined): Promise<{ report: PinReport; pinFile: PinFile; origin?: string }> {
+export async function comparePins(definitions: JsonObject[], pins: PinFile | undefined): Promise<{ report: PinReport; tools: PinFile["tools"] }> {
   const report: PinReport = { findings: [], changed: [], added: [], removed: [] };
   const tools: PinFile["tools"] = {};
   for (const definition of [...definitions].sort((a, b) => String(a.name).localeCompare(String(b.name)))) {
@@ -71,7 +71,7 @@ export async function comparePins(definitions: JsonObject[], pins: PinFile | und
     }
   }
   for (const name of Object.keys(pins?.tools ?? {})) if (!tools[name]) report.removed.push(name);
-  return { report, pinFile: { origin: pins?.origin ?? "", tools } };
+  return { report, tools };
 }
 
 export function formatReport(report: PinReport): string[] {
@@ -103,7 +103,7 @@ export async function pinCommand(args: string[]): Promise<number> {
   const file = pinPath(dir, name);
   const existing = existsSync(file) ? pinFileSchema.parse(readYaml(file)) : undefined;
   const definitions = await readToolDefinitions(origin, credential);
-  const { report, pinFile } = await comparePins(definitions, existing);
+  const { report, tools } = await comparePins(definitions, existing);
   const lines = formatReport(report);
   if (check) {
     if (!existing) lines.unshift(`no pin file ${file}: every tool is new`);
@@ -124,7 +124,7 @@ export async function pinCommand(args: string[]): Promise<number> {
     "# Review every definition below: the gateway shows and forwards only tools whose definition hashes to",
     "# its sha256. Re-run the command after a reviewed change; `mcp-warden pin --check` reports drift.",
   ].join("\n");
-  writeFileSync(file, `${header}\n${stringify({ origin: name, tools: pinFile.tools } satisfies PinFile as Json, { lineWidth: 0 })}`);
+  writeFileSync(file, `${header}\n${stringify({ origin: name, tools } satisfies PinFile as Json, { lineWidth: 0 })}`);
   console.log(`${name}: pinned ${definitions.length} tools in ${file}; rebuild (npm run build, or npm start) to bundle the pins`);
   return 0;
 }
