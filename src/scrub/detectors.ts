@@ -90,7 +90,7 @@ export function looksRandom(value: string): boolean {
   return value.length >= 16 && /\d/.test(value) && /[A-Za-z]/.test(value) && new Set(value).size >= 10;
 }
 /** Key names that mention a secret but hold something else: its type, lifetime, location or name. */
-const NOT_A_SECRET_NAME = /(?:type|ttl|expires?(?:_?in|_?at)?|url|uri|endpoint|path|file|dir|name|id|header|length|count|size|enabled|required|provider|scope|version|format|mode|method|usage|hint|policy|rotation|prefix|ref|arn|env)$/i;
+const NOT_A_SECRET_NAME = /(?:type|ttl|stdin|expires?(?:_?in|_?at)?|url|uri|endpoint|path|file|dir|name|id|header|length|count|size|enabled|required|provider|scope|version|format|mode|method|usage|hint|policy|rotation|prefix|ref|arn|env)$/i;
 
 function isIdentifierChar(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 46 || code === 45;
@@ -109,8 +109,11 @@ export function assignmentAt(text: string, at: number, word: string, lastEnd: nu
   let keyEnd = at + word.length;
   for (let steps = 0; keyEnd < text.length && steps < 64 && isIdentifierChar(text.charCodeAt(keyEnd)); steps++) keyEnd++;
   if (keyStart < lastEnd || NOT_KEY_POSITION.test(text[keyStart - 1] ?? "")) return { keyEnd };
-  ASSIGNED_VALUE.lastIndex = keyEnd;
-  const value = ASSIGNED_VALUE.exec(text);
+  // A command-line long option (`--auth-token VALUE`) takes its value after whitespace.
+  const option = text.startsWith("--", keyStart) && (text[keyEnd] === " " || text[keyEnd] === "\t");
+  const pattern = option ? OPTION_VALUE : ASSIGNED_VALUE;
+  pattern.lastIndex = keyEnd;
+  const value = pattern.exec(text);
   const range = value?.indices?.groups?.quoted ?? value?.indices?.groups?.bare;
   if (!value || !range) return { keyEnd };
   const key = text.slice(keyStart, keyEnd);
@@ -122,6 +125,9 @@ export function assignmentAt(text: string, at: number, word: string, lastEnd: nu
   if (word.toLowerCase() === "key" && !STRONG_KEY_NAME.test(key) && !looksRandom(secret)) return { keyEnd };
   return { keyEnd, value: [start, start + secret.length] };
 }
+
+/** After a long option's name: blanks, then the value, quoted or bare, in the same groups as ASSIGNED_VALUE. */
+const OPTION_VALUE = /[ \t]{1,4}(?:(?<open>["'])(?<quoted>[^"'\\\n]{1,512})\k<open>|(?<bare>[^\s"'`\\<>&;|=-][^\s"'`\\<>&;|=]{0,511}={0,2}))/dy;
 
 /** After a secret name: closing quote of the key, a separator, an opening quote, the value. */
 const ASSIGNED_VALUE =
@@ -145,6 +151,9 @@ export const DETECTORS: Detector[] = [
   { kind: "sendgrid-key", family: "credentials", needles: ["SG."], token: true, prefixed: true, pattern: provider(String.raw`SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}`) },
   { kind: "shopify-token", family: "credentials", needles: ["shpat_", "shpca_", "shppa_", "shpss_"], token: true, prefixed: true, pattern: provider(String.raw`shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b`) },
   { kind: "docker-token", family: "credentials", needles: ["dckr_pat_"], token: true, prefixed: true, pattern: provider(String.raw`dckr_pat_[A-Za-z0-9_-]{20,64}`) },
+  // The secret half of an AWS key pair written right after its key id, as in the console's CSV download
+  // (`AKIA…,wJal…`) or a `key secret` listing: only separators between them, 40 base64 characters.
+  { kind: "aws-secret-key", family: "credentials", needles: ["AKIA", "ASIA"], token: true, prefixed: true, pattern: /(?:AKIA|ASIA)[A-Z0-9]{16}[ \t,;:|"']{1,8}(?<value>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dy, accept: (value) => looksRandom(value) && !AWS_EXAMPLE.test(value) },
   { kind: "aws-access-key-id", family: "credentials", needles: ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"], token: true, prefixed: true, pattern: provider(String.raw`(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b`), accept: (value) => !AWS_EXAMPLE.test(value) },
   { kind: "aws-session-token", family: "credentials", needles: ["IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE"], pattern: /(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdzE)[A-Za-z0-9/+]{40,}={0,2}/g },
   { kind: "azure-storage-key", family: "credentials", needles: ["AccountKey="], pattern: /AccountKey=(?<value>[A-Za-z0-9/+]{80,100}={0,2})/g },
