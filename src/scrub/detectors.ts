@@ -109,9 +109,12 @@ export function assignmentAt(text: string, at: number, word: string, lastEnd: nu
   let keyEnd = at + word.length;
   for (let steps = 0; keyEnd < text.length && steps < 64 && isIdentifierChar(text.charCodeAt(keyEnd)); steps++) keyEnd++;
   if (keyStart < lastEnd || NOT_KEY_POSITION.test(text[keyStart - 1] ?? "")) return { keyEnd };
-  // A command-line long option (`--auth-token VALUE`) takes its value after whitespace.
+  // A command-line long option (`--auth-token VALUE`) takes its value after whitespace; an XML element
+  // (`<password>VALUE</password>`) between its tags; everything else after a separator (ASSIGNED_VALUE,
+  // which also reads XML's `key="DbPassword" value="…"`).
   const option = text.startsWith("--", keyStart) && (text[keyEnd] === " " || text[keyEnd] === "\t");
-  const pattern = option ? OPTION_VALUE : ASSIGNED_VALUE;
+  const element = text[keyStart - 1] === "<" && text[keyEnd] === ">";
+  const pattern = option ? OPTION_VALUE : element ? ELEMENT_VALUE : ASSIGNED_VALUE;
   pattern.lastIndex = keyEnd;
   const value = pattern.exec(text);
   const range = value?.indices?.groups?.quoted ?? value?.indices?.groups?.bare;
@@ -129,9 +132,12 @@ export function assignmentAt(text: string, at: number, word: string, lastEnd: nu
 /** After a long option's name: blanks, then the value, quoted or bare, in the same groups as ASSIGNED_VALUE. */
 const OPTION_VALUE = /[ \t]{1,4}(?:(?<open>["'])(?<quoted>[^"'\\\n]{1,512})\k<open>|(?<bare>[^\s"'`\\<>&;|=-][^\s"'`\\<>&;|=]{0,511}={0,2}))/dy;
 
-/** After a secret name: closing quote of the key, a separator, an opening quote, the value. */
+/** After an XML element's name: its text, up to its closing tag. */
+const ELEMENT_VALUE = />(?<bare>[^<>\s]{1,512})<\//dy;
+
+/** After a secret name: closing quote of the key (and XML's ` value`), a separator, an opening quote, the value. */
 const ASSIGNED_VALUE =
-  /(?:\\{0,3}["'])?[ \t]*(?:=>|:=|=|:|\|)[ \t]*(?:(?<open>\\{0,3}["'`])(?<quoted>[^"'`\\\n]{1,512})\k<open>|(?<bare>[^\s"'`\\<>&;|=]{1,512}={0,2}))/dy;
+  /(?:\\{0,3}["'](?:[ \t]{1,4}value)?)?[ \t]*(?:=>|:=|=|:|\|)[ \t]*(?:(?<open>\\{0,3}["'`])(?<quoted>[^"'`\\\n]{1,512})\k<open>|(?<bare>[^\s"'`\\<>&;|=]{1,512}={0,2}))/dy;
 
 export const DETECTORS: Detector[] = [
   // Provider formats, most specific first: prefix, charset, length, and checksum where there is one.

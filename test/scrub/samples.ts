@@ -19,6 +19,8 @@ export const PLANTED: { kind: string; family: "credentials" | "personal"; text: 
   { kind: "secret-assignment", family: "credentials", text: "aws_secret_access_key = kR9pL2mX8vN4bQ7wT1yU6iO3eA5sD0fG2hJ9kLzX", secret: "kR9pL2mX8vN4bQ7wT1yU6iO3eA5sD0fG2hJ9kLzX" },
   { kind: "aws-secret-key", family: "credentials", text: "Access key ID,Secret access key\nAKIAQ3EGRKLMNOPQ7XYZ,Hq7/Lm2Np9Rs4Tv8Wx1Yz3Ab6Cd0Ef5Gh2Ij7Kl9", secret: "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" },
   { kind: "secret-assignment", family: "credentials", text: "$ deploy --api-token Zx81Qw72Er63Ty54Ui45 --region eu-west-1", secret: "Zx81Qw72Er63Ty54Ui45" },
+  { kind: "secret-assignment", family: "credentials", text: '<appSettings>\n  <add key="DbPassword" value="Tr0ub4dor-and-3" />\n</appSettings>', secret: "Tr0ub4dor-and-3" },
+  { kind: "secret-assignment", family: "credentials", text: "<server>\n  <id>nexus</id>\n  <username>deploy</username>\n  <password>p4ss-W0rd-nexus!</password>\n</server>", secret: "p4ss-W0rd-nexus!" },
   { kind: "private-key", family: "credentials", text: "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y\nz5A6B7C8D9E0F1G2H3I4J5K6L7M8N9O0P1Q2R3S4T5U6V7W8X9Y0Z1a2b3c4d5e6\n-----END RSA PRIVATE KEY-----", secret: "MIIEpAIBAAKCAQEA1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y" },
   { kind: "jwt", family: "credentials", text: "id_token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEyMyIsInJvbGUiOiJhZG1pbiJ9.c2lnbmF0dXJlLXZhbHVlLWhlcmUtMTIzNDU2", secret: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEyMyIsInJvbGUiOiJhZG1pbiJ9.c2lnbmF0dXJlLXZhbHVlLWhlcmUtMTIzNDU2" },
   { kind: "url-credentials", family: "credentials", text: "DATABASE_URL=postgres://app:Sup3r-S3cret-Pw@db.internal:5432/app", secret: "Sup3r-S3cret-Pw" },
@@ -48,6 +50,8 @@ export const KEEP = [
   "pk_live_51cxdTIzdKXJ60xgAbiWs7U3LuUMyILrM8iWb4xc1GMKf8QrNz",
   "version 5.9.1 released 2025-04-10T10:42:02.711Z (epoch 1763618356)",
   "docker login --password-stdin registry.example.com",
+  '<add key="PasswordMinLength" value="12" />',
+  "<passwordPolicy>strict</passwordPolicy>",
   "mcp-warden token create --principal alice --roles developer --expires 30d",
   "gh secret set --secret-name DEPLOY_KEY --env production",
 ];
