@@ -31,6 +31,8 @@ const origin = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "--tsco
   env: { ...process.env, PORT: String(ORIGIN_PORT) },
   stdio: ["ignore", "pipe", "inherit"],
 });
+// Whatever ends this script, the origin it started ends with it.
+process.on("exit", () => origin.kill());
 await new Promise<void>((resolve) => origin.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("running") && resolve()));
 
 await buildWorker({ policyDirs: ["policies", "test/conformance/policies"], outFile: WORKER });
@@ -51,7 +53,14 @@ const proxy = createServer((incoming, outgoing) => {
   });
   incoming.pipe(upstream);
 });
-await new Promise<void>((resolve) => proxy.listen(PROXY_PORT, "127.0.0.1", resolve));
+await new Promise<void>((resolve, reject) => {
+  proxy.once("error", (error) => reject(new Error(`conformance proxy cannot listen on ${PROXY_PORT} (${error.message}): is another conformance run still going?`)));
+  proxy.listen(PROXY_PORT, "127.0.0.1", resolve);
+}).catch(async (error: Error) => {
+  console.error(error.message);
+  await gateway.close();
+  process.exit(1);
+});
 
 let exitCode = 1;
 try {

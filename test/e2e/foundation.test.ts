@@ -335,18 +335,35 @@ describe("origin failures", () => {
     expect(text).not.toMatch(/\bat \S+:\d+/);
   }
 
+  /** The failure's audit event: emitted once the answer is over, so it may trail the response a little. */
+  async function expectAuditEvent(tool: string, code: number) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const events = gateway.logs.filter((line) => line.startsWith('{"audit"')).map((line) => JSON.parse(line).audit);
+      const event = events.findLast((candidate) => candidate.target === tool && candidate.errorCode === code);
+      if (event) {
+        expect(event).toMatchObject({ decision: "error", method: "tools/call", reason: expect.any(String) });
+        expect(JSON.stringify(event)).not.toContain("127.0.0.1");
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`no audit event for ${tool} with error ${code}`);
+  }
+
   it("answers a dead origin with 502 and the request id", async () => {
     const response = await callTool(`${gateway.url}/mcp/dead`, "echo");
     expect(response.status).toBe(502);
     const text = await response.text();
     expect(JSON.parse(text)).toMatchObject({ id: "call-1", error: { code: -32050 } });
     expectNoLeak(text);
+    await expectAuditEvent("echo", -32050);
   });
 
   it("answers a slow origin with 504", async () => {
     const response = await callTool(recorderUrl(), "slow");
     expect(response.status).toBe(504);
     expect(await jsonBody(response)).toMatchObject({ id: "call-1", error: { code: -32051 } });
+    await expectAuditEvent("slow", -32051);
   });
 
   it.each([
@@ -362,6 +379,7 @@ describe("origin failures", () => {
     const text = await response.text();
     expect(JSON.parse(text)).toMatchObject({ id: "call-1", error: { code } });
     expectNoLeak(text);
+    await expectAuditEvent(name, code);
   });
 
   it.each([
@@ -375,5 +393,6 @@ describe("origin failures", () => {
     const events = text.split("\n").filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)));
     expect(events.at(-1)).toMatchObject({ id: "call-1", error: { code } });
     expectNoLeak(text);
+    await expectAuditEvent(name, code);
   });
 });
