@@ -4,6 +4,7 @@
 // sequence with a GatewayError that the caller turns into an answer for the client.
 
 import { GatewayError } from "../errors.js";
+import { readCapped } from "../mcp/body.js";
 import { JsonSyntaxError, parseJson } from "../mcp/json.js";
 import { classify, type JsonRpcMessage } from "../mcp/jsonrpc.js";
 import { SseParser, SseTooLargeError } from "../mcp/sse.js";
@@ -50,24 +51,14 @@ export async function readJsonAnswer(response: Response, limits: AnswerLimits): 
   return parseOriginMessage(text, limits.maxDepth);
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 export async function readCappedText(response: Response, maxBytes: number, idleTimeoutMs?: number): Promise<string> {
   const reader = response.body?.getReader();
   if (!reader) return "";
-  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-  let text = "";
-  let bytes = 0;
   try {
-    for (;;) {
-      const { done, value } = await readChunk(reader, idleTimeoutMs);
-      if (done) break;
-      bytes += value.byteLength;
-      if (bytes > maxBytes) {
-        reader.cancel().catch(() => {});
-        throw invalid(`answer larger than ${maxBytes} bytes`);
-      }
-      text += decoder.decode(value, { stream: true });
-    }
-    return text + decoder.decode();
+    const bytes = await readCapped(reader, maxBytes, () => invalid(`answer larger than ${maxBytes} bytes`), (r) => readChunk(r, idleTimeoutMs));
+    return utf8.decode(bytes);
   } catch (error) {
     if (error instanceof TypeError) throw invalid("answer is not valid UTF-8");
     if (error instanceof GatewayError) throw error;

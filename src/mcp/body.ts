@@ -1,22 +1,23 @@
-// Reads a request body up to a byte limit: refused up front when Content-Length says it is too large,
-// and cut off while streaming when it grows past the limit without saying so. Never buffers more.
+// Reads a body up to a byte limit, never buffering more: a client's request body (refused up front
+// when Content-Length says it is too large) and, through readCapped, an origin's JSON answer.
 
 import { GatewayError } from "../errors.js";
 
-export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = () => new GatewayError("payloadTooLarge", "body over limit", { detail: `the limit is ${maxBytes} bytes` });
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
-  const reader = request.body?.getReader();
-  if (!reader) return new Uint8Array(0);
+type Reader = ReadableStreamDefaultReader<Uint8Array>;
+
+/**
+ * Reads a stream to its end. Past `maxBytes` the stream is cancelled and `tooLarge()` is thrown;
+ * `read` may bound each read (an origin's idle timeout).
+ */
+export async function readCapped(reader: Reader, maxBytes: number, tooLarge: () => Error, read: (reader: Reader) => Promise<ReadableStreamReadResult<Uint8Array>> = (r) => r.read()): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await read(reader);
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
-      await reader.cancel();
+      reader.cancel().catch(() => {});
       throw tooLarge();
     }
     chunks.push(value);
@@ -29,4 +30,12 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
     offset += chunk.byteLength;
   }
   return body;
+}
+
+export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = () => new GatewayError("payloadTooLarge", "body over limit", { detail: `the limit is ${maxBytes} bytes` });
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
+  const reader = request.body?.getReader();
+  return reader ? readCapped(reader, maxBytes, tooLarge) : new Uint8Array(0);
 }

@@ -373,6 +373,7 @@ describe("origin failures", () => {
     ["deep", 502, -32052],
     ["huge-json", 502, -32052],
     ["bad-gzip", 502, -32052],
+    ["latin1", 502, -32052],
   ])("answers an origin that sends %s with %i", async (name, status, code) => {
     const response = await callTool(recorderUrl(), name);
     expect(response.status).toBe(status);

@@ -17,6 +17,7 @@ const TOOLS = [
   "huge",
   "huge-json",
   "bad-gzip",
+  "latin1",
   "deep",
   "crash",
   "sampling",
@@ -116,6 +117,9 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
       }
       case "huge-json":
         return json(response, text("x".repeat(9 * 1024 * 1024)));
+      case "latin1":
+        response.writeHead(200, { "content-type": "application/json" });
+        return void response.end(Buffer.concat([Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":{"content":[{"type":"text","text":"caf`), Buffer.from([0xe9]), Buffer.from('"}]}}')]));
       case "bad-gzip":
         response.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" });
         return void response.end(JSON.stringify(text("claims to be gzip but is not")));
