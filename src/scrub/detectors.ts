@@ -176,7 +176,7 @@ export const DETECTORS: Detector[] = [
   { kind: "password", family: "credentials", needles: ["-p'", '-p"'], pattern: /(?:^|\s)-p(?<quote>['"])(?<value>[^'"\s]{4,128})\k<quote>/g },
   // Personal data.
   { kind: "email", family: "personal", needles: ["@"], pattern: /@/g, around: emailAround },
-  { kind: "payment-card", family: "personal", pattern: /(?<![\d.-])(?:\d[ -]?){12,18}\d(?![\d.])/g, accept: (value) => cardLike(value) },
+  { kind: "payment-card", family: "personal", pattern: /\d(?<![\d.-]\d)(?:[ -]?\d){12,18}(?![\d.])/g, accept: (value) => cardLike(value) },
   { kind: "ssn", family: "personal", pattern: /(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])/g },
   { kind: "iban", family: "personal", pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g, accept: (value) => ibanValid(value) },
   { kind: "phone", family: "personal", needles: ["+"], pattern: /(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\d){7,13}(?!\d)/g },
