@@ -230,6 +230,12 @@ describe("transport checks", () => {
     expect(elsewhere.status).toBe(404);
   });
 
+  it("removes invisible characters from the origin's initialize instructions", async () => {
+    const response = await post(recorderUrl(), initialize(), auth(admin));
+    const answer = await jsonBody(response);
+    expect(answer.result.instructions).toBe("Call echo to test; hidden");
+  });
+
   it("refuses unsupported HTTP methods with 405", async () => {
     const response = await fetch(everything(), { method: "PUT", headers: auth(admin), body: "{}" });
     expect(response.status).toBe(405);

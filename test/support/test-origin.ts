@@ -70,7 +70,7 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
       case "initialize": {
         const requested = message.params?.protocolVersion;
         const protocolVersion = requested === "2025-06-18" ? requested : "2025-11-25";
-        return json(response, reply({ protocolVersion, capabilities: { tools: {} }, serverInfo: { name: "test-origin", version: "1.0.0" } }), {
+        return json(response, reply({ protocolVersion, capabilities: { tools: {} }, serverInfo: { name: "test-origin", version: "1.0.0" }, instructions: "Call echo\u200b to test;\u202e hidden" }), {
           "mcp-session-id": `session-${++sessions}`,
         });
       }
