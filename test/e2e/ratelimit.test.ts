@@ -46,6 +46,16 @@ async function statuses(responses: Promise<Response>[]): Promise<number[]> {
 
 const count = (list: number[], status: number) => list.filter((value) => value === status).length;
 
+/** The audit event of the last call of this tool: emitted when the answer is over, so polled briefly. */
+async function auditEventFor(gateway: Gateway, tool: string): Promise<Record<string, unknown>> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const event = gateway.logs.filter((line) => line.startsWith('{"audit"')).map((line) => JSON.parse(line).audit).findLast((candidate) => candidate.target === tool);
+    if (event) return event;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no audit event for ${tool}`);
+}
+
 describe.each([["upstash"], ["embedded"]])("rate limits with the %s store", (store) => {
   let gateway: Gateway;
   beforeAll(async () => {
@@ -200,11 +210,14 @@ describe("the Upstash store's round trips and failure modes", () => {
     await new Promise((resolve) => redis.once("exit", resolve));
     try {
       expect(await statuses([call(gateway, token, "failopen-b")])).toEqual([200]);
+      expect(await auditEventFor(gateway, "failopen-b")).toMatchObject({ decision: "allow", rateLimitFailedOpen: expect.any(Array) });
       const closed = await call(gateway, token, "failclosed-b");
       expect(closed.status).toBe(503);
       const text = await closed.text();
+      expect(JSON.parse(text).error.code).toBe(-32035);
       expect(text).not.toContain(bridge.token);
       expect(text).not.toContain(String(PORTS.bridge));
+      expect(await auditEventFor(gateway, "failclosed-b")).toMatchObject({ decision: "error", status: 503, errorCode: -32035 });
     } finally {
       redis = await startRedis(PORTS.redis);
     }
