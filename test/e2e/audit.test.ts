@@ -2,36 +2,25 @@
 // through Miniflare's real queue to the Worker's own consumer → R2; every event valid against the
 // schema, none duplicated (also when messages are delivered twice), none holding a planted secret.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readAuditEvents } from "../../cli/audit.js";
 import { auditEventSchema, type AuditEvent } from "../../src/audit/schema.js";
 import { generateToken } from "../../src/auth/token.js";
-import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
+import { TEST_SECRETS } from "../support/gateway.js";
+import { gatewayAndRecorder } from "../support/e2e.js";
 import { post } from "../support/mcp-client.js";
-import { PORTS } from "../support/ports.js";
-import { startTestOrigin, type TestOrigin } from "../support/test-origin.js";
 
-let gateway: Gateway;
-let recorder: TestOrigin;
 const PLANTED_IN_ARGUMENTS = "ghp_Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2";
 const PLANTED_IN_RESULT = "sk_live_Q1w2E3r4T5y6U7i8O9p0A1s2";
-
-beforeAll(async () => {
-  gateway = await startGateway();
-  recorder = await startTestOrigin(PORTS.recorder, { leak: PLANTED_IN_RESULT });
-});
-afterAll(async () => {
-  await gateway?.close();
-  await recorder?.close();
-});
+const setup = gatewayAndRecorder({ leak: PLANTED_IN_RESULT });
 
 /** What a reader sees: every event once, from the NDJSON batch objects. */
 async function storedEvents(): Promise<AuditEvent[]> {
-  return readAuditEvents((await gateway.mf.getR2Bucket("AUDIT_BUCKET")) as unknown as R2Bucket);
+  return readAuditEvents((await setup.gateway.mf.getR2Bucket("AUDIT_BUCKET")) as unknown as R2Bucket);
 }
 
 async function storedObjects(): Promise<string[]> {
-  const bucket = await gateway.mf.getR2Bucket("AUDIT_BUCKET");
+  const bucket = await setup.gateway.mf.getR2Bucket("AUDIT_BUCKET");
   return (await bucket.list({ prefix: "audit/" })).objects.map((object) => object.key);
 }
 
@@ -45,7 +34,7 @@ async function waitForEvents(count: number): Promise<AuditEvent[]> {
 }
 
 function stateless(token: string | undefined, name: string, args: Record<string, unknown>, origin = "recorder") {
-  return post(`${gateway.url}/mcp/${origin}`, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }), {
+  return post(`${setup.gateway.url}/mcp/${origin}`, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }), {
     ...(token ? { authorization: `Bearer ${token}` } : {}),
     "mcp-protocol-version": "2026-07-28",
     "mcp-method": "tools/call",
@@ -55,7 +44,7 @@ function stateless(token: string | undefined, name: string, args: Record<string,
 
 describe("audit delivery", () => {
   it("delivers exactly one valid, secret-free event per request to R2 through the queue", async () => {
-    const viewer = await gateway.mint(["viewer"]);
+    const viewer = await setup.gateway.mint(["viewer"]);
     const requests: (() => Promise<Response>)[] = [
       ...Array.from({ length: 8 }, () => () => stateless(viewer, "echo", { message: `please keep ${PLANTED_IN_ARGUMENTS}` })),
       ...Array.from({ length: 6 }, () => () => stateless(viewer, "leak", { extra: PLANTED_IN_ARGUMENTS })),
@@ -78,7 +67,7 @@ describe("audit delivery", () => {
     for (const event of events) expect(auditEventSchema.safeParse(event).success).toBe(true);
     const decisions = events.map((event) => event.decision);
     for (const decision of ["allow", "deny", "limited", "error"] as const) expect(decisions).toContain(decision);
-    const everything = JSON.stringify(events) + gateway.logs.join("\n");
+    const everything = JSON.stringify(events) + setup.gateway.logs.join("\n");
     for (const secret of [PLANTED_IN_ARGUMENTS, PLANTED_IN_RESULT, viewer, TEST_SECRETS.RECORDER_TOKEN, TEST_SECRETS.TOKEN_PEPPER, TEST_SECRETS.SESSION_SECRET]) {
       expect(everything).not.toContain(secret);
     }
@@ -94,7 +83,7 @@ describe("audit delivery", () => {
     const objects = await storedObjects();
     expect(objects.length).toBeLessThan(before.length);
     expect(objects.every((key) => /^audit\/\d{4}-\d{2}-\d{2}\/\d{2}\/[0-9TZ-]+-[0-9a-f]{16}\.ndjson$/.test(key))).toBe(true);
-    const queue = await gateway.mf.getQueueProducer<AuditEvent>("AUDIT_QUEUE");
+    const queue = await setup.gateway.mf.getQueueProducer<AuditEvent>("AUDIT_QUEUE");
     const redelivered = before.slice(0, 5);
     await queue.sendBatch(redelivered.map((body) => ({ body })));
     await new Promise((resolve) => setTimeout(resolve, 2500));

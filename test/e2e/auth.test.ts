@@ -1,28 +1,17 @@
 // Identity end to end in workerd with the real KV binding: token checks, challenges, revocation,
 // sessions bound to the caller, and no token passthrough (proved by a recording origin).
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateToken, tokenKey } from "../../src/auth/token.js";
-import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
+import { startGateway, TEST_SECRETS } from "../support/gateway.js";
+import { gatewayAndRecorder } from "../support/e2e.js";
 import { connect, jsonBody, post } from "../support/mcp-client.js";
-import { PORTS } from "../support/ports.js";
-import { startTestOrigin, type TestOrigin } from "../support/test-origin.js";
 
-let gateway: Gateway;
-let recorder: TestOrigin;
+const setup = gatewayAndRecorder();
 const list = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
 const initialize = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } } });
-const everything = () => `${gateway.url}/mcp/everything`;
-const recorderUrl = () => `${gateway.url}/mcp/recorder`;
-
-beforeAll(async () => {
-  gateway = await startGateway();
-  recorder = await startTestOrigin(PORTS.recorder);
-});
-afterAll(async () => {
-  await gateway?.close();
-  await recorder?.close();
-});
+const everything = () => `${setup.gateway.url}/mcp/everything`;
+const recorderUrl = () => `${setup.gateway.url}/mcp/recorder`;
 
 async function expectChallenge(response: Response, error?: string) {
   expect(response.status).toBe(401);
@@ -41,16 +30,16 @@ describe("bearer tokens", () => {
     await expectChallenge(response);
     const metadataUrl = /resource_metadata="([^"]+)"/.exec(response.headers.get("www-authenticate")!)![1]!;
     const metadata = await jsonBody(await fetch(metadataUrl));
-    expect(metadata).toMatchObject({ resource: `${gateway.url}/mcp/everything`, bearer_methods_supported: ["header"] });
+    expect(metadata).toMatchObject({ resource: `${setup.gateway.url}/mcp/everything`, bearer_methods_supported: ["header"] });
   });
 
   it("refuses a token with a wrong checksum, an unknown token, an expired and a corrupt one", async () => {
-    const valid = await gateway.mint(["admin"]);
+    const valid = await setup.gateway.mint(["admin"]);
     const wrongChecksum = valid.slice(0, -1) + (valid.endsWith("A") ? "B" : "A");
     const unknown = generateToken();
-    const expired = await gateway.mint(["admin"], { expiresAt: Math.floor(Date.now() / 1000) - 5 });
+    const expired = await setup.gateway.mint(["admin"], { expiresAt: Math.floor(Date.now() / 1000) - 5 });
     const corrupt = generateToken();
-    const kv = await gateway.mf.getKVNamespace("TOKENS");
+    const kv = await setup.gateway.mf.getKVNamespace("TOKENS");
     await kv.put(await tokenKey(TEST_SECRETS.TOKEN_PEPPER, corrupt), JSON.stringify({ v: 1, principal: "x", roles: "admin" }));
     for (const token of [wrongChecksum, unknown, expired, corrupt, "mcpw_short", "x".repeat(43)]) {
       const body = await expectChallenge(await post(everything(), initialize, { authorization: `Bearer ${token}` }), "invalid_token");
@@ -64,7 +53,7 @@ describe("bearer tokens", () => {
     ["BEARER", 200],
     ["Bearer  ", 200],
   ])("accepts the scheme written %j", async (scheme, status) => {
-    const token = await gateway.mint(["viewer"]);
+    const token = await setup.gateway.mint(["viewer"]);
     const response = await post(everything(), initialize, { authorization: `${scheme} ${token}` });
     expect(response.status).toBe(status);
     await response.text();
@@ -75,7 +64,7 @@ describe("bearer tokens", () => {
   });
 
   it("refuses a token in the query string or in a cookie, even alongside a valid header", async () => {
-    const token = await gateway.mint(["viewer"]);
+    const token = await setup.gateway.mint(["viewer"]);
     for (const [url, headers] of [
       [`${everything()}?access_token=${token}`, {}],
       [`${everything()}?t=${token}`, { authorization: `Bearer ${token}` }],
@@ -89,25 +78,25 @@ describe("bearer tokens", () => {
   });
 
   it("refuses a token on an origin it is not valid for, with 403", async () => {
-    const token = await gateway.mint(["admin"], { origins: ["recorder"] });
+    const token = await setup.gateway.mint(["admin"], { origins: ["recorder"] });
     const response = await post(everything(), initialize, { authorization: `Bearer ${token}` });
     expect(response.status).toBe(403);
     expect((await jsonBody(response)).error.code).toBe(-32031);
   });
 
   it("refuses a token revoked in the middle of a session on the next request", async () => {
-    const token = await gateway.mint(["viewer"]);
+    const token = await setup.gateway.mint(["viewer"]);
     const { client } = await connect(everything(), token);
     expect((await client.callTool({ name: "echo", arguments: { message: "before" } })).content).toEqual([{ type: "text", text: "Echo: before" }]);
-    await gateway.revoke(token);
+    await setup.gateway.revoke(token);
     await expect(client.callTool({ name: "echo", arguments: { message: "after" } })).rejects.toThrow(/401|Unauthorized/);
   });
 });
 
 describe("sessions bound to the caller", () => {
   it("refuses a session opened by one principal when another principal's token uses it", async () => {
-    const alice = await gateway.mint(["admin"]);
-    const bob = await gateway.mint(["admin"]);
+    const alice = await setup.gateway.mint(["admin"]);
+    const bob = await setup.gateway.mint(["admin"]);
     const opened = await post(everything(), initialize, { authorization: `Bearer ${alice}` });
     await opened.text();
     const sessionId = opened.headers.get("mcp-session-id")!;
@@ -125,13 +114,13 @@ describe("sessions bound to the caller", () => {
 
 describe("no token passthrough", () => {
   it("sends the origin its own credential and none of the client's headers", async () => {
-    const token = await gateway.mint(["viewer"]);
+    const token = await setup.gateway.mint(["viewer"]);
     const { client } = await connect(recorderUrl(), token);
     await client.callTool({ name: "echo", arguments: { message: "hi" } });
     await client.close();
     await post(recorderUrl(), list, { authorization: `Bearer ${token}`, "x-forwarded-for": "6.6.6.6", "x-custom": "client-said", "mcp-protocol-version": "2025-11-25" });
-    expect(recorder.requests.length).toBeGreaterThanOrEqual(3);
-    for (const request of recorder.requests) {
+    expect(setup.recorder.requests.length).toBeGreaterThanOrEqual(3);
+    for (const request of setup.recorder.requests) {
       expect(request.headers.authorization).toBe(`Bearer ${TEST_SECRETS.RECORDER_TOKEN}`);
       const everything = JSON.stringify(request);
       expect(everything).not.toContain(token);

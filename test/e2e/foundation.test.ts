@@ -3,32 +3,27 @@
 
 import { connect as connectSocket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
+import { TEST_SECRETS } from "../support/gateway.js";
+import { gatewayAndRecorder } from "../support/e2e.js";
 import { connect, jsonBody, post } from "../support/mcp-client.js";
 import { PORTS } from "../support/ports.js";
-import { startTestOrigin, type TestOrigin } from "../support/test-origin.js";
 
-let gateway: Gateway;
-let recorder: TestOrigin;
+const setup = gatewayAndRecorder({ leak: TEST_SECRETS.RECORDER_TOKEN });
 let admin: string;
 let developer: string;
 const initialize = (id: number | string = 1, version = "2025-11-25") =>
   JSON.stringify({ jsonrpc: "2.0", id, method: "initialize", params: { protocolVersion: version, capabilities: {}, clientInfo: { name: "raw", version: "1" } } });
 
 beforeAll(async () => {
-  gateway = await startGateway();
-  recorder = await startTestOrigin(PORTS.recorder, { leak: TEST_SECRETS.RECORDER_TOKEN });
-  admin = await gateway.mint(["admin"]);
-  developer = await gateway.mint(["developer"]);
+  admin = await setup.gateway.mint(["admin"]);
+  developer = await setup.gateway.mint(["developer"]);
 });
 afterAll(async () => {
-  if (process.env.DUMP_LOGS) (await import("node:fs")).writeFileSync(process.env.DUMP_LOGS, gateway.logs.join("\n"));
-  await gateway?.close();
-  await recorder?.close();
+  if (process.env.DUMP_LOGS) (await import("node:fs")).writeFileSync(process.env.DUMP_LOGS, setup.gateway.logs.join("\n"));
 });
 
-const everything = () => `${gateway.url}/mcp/everything`;
-const recorderUrl = () => `${gateway.url}/mcp/recorder`;
+const everything = () => `${setup.gateway.url}/mcp/everything`;
+const recorderUrl = () => `${setup.gateway.url}/mcp/recorder`;
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** Opens a session with raw HTTP and returns the gateway's session id. */
@@ -117,7 +112,7 @@ describe("strict parsing and canonical forwarding", () => {
     const response = await rawCall(body);
     expect(response.status).toBe(200);
     expect((await jsonBody(response)).result.content[0].text).toBe("hé");
-    const forwarded = recorder.requests.at(-1)!;
+    const forwarded = setup.recorder.requests.at(-1)!;
     expect(forwarded.body).toBe(JSON.stringify(JSON.parse(body)));
     expect(forwarded.body).not.toBe(body);
   });
@@ -174,7 +169,7 @@ describe("transport checks", () => {
   const list = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
 
   it("answers an unknown origin with 404 and a JSON-RPC body", async () => {
-    const response = await post(`${gateway.url}/mcp/nowhere`, list, auth(admin));
+    const response = await post(`${setup.gateway.url}/mcp/nowhere`, list, auth(admin));
     expect(response.status).toBe(404);
     expect((await jsonBody(response)).error).toMatchObject({ code: -32000, message: "Unknown MCP endpoint" });
   });
@@ -252,7 +247,7 @@ describe("transport checks", () => {
 describe("header smuggling", () => {
   /** Raw bytes on a socket: fetch refuses to send what these tests need to send. */
   function rawRequest(head: string, body: string): Promise<string> {
-    const { hostname, port } = new URL(gateway.url);
+    const { hostname, port } = new URL(setup.gateway.url);
     return new Promise((resolve) => {
       const socket = connectSocket({ host: hostname, port: Number(port) }, () => socket.end(`${head}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`));
       let answer = "";
@@ -273,12 +268,12 @@ describe("header smuggling", () => {
   ])("forwards nothing of a request with %s but what the gateway chose", async (_name, header) => {
     // The HTTP parser in front of the Worker either refuses such a request or splits it into plain
     // headers; either way no client header, injected or not, may reach the origin.
-    const admin = await gateway.mint(["admin"]);
-    const before = recorder.requests.length;
+    const admin = await setup.gateway.mint(["admin"]);
+    const before = setup.recorder.requests.length;
     const answer = await rawRequest(`${start("/mcp/recorder")}\r\n${header(admin)}`, list);
     const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
     expect(status === 0 || status === 200 || status >= 400).toBe(true);
-    for (const forwarded of recorder.requests.slice(before)) {
+    for (const forwarded of setup.recorder.requests.slice(before)) {
       expect(Object.keys(forwarded.headers)).not.toContain("x-injected");
       expect(JSON.stringify(forwarded.headers)).not.toContain(admin);
       expect(forwarded.headers.authorization).toBe(`Bearer ${TEST_SECRETS.RECORDER_TOKEN}`);
@@ -299,7 +294,7 @@ describe("the stateless revision 2026-07-28", () => {
     const response = await post(recorderUrl(), call, headers({ "mcp-method": "tools/call", "mcp-name": "echo", "mcp-session-id": "ignored" }));
     expect(response.status).toBe(200);
     expect((await jsonBody(response)).result.content[0].text).toBe("stateless");
-    const forwarded = recorder.requests.at(-1)!;
+    const forwarded = setup.recorder.requests.at(-1)!;
     expect(forwarded.headers["mcp-method"]).toBe("tools/call");
     expect(forwarded.headers["mcp-name"]).toBe("echo");
     expect(forwarded.headers["mcp-protocol-version"]).toBe("2026-07-28");
@@ -344,7 +339,7 @@ describe("origin failures", () => {
   /** The failure's audit event: emitted once the answer is over, so it may trail the response a little. */
   async function expectAuditEvent(tool: string, code: number) {
     for (let attempt = 0; attempt < 50; attempt++) {
-      const events = gateway.logs.filter((line) => line.startsWith('{"audit"')).map((line) => JSON.parse(line).audit);
+      const events = setup.gateway.logs.filter((line) => line.startsWith('{"audit"')).map((line) => JSON.parse(line).audit);
       const event = events.findLast((candidate) => candidate.target === tool && candidate.errorCode === code);
       if (event) {
         expect(event).toMatchObject({ decision: "error", method: "tools/call", reason: expect.any(String) });
@@ -357,7 +352,7 @@ describe("origin failures", () => {
   }
 
   it("answers a dead origin with 502 and the request id", async () => {
-    const response = await callTool(`${gateway.url}/mcp/dead`, "echo");
+    const response = await callTool(`${setup.gateway.url}/mcp/dead`, "echo");
     expect(response.status).toBe(502);
     const text = await response.text();
     expect(JSON.parse(text)).toMatchObject({ id: "call-1", error: { code: -32050 } });

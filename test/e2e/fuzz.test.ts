@@ -4,23 +4,13 @@
 // parse itself, re-serialized, never the client's bytes.
 
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseJson } from "../../src/mcp/json.js";
-import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
+import { TEST_SECRETS } from "../support/gateway.js";
+import { gatewayAndRecorder } from "../support/e2e.js";
 import { post } from "../support/mcp-client.js";
-import { PORTS } from "../support/ports.js";
-import { startTestOrigin, type TestOrigin } from "../support/test-origin.js";
 
-let gateway: Gateway;
-let recorder: TestOrigin;
-beforeAll(async () => {
-  gateway = await startGateway();
-  recorder = await startTestOrigin(PORTS.recorder);
-});
-afterAll(async () => {
-  await gateway?.close();
-  await recorder?.close();
-});
+const setup = gatewayAndRecorder();
 
 const SEEDS = [
   { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { message: "hello" } } },
@@ -72,13 +62,13 @@ describe("the gateway under fuzzed messages", () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(mutated, shaped), async (body) => {
         if (runs++ % 12 === 0) {
-          admin = await gateway.mint(["admin", "viewer"]);
-          const opened = await post(`${gateway.url}/mcp/recorder`, initialize, { authorization: `Bearer ${admin}` });
+          admin = await setup.gateway.mint(["admin", "viewer"]);
+          const opened = await post(`${setup.gateway.url}/mcp/recorder`, initialize, { authorization: `Bearer ${admin}` });
           await opened.text();
           sessionId = opened.headers.get("mcp-session-id")!;
         }
-        const before = recorder.requests.length;
-        const response = await post(`${gateway.url}/mcp/recorder`, body, { authorization: `Bearer ${admin}`, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" });
+        const before = setup.recorder.requests.length;
+        const response = await post(`${setup.gateway.url}/mcp/recorder`, body, { authorization: `Bearer ${admin}`, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" });
         const text = await response.text();
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
         expect(STATUSES.has(response.status)).toBe(true);
@@ -89,7 +79,7 @@ describe("the gateway under fuzzed messages", () => {
         }
         expect(text).not.toMatch(/\bat \S+:\d+|127\.0\.0\.1|TypeError|ReferenceError/);
         for (const secret of [admin, TEST_SECRETS.RECORDER_TOKEN, TEST_SECRETS.TOKEN_PEPPER, TEST_SECRETS.SESSION_SECRET]) expect(text).not.toContain(secret);
-        for (const forwarded of recorder.requests.slice(before)) {
+        for (const forwarded of setup.recorder.requests.slice(before)) {
           expect(JSON.stringify(parseJson(forwarded.body, 64))).toBe(forwarded.body);
           if (forwarded.body !== body) expect(forwarded.body).toBe(JSON.stringify(JSON.parse(body)));
         }
@@ -99,6 +89,6 @@ describe("the gateway under fuzzed messages", () => {
     // The generators reach refusals and successes alike.
     expect(statuses.get(400)).toBeGreaterThan(50);
     expect([...statuses.keys()].some((status) => status === 200 || status === 202)).toBe(true);
-    expect(gateway.logs.join("\n")).not.toMatch(/Uncaught|internal error; reference/);
+    expect(setup.gateway.logs.join("\n")).not.toMatch(/Uncaught|internal error; reference/);
   });
 });

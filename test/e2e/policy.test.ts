@@ -2,25 +2,16 @@
 // gateway to server-everything, argument violations, name variants, unknown arguments, and
 // server-to-client requests the policy does not allow.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGateway, type Gateway } from "../support/gateway.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { gatewayAndRecorder } from "../support/e2e.js";
 import { connect, jsonBody, post } from "../support/mcp-client.js";
-import { PORTS } from "../support/ports.js";
-import { startTestOrigin, type TestOrigin } from "../support/test-origin.js";
 
-let gateway: Gateway;
-let recorder: TestOrigin;
+const setup = gatewayAndRecorder();
 const tokens: Record<string, string> = {};
-const everything = () => `${gateway.url}/mcp/everything`;
+const everything = () => `${setup.gateway.url}/mcp/everything`;
 
 beforeAll(async () => {
-  gateway = await startGateway();
-  recorder = await startTestOrigin(PORTS.recorder);
-  for (const role of ["viewer", "developer", "admin"]) tokens[role] = await gateway.mint([role]);
-});
-afterAll(async () => {
-  await gateway?.close();
-  await recorder?.close();
+  for (const role of ["viewer", "developer", "admin"]) tokens[role] = await setup.gateway.mint([role]);
 });
 
 /** A tools/call inside a fresh session, as raw HTTP, so the status and error code can be checked. */
@@ -123,11 +114,11 @@ describe("calls", () => {
 
 describe("server-to-client requests", () => {
   it("drops a sampling request the caller's policy does not allow and tells the origin", async () => {
-    const before = recorder.requests.length;
-    const { status, data } = await call("viewer", "sampling", {}, `${gateway.url}/mcp/recorder`);
+    const before = setup.recorder.requests.length;
+    const { status, data } = await call("viewer", "sampling", {}, `${setup.gateway.url}/mcp/recorder`);
     expect(status).toBe(200);
     expect(data.result.content[0].text).toBe("after sampling");
-    const refusal = recorder.requests.slice(before).map((request) => request.body).find((body) => body.includes('"server-1"'));
+    const refusal = setup.recorder.requests.slice(before).map((request) => request.body).find((body) => body.includes('"server-1"'));
     expect(refusal && JSON.parse(refusal)).toEqual({ jsonrpc: "2.0", id: "server-1", error: { code: -32601, message: "Denied by gateway policy" } });
   });
 });
