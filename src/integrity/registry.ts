@@ -17,8 +17,13 @@ function prefix(policyVersion: string, origin: string): string {
   return `integrity:${policyVersion}:${origin}:`;
 }
 
+/** This isolate's records of one origin under one policy version. */
+function isolateKey(policyVersion: string, origin: string): string {
+  return `${policyVersion}:${origin}`;
+}
+
 async function load(kv: KVNamespace, policyVersion: string, origin: string, now: number): Promise<OriginRecords> {
-  const key = `${policyVersion}:${origin}`;
+  const key = isolateKey(policyVersion, origin);
   const cached = isolateRecords.get(key);
   if (cached && cached.until > now) return cached;
   const flags = new Map<string, IntegrityFlag>();
@@ -46,7 +51,7 @@ export async function blockedTool(kv: KVNamespace, policyVersion: string, origin
 export function recordBlocked(kv: KVNamespace, policyVersion: string, origin: string, flags: IntegrityFlag[], persist: (work: Promise<unknown>) => void): void {
   const blocked = flags.filter((flag) => flag.action === "blocked");
   if (blocked.length === 0) return;
-  const key = `${policyVersion}:${origin}`;
+  const key = isolateKey(policyVersion, origin);
   let records = isolateRecords.get(key);
   if (!records) {
     records = { until: 0, flags: new Map() };

@@ -30,8 +30,8 @@ export type ToolReview = { show: JsonObject | undefined; flag?: IntegrityFlag };
 
 export async function reviewTool(tool: JsonObject, settings: OriginIntegrity, pins: Record<string, string> | undefined): Promise<ToolReview> {
   const name = String(tool.name);
-  const seen = await definitionHash(tool);
   if (pins) {
+    const seen = await definitionHash(tool);
     const pinned = Object.hasOwn(pins, name) ? pins[name] : undefined;
     if (pinned === seen) return { show: stripInvisible(tool) };
     const action = settings.drift === "block" ? "blocked" : "warned";
@@ -42,5 +42,7 @@ export async function reviewTool(tool: JsonObject, settings: OriginIntegrity, pi
   if (findings.length === 0) return { show: tool };
   const onlyInvisible = findings.every((kind) => kind === "invisible-unicode");
   const action = settings.poisoning === "strip" && onlyInvisible ? "stripped" : "blocked";
-  return { show: action === "stripped" ? stripInvisible(tool) : undefined, flag: { tool: name, reason: "poisoned", seen, findings, action } };
+  // Without pins the hash only identifies a caught definition in audit: computed for those alone.
+  const flag: IntegrityFlag = { tool: name, reason: "poisoned", seen: await definitionHash(tool), findings, action };
+  return { show: action === "stripped" ? stripInvisible(tool) : undefined, flag };
 }
