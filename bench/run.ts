@@ -237,7 +237,7 @@ try {
       bindings: { ORIGIN: originUrl, ...upstash },
       kvNamespaces: ["TOKENS"],
       queueProducers: { AUDIT_QUEUE: { queueName: "audit" } },
-      queueConsumers: { audit: { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3 } },
+      queueConsumers: { audit: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } },
       r2Buckets: ["AUDIT_BUCKET"],
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     });

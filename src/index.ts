@@ -122,7 +122,7 @@ app.use("/mcp/:origin", async (c, next) => {
 // Stage 2 (auth/): who is calling.
 app.use("/mcp/:origin", async (c, next) => {
   const { pepper, tokens } = c.get("secrets");
-  const principal = await authenticate(c.req.raw, c.get("originName"), pepper, tokens, Math.floor(Date.now() / 1000));
+  const principal = await authenticate(c.req.raw, c.get("originName"), pepper, tokens, Math.floor(Date.now() / 1000), settings.tokenCacheSeconds);
   c.set("principal", principal);
   c.set("roles", engine.expandRoles(principal.roles));
   const audit = c.get("audit").event;

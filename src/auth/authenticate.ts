@@ -1,11 +1,13 @@
 // Who is calling: the bearer token from the Authorization header (and nowhere else), checked for
 // shape and checksum, then looked up in KV by its HMAC under the pepper; the record is validated and
-// its expiry checked again in code (KV expiration is lazy). Failures are 401 with an RFC 6750
-// challenge pointing at the RFC 9728 protected-resource metadata; the precise reason stays inside.
+// its expiry checked again in code (KV expiration is lazy) on every request, cached or not. An isolate
+// keeps records it found for `tokenCacheSeconds`, so a busy caller costs one KV read per isolate per
+// interval; unknown tokens are never cached. Failures are 401 with an RFC 6750 challenge pointing at
+// the RFC 9728 protected-resource metadata; the precise reason stays inside.
 
 import { GatewayError } from "../errors.js";
 import { TOKEN_PREFIX, isWellFormedToken, tokenKey } from "./token.js";
-import { tokenRecordSchema } from "./record.js";
+import { tokenRecordSchema, type TokenRecord } from "./record.js";
 
 export type Principal = {
   id: string;
@@ -52,19 +54,49 @@ export function bearerToken(request: Request, origin: string): string {
 
 const INVALID_TOKEN = { code: "invalid_token", description: "the token is invalid, expired or revoked; ask your operator for a new one" };
 
-export async function authenticate(request: Request, origin: string, pepper: string, tokens: KVNamespace, now: number): Promise<Principal> {
+/** Records this isolate found in KV, by KV key, each with the second it must be read again. */
+const cachedRecords = new Map<string, { record: TokenRecord; until: number }>();
+const CACHED_RECORDS_LIMIT = 10_000;
+
+function cachedRecord(key: string, now: number): TokenRecord | undefined {
+  const cached = cachedRecords.get(key);
+  if (cached && cached.until > now) return cached.record;
+  if (cached) cachedRecords.delete(key);
+  return undefined;
+}
+
+function cacheRecord(key: string, record: TokenRecord, now: number, cacheSeconds: number): void {
+  if (cacheSeconds === 0) return;
+  // Map order is insertion order: the oldest entry goes first.
+  if (cachedRecords.size >= CACHED_RECORDS_LIMIT) cachedRecords.delete(cachedRecords.keys().next().value!);
+  cachedRecords.set(key, { record, until: now + cacheSeconds });
+}
+
+export async function authenticate(
+  request: Request,
+  origin: string,
+  pepper: string,
+  tokens: KVNamespace,
+  now: number,
+  cacheSeconds: number,
+): Promise<Principal> {
   const token = bearerToken(request, origin);
   if (!isWellFormedToken(token)) throw refuse(request, origin, "malformed token or bad checksum", INVALID_TOKEN);
-  let stored: unknown;
-  try {
-    stored = await tokens.get(await tokenKey(pepper, token), "json");
-  } catch (error) {
-    throw new GatewayError("tokenStoreUnavailable", `KV read failed: ${(error as Error).message}`);
+  const key = await tokenKey(pepper, token);
+  let record = cachedRecord(key, now);
+  if (!record) {
+    let stored: unknown;
+    try {
+      stored = await tokens.get(key, "json");
+    } catch (error) {
+      throw new GatewayError("tokenStoreUnavailable", `KV read failed: ${(error as Error).message}`);
+    }
+    if (stored === null) throw refuse(request, origin, "unknown or revoked token", INVALID_TOKEN);
+    const parsed = tokenRecordSchema.safeParse(stored);
+    if (!parsed.success) throw refuse(request, origin, "token record fails its schema", INVALID_TOKEN);
+    record = parsed.data;
+    cacheRecord(key, record, now, cacheSeconds);
   }
-  if (stored === null) throw refuse(request, origin, "unknown or revoked token", INVALID_TOKEN);
-  const parsed = tokenRecordSchema.safeParse(stored);
-  if (!parsed.success) throw refuse(request, origin, "token record fails its schema", INVALID_TOKEN);
-  const record = parsed.data;
   if (record.expiresAt !== null && record.expiresAt <= now) throw refuse(request, origin, "expired token", INVALID_TOKEN);
   if (record.origins && !record.origins.includes(origin)) {
     throw new GatewayError("forbidden", `token not valid for origin ${origin}`, { detail: "this token may not use this endpoint" });

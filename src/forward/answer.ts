@@ -28,21 +28,43 @@ export function parseOriginMessage(text: string, maxDepth: number): JsonRpcMessa
   }
 }
 
-/** Reads a chunk, or gives up after the idle timeout (cancelling the origin's stream). */
-async function readChunk(reader: ReadableStreamDefaultReader<Uint8Array>, idleTimeoutMs: number | undefined) {
-  if (idleTimeoutMs === undefined) return reader.read();
+type Reader = ReadableStreamDefaultReader<Uint8Array>;
+
+/**
+ * Reads an origin's stream chunk by chunk and gives up when one read waits longer than the idle
+ * timeout (cancelling the stream). One timer watches the whole stream instead of one per chunk: when
+ * it fires early it re-arms for what is left; time spent while nothing is read (the client applying
+ * backpressure) never counts.
+ */
+function idleGuardedReader(reader: Reader, idleTimeoutMs: number | undefined): { read(): Promise<ReadableStreamReadResult<Uint8Array>>; stop(): void } {
+  if (idleTimeoutMs === undefined) return { read: () => reader.read(), stop() {} };
+  let readSince: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new GatewayError("originTimeout", `origin idle for ${idleTimeoutMs} ms`)), idleTimeoutMs);
-  });
-  try {
-    return await Promise.race([reader.read(), timeout]);
-  } catch (error) {
-    reader.cancel().catch(() => {});
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+  let giveUp: ((error: GatewayError) => void) | undefined;
+  const idle = new Promise<never>((_, reject) => (giveUp = reject));
+  idle.catch(() => {});
+  const watch = (ms: number) => {
+    timer = setTimeout(() => {
+      const waited = readSince === undefined ? 0 : Date.now() - readSince;
+      if (waited >= idleTimeoutMs) giveUp!(new GatewayError("originTimeout", `origin idle for ${idleTimeoutMs} ms`));
+      else watch(idleTimeoutMs - waited);
+    }, ms);
+  };
+  watch(idleTimeoutMs);
+  return {
+    async read() {
+      readSince = Date.now();
+      try {
+        return await Promise.race([reader.read(), idle]);
+      } catch (error) {
+        reader.cancel().catch(() => {});
+        throw error;
+      } finally {
+        readSince = undefined;
+      }
+    },
+    stop: () => clearTimeout(timer),
+  };
 }
 
 /** A JSON body, read up to the limit. */
@@ -56,13 +78,16 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 export async function readCappedText(response: Response, maxBytes: number, idleTimeoutMs?: number): Promise<string> {
   const reader = response.body?.getReader();
   if (!reader) return "";
+  const guarded = idleGuardedReader(reader, idleTimeoutMs);
   try {
-    const bytes = await readCapped(reader, maxBytes, () => invalid(`answer larger than ${maxBytes} bytes`), (r) => readChunk(r, idleTimeoutMs));
+    const bytes = await readCapped(reader, maxBytes, () => invalid(`answer larger than ${maxBytes} bytes`), guarded.read);
     return utf8.decode(bytes);
   } catch (error) {
     if (error instanceof TypeError) throw invalid("answer is not valid UTF-8");
     if (error instanceof GatewayError) throw error;
     throw new GatewayError("originUnavailable", `answer stream failed: ${(error as Error).message}`);
+  } finally {
+    guarded.stop();
   }
 }
 
@@ -72,11 +97,12 @@ export async function* readSseAnswer(response: Response, limits: AnswerLimits): 
   if (!reader) return;
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   const parser = new SseParser(limits.maxEventBytes);
+  const guarded = idleGuardedReader(reader, limits.idleTimeoutMs);
   try {
     for (;;) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
-        chunk = await readChunk(reader, limits.idleTimeoutMs);
+        chunk = await guarded.read();
       } catch (error) {
         if (error instanceof GatewayError) throw error;
         throw new GatewayError("originUnavailable", `answer stream failed: ${(error as Error).message}`);
@@ -115,6 +141,7 @@ export async function* readSseAnswer(response: Response, limits: AnswerLimits): 
       }
     }
   } finally {
+    guarded.stop();
     reader.cancel().catch(() => {});
   }
 }

@@ -35,7 +35,11 @@ export async function readCapped(reader: Reader, maxBytes: number, tooLarge: () 
 export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = () => new GatewayError("payloadTooLarge", "body over limit", { detail: `the limit is ${maxBytes} bytes` });
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
+  if (declared !== null && /^\d{1,15}$/.test(declared)) {
+    if (Number(declared) > maxBytes) throw tooLarge();
+    // A declared length within the limit bounds the body (the runtime enforces HTTP framing): one read.
+    if (request.body) return new Uint8Array(await request.arrayBuffer());
+  }
   const reader = request.body?.getReader();
   return reader ? readCapped(reader, maxBytes, tooLarge) : new Uint8Array(0);
 }

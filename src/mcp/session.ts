@@ -1,7 +1,8 @@
 // Stateless gateway sessions. The id the client holds wraps the origin's session id, the protocol
 // version negotiated at initialize, and binds both to the origin and the principal under an HMAC keyed
 // by the SESSION_SECRET Worker secret: no session table, and an id is only good for the caller it was
-// issued to. Format: `w1.<base64url origin id>.<version>.<base64url mac>`.
+// issued to. Format: `w1.<base64url origin id>.<version>.<base64url mac>`. An isolate remembers the ids
+// it verified (for their binding) so a session's later requests skip the MAC.
 
 import { GatewayError } from "../errors.js";
 import { fromBase64Url, hmacSha256, hmacVerify, toBase64Url } from "../hmac.js";
@@ -27,8 +28,17 @@ export async function wrapSession(secret: string, binding: SessionBinding, sessi
   return `w1.${toBase64Url(encoder.encode(session.originSessionId))}.${session.version}.${toBase64Url(mac)}`;
 }
 
+/** Ids this isolate verified, per secret, by their binding and id. */
+const verifiedBySecret = new Map<string, Map<string, Session>>();
+const VERIFIED_LIMIT = 10_000;
+
 /** The session inside a client's id, or a 404 GatewayError when it is malformed, forged or someone else's. */
 export async function unwrapSession(secret: string, binding: SessionBinding, clientId: string): Promise<Session> {
+  let verified = verifiedBySecret.get(secret);
+  if (!verified) verifiedBySecret.set(secret, (verified = new Map()));
+  const known = JSON.stringify([binding.origin, binding.principal, clientId]);
+  const cached = verified.get(known);
+  if (cached) return cached;
   const notFound = (reason: string) => new GatewayError("sessionNotFound", reason);
   const parts = clientId.split(".");
   if (parts.length !== 4 || parts[0] !== "w1") throw notFound("malformed session id");
@@ -46,5 +56,8 @@ export async function unwrapSession(secret: string, binding: SessionBinding, cli
   if (!isValidOriginSessionId(originSessionId) || !(await hmacVerify(secret, macInput(binding, session), mac))) {
     throw notFound("session id does not verify for this origin and principal");
   }
+  // Map order is insertion order: the oldest entry goes first.
+  if (verified.size >= VERIFIED_LIMIT) verified.delete(verified.keys().next().value!);
+  verified.set(known, session);
   return session;
 }

@@ -142,7 +142,7 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
   if (problems.length) throw new PolicyError(problems);
 
   const body = {
-    gateway: gateway ?? { allowedOrigins: [], maxBodyBytes: 1024 * 1024, maxDepth: 64, maxAnswerEventBytes: 8 * 1024 * 1024, rateLimit: { timeoutMs: 250 } },
+    gateway: gateway ?? { allowedOrigins: [], maxBodyBytes: 1024 * 1024, maxDepth: 64, maxAnswerEventBytes: 8 * 1024 * 1024, tokenCacheSeconds: 5, rateLimit: { timeoutMs: 250 } },
     origins,
     roles,
     rules,

@@ -125,6 +125,11 @@ export const gatewaySchema = z.strictObject({
   maxBodyBytes: z.int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
   maxDepth: z.int().min(4).max(256).default(64),
   maxAnswerEventBytes: z.int().min(1024).max(64 * 1024 * 1024).default(8 * 1024 * 1024),
+  /**
+   * How long an isolate may reuse a token record it read from KV. A revoked token stops working within
+   * this time plus KV's own propagation (up to 60 s across locations); 0 reads KV on every request.
+   */
+  tokenCacheSeconds: z.int().min(0).max(300).default(5),
   rateLimit: z
     .strictObject({
       /** How long the limiter may take before each limit's `fail` mode applies. */

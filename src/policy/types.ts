@@ -66,6 +66,7 @@ export type GatewaySettings = {
   maxBodyBytes: number;
   maxDepth: number;
   maxAnswerEventBytes: number;
+  tokenCacheSeconds: number;
   rateLimit: { timeoutMs: number; abuse?: { deniedCalls: number; windowMs: number; cooldownMs?: number } };
 };
 

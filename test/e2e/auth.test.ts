@@ -2,12 +2,15 @@
 // sessions bound to the caller, and no token passthrough (proved by a recording origin).
 
 import { describe, expect, it } from "vitest";
+import { loadPolicy } from "../../cli/policy-files.js";
 import { generateToken, tokenKey } from "../../src/auth/token.js";
 import { startGateway, TEST_SECRETS } from "../support/gateway.js";
 import { gatewayAndRecorder } from "../support/e2e.js";
 import { connect, jsonBody, post } from "../support/mcp-client.js";
 
 const setup = gatewayAndRecorder();
+/** The test Worker's policy: how long its isolate reuses a token record. */
+const TOKEN_CACHE_SECONDS = loadPolicy(["policies", "test/fixtures/policies"]).gateway.tokenCacheSeconds;
 const list = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
 const initialize = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } } });
 const everything = () => `${setup.gateway.url}/mcp/everything`;
@@ -84,13 +87,27 @@ describe("bearer tokens", () => {
     expect((await jsonBody(response)).error.code).toBe(-32031);
   });
 
-  it("refuses a token revoked in the middle of a session on the next request", async () => {
+  it("refuses a token revoked in the middle of a session once the isolate's cached record is older than tokenCacheSeconds", async () => {
     const token = await setup.gateway.mint(["viewer"]);
+    expect(TOKEN_CACHE_SECONDS).toBeGreaterThan(0);
+    const read = Date.now();
     const { client } = await connect(everything(), token);
     expect((await client.callTool({ name: "echo", arguments: { message: "before" } })).content).toEqual([{ type: "text", text: "Echo: before" }]);
     await setup.gateway.revoke(token);
+    // Within the window the isolate still holds the record it read (the documented revocation delay)...
+    expect((await client.callTool({ name: "echo", arguments: { message: "cached" } })).content).toEqual([{ type: "text", text: "Echo: cached" }]);
+    // ...and past it, KV is read again and the revoked token is refused.
+    await new Promise((resolve) => setTimeout(resolve, read + (TOKEN_CACHE_SECONDS + 1) * 1000 - Date.now()));
     await expect(client.callTool({ name: "echo", arguments: { message: "after" } })).rejects.toThrow(/401|Unauthorized/);
-  });
+  }, 20_000);
+
+  it("refuses a cached token the moment it expires: expiry is checked on every request", async () => {
+    const token = await setup.gateway.mint(["viewer"], { expiresAt: Math.floor(Date.now() / 1000) + 3 });
+    const { client } = await connect(everything(), token);
+    expect((await client.callTool({ name: "echo", arguments: { message: "before" } })).content).toEqual([{ type: "text", text: "Echo: before" }]);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    await expect(client.callTool({ name: "echo", arguments: { message: "after" } })).rejects.toThrow(/401|Unauthorized/);
+  }, 20_000);
 });
 
 describe("sessions bound to the caller", () => {

@@ -51,7 +51,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ...(options.tokensUnavailable ? { serviceBindings: { TOKENS: { name: "unavailable-kv", entrypoint: "UnavailableKv" } } } : { kvNamespaces: ["TOKENS"] }),
     durableObjects: { RATE_LIMITS: "RateLimitStore" },
     queueProducers: { AUDIT_QUEUE: { queueName: "audit" } },
-    queueConsumers: { audit: { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3 } },
+    queueConsumers: { audit: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } },
     r2Buckets: ["AUDIT_BUCKET"],
     bindings,
     ...(options.directSocket ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
