@@ -384,6 +384,14 @@ describe("origin failures", () => {
     await expectAuditEvent(name, code);
   });
 
+  it("relays a stream that outlasts the idle timeout while never going idle", async () => {
+    const response = await callTool(recorderUrl(), "steady");
+    expect(response.status).toBe(200);
+    const events = (await response.text()).split("\n").filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)));
+    expect(events.filter((event) => event.method === "notifications/message")).toHaveLength(6);
+    expect(events.at(-1)).toMatchObject({ id: "call-1", result: { content: [{ type: "text", text: "finished" }] } });
+  });
+
   it.each([
     ["hangs mid-stream", "hang", -32051],
     ["drops the connection in the middle of an event", "cut", -32050],

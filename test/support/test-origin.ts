@@ -24,6 +24,7 @@ const TOOLS = [
   "leak",
   "leak-strict",
   "drip",
+  "steady",
 ].map((name) => ({ name, description: `test tool ${name}`, inputSchema: { type: "object" } }));
 
 export type TestOrigin = {
@@ -95,6 +96,18 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
       }
       case "slow":
         return void setTimeout(() => json(response, text("late")), 3000);
+      case "steady": {
+        // Progress every 500 ms for 3 s: longer than the recorder's 1.5 s idle timeout, never idle that long.
+        const send = sse(response);
+        let sent = 0;
+        const timer = setInterval(() => {
+          if (++sent <= 6) return send({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: `step ${sent}` } });
+          clearInterval(timer);
+          send(text("finished"));
+          response.end();
+        }, 500);
+        return;
+      }
       case "hang": {
         const send = sse(response);
         send({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "started" } });
