@@ -6,6 +6,7 @@
 // the RFC 9728 protected-resource metadata; the precise reason stays inside.
 
 import { GatewayError } from "../errors.js";
+import { IsolateCache } from "../isolate-cache.js";
 import { TOKEN_PREFIX, isWellFormedToken, tokenKey } from "./token.js";
 import { tokenRecordSchema, type TokenRecord } from "./record.js";
 
@@ -55,8 +56,7 @@ export function bearerToken(request: Request, origin: string): string {
 const INVALID_TOKEN = { code: "invalid_token", description: "the token is invalid, expired or revoked; ask your operator for a new one" };
 
 /** Records this isolate found in KV, by KV key, each with the second it must be read again. */
-const cachedRecords = new Map<string, { record: TokenRecord; until: number }>();
-const CACHED_RECORDS_LIMIT = 10_000;
+const cachedRecords = new IsolateCache<string, { record: TokenRecord; until: number }>(10_000);
 
 function cachedRecord(key: string, now: number): TokenRecord | undefined {
   const cached = cachedRecords.get(key);
@@ -67,8 +67,6 @@ function cachedRecord(key: string, now: number): TokenRecord | undefined {
 
 function cacheRecord(key: string, record: TokenRecord, now: number, cacheSeconds: number): void {
   if (cacheSeconds === 0) return;
-  // Map order is insertion order: the oldest entry goes first.
-  if (cachedRecords.size >= CACHED_RECORDS_LIMIT) cachedRecords.delete(cachedRecords.keys().next().value!);
   cachedRecords.set(key, { record, until: now + cacheSeconds });
 }
 

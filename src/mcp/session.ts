@@ -6,6 +6,7 @@
 
 import { GatewayError } from "../errors.js";
 import { fromBase64Url, hmacSha256, hmacVerify, toBase64Url } from "../hmac.js";
+import { IsolateCache } from "../isolate-cache.js";
 import { isSupportedVersion, type ProtocolVersion } from "./transport.js";
 
 export type SessionBinding = { origin: string; principal: string };
@@ -29,13 +30,12 @@ export async function wrapSession(secret: string, binding: SessionBinding, sessi
 }
 
 /** Ids this isolate verified, per secret, by their binding and id. */
-const verifiedBySecret = new Map<string, Map<string, Session>>();
-const VERIFIED_LIMIT = 10_000;
+const verifiedBySecret = new Map<string, IsolateCache<string, Session>>();
 
 /** The session inside a client's id, or a 404 GatewayError when it is malformed, forged or someone else's. */
 export async function unwrapSession(secret: string, binding: SessionBinding, clientId: string): Promise<Session> {
   let verified = verifiedBySecret.get(secret);
-  if (!verified) verifiedBySecret.set(secret, (verified = new Map()));
+  if (!verified) verifiedBySecret.set(secret, (verified = new IsolateCache(10_000)));
   const known = JSON.stringify([binding.origin, binding.principal, clientId]);
   const cached = verified.get(known);
   if (cached) return cached;
@@ -56,8 +56,6 @@ export async function unwrapSession(secret: string, binding: SessionBinding, cli
   if (!isValidOriginSessionId(originSessionId) || !(await hmacVerify(secret, macInput(binding, session), mac))) {
     throw notFound("session id does not verify for this origin and principal");
   }
-  // Map order is insertion order: the oldest entry goes first.
-  if (verified.size >= VERIFIED_LIMIT) verified.delete(verified.keys().next().value!);
   verified.set(known, session);
   return session;
 }
