@@ -37,8 +37,13 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d{1,15}$/.test(declared)) {
     if (Number(declared) > maxBytes) throw tooLarge();
-    // A declared length within the limit bounds the body (the runtime enforces HTTP framing): one read.
-    if (request.body) return new Uint8Array(await request.arrayBuffer());
+    // A declared length within the limit bounds the body (the runtime enforces HTTP framing): one
+    // read, its size checked again in case a runtime ever framed the body otherwise.
+    if (request.body) {
+      const body = new Uint8Array(await request.arrayBuffer());
+      if (body.byteLength > maxBytes) throw tooLarge();
+      return body;
+    }
   }
   const reader = request.body?.getReader();
   return reader ? readCapped(reader, maxBytes, tooLarge) : new Uint8Array(0);

@@ -261,6 +261,27 @@ describe("header smuggling", () => {
   const start = (path: string) =>
     `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-11-25`;
 
+  it("refuses a body over the limit that declares a small Content-Length but comes chunked", async () => {
+    const admin = await setup.gateway.mint(["admin"]);
+    const before = setup.recorder.requests.length;
+    const payload = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { cursor: "x".repeat(1200 * 1024) } });
+    const chunked = `${payload.length.toString(16)}\r\n${payload}\r\n0\r\n\r\n`;
+    const { hostname, port } = new URL(setup.gateway.url);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connectSocket({ host: hostname, port: Number(port) }, () =>
+        socket.end(`${start("/mcp/recorder")}\r\nauthorization: Bearer ${admin}\r\ncontent-length: 20\r\ntransfer-encoding: chunked\r\n\r\n${chunked}`),
+      );
+      let text = "";
+      socket.on("data", (chunk) => (text += chunk.toString()));
+      socket.on("close", () => resolve(text));
+      socket.on("error", () => resolve(text));
+      socket.setTimeout(5000, () => socket.destroy());
+    });
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+    expect(status === 0 || status === 400 || status === 413).toBe(true);
+    expect(setup.recorder.requests.length).toBe(before);
+  });
+
   it.each([
     ["a bare CR inside a header value", (token: string) => `authorization: Bearer ${token}\rx-injected: 1`],
     ["a bare LF inside a header value", (token: string) => `authorization: Bearer ${token}\nx-injected: 1`],
