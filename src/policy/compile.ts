@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { canonicalJson, type Json, type JsonObject } from "../mcp/json.js";
 import { scanDefinition } from "../integrity/poison.js";
-import { pinFileSchema, policyFileSchema, type ArgumentRuleInput, type PolicyFile } from "./schema.js";
+import { gatewaySchema, pinFileSchema, policyFileSchema, type ArgumentRuleInput, type PolicyFile } from "./schema.js";
 import { regexHazard } from "./regex-safety.js";
 import type { CompiledArgumentRule, CompiledLimit, CompiledPolicy, CompiledRule, GatewaySettings, TargetKind } from "./types.js";
 
@@ -28,6 +28,18 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? "(top)" : path.map((key) => String(key)).join(".");
 }
 
+function compileGateway(input: NonNullable<PolicyFile["gateway"]>): GatewaySettings {
+  const { rateLimit, ...rest } = input;
+  const abuse = rateLimit.abuse;
+  return {
+    ...rest,
+    rateLimit: {
+      timeoutMs: rateLimit.timeoutMs,
+      ...(abuse ? { abuse: { deniedCalls: abuse.deniedCalls, windowMs: durationMs(abuse.window), ...(abuse.cooldown ? { cooldownMs: durationMs(abuse.cooldown) } : {}) } } : {}),
+    },
+  };
+}
+
 export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[] = []): CompiledPolicy {
   const problems: string[] = [];
   const parsed: { file: string; policy: PolicyFile }[] = [];
@@ -47,15 +59,7 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
   for (const { file, policy } of parsed) {
     if (policy.gateway) {
       if (gateway) problems.push(`${file}: gateway: defined in more than one file`);
-      const { rateLimit, ...rest } = policy.gateway;
-      const abuse = rateLimit.abuse;
-      gateway = {
-        ...rest,
-        rateLimit: {
-          timeoutMs: rateLimit.timeoutMs,
-          ...(abuse ? { abuse: { deniedCalls: abuse.deniedCalls, windowMs: durationMs(abuse.window), ...(abuse.cooldown ? { cooldownMs: durationMs(abuse.cooldown) } : {}) } } : {}),
-        },
-      };
+      gateway = compileGateway(policy.gateway);
     }
     for (const [name, origin] of Object.entries(policy.origins ?? {})) {
       if (origins[name]) problems.push(`${file}: origins.${name}: defined more than once`);
@@ -142,7 +146,8 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
   if (problems.length) throw new PolicyError(problems);
 
   const body = {
-    gateway: gateway ?? { allowedOrigins: [], maxBodyBytes: 1024 * 1024, maxDepth: 64, maxAnswerEventBytes: 8 * 1024 * 1024, tokenCacheSeconds: 5, rateLimit: { timeoutMs: 250 } },
+    // No file sets the gateway section: the schema's defaults.
+    gateway: gateway ?? compileGateway(gatewaySchema.parse({})),
     origins,
     roles,
     rules,
