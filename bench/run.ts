@@ -215,7 +215,7 @@ try {
   stoppers.push(() => bridge.close());
   const upstash = { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token };
 
-  await buildWorker({ policyDirs: ["policies", "bench/policies"], outFile: ".warden/bench/gateway.js", originOverrides: { bench: originUrl } });
+  const gatewayPolicy = await buildWorker({ policyDirs: ["policies", "bench/policies"], outFile: ".warden/bench/gateway.js", originOverrides: { bench: originUrl } });
   const cpu = readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown CPU";
   const cores = readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length ?? 0;
   console.log(`bench: tools/call echo, autocannon ${CONNECTIONS} connections × ${SECONDS} s per target, ${PROBE_CALLS} unloaded calls for latency; ${cores} × ${cpu}`);
@@ -234,7 +234,7 @@ try {
       modules: true,
       scriptPath: "bench/io-worker.js",
       compatibilityDate: "2026-07-01",
-      bindings: { ORIGIN: originUrl, ...upstash },
+      bindings: { ORIGIN: originUrl, ...upstash, TOKEN_CACHE_MS: String(gatewayPolicy.gateway.tokenCacheSeconds * 1000) },
       kvNamespaces: ["TOKENS"],
       queueProducers: { AUDIT_QUEUE: { queueName: "audit" } },
       queueConsumers: { audit: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } },

@@ -4,7 +4,7 @@
 // sequence with a GatewayError that the caller turns into an answer for the client.
 
 import { GatewayError } from "../errors.js";
-import { readCapped } from "../mcp/body.js";
+import { readCapped, type Reader } from "../mcp/body.js";
 import { JsonSyntaxError, parseJson } from "../mcp/json.js";
 import { classify, type JsonRpcMessage } from "../mcp/jsonrpc.js";
 import { SseParser, SseTooLargeError } from "../mcp/sse.js";
@@ -27,8 +27,6 @@ export function parseOriginMessage(text: string, maxDepth: number): JsonRpcMessa
     throw error;
   }
 }
-
-type Reader = ReadableStreamDefaultReader<Uint8Array>;
 
 /**
  * Reads an origin's stream chunk by chunk and gives up when one read waits longer than the idle

@@ -3,7 +3,7 @@
 
 import { GatewayError } from "../errors.js";
 
-type Reader = ReadableStreamDefaultReader<Uint8Array>;
+export type Reader = ReadableStreamDefaultReader<Uint8Array>;
 
 /**
  * Reads a stream to its end. Past `maxBytes` the stream is cancelled and `tooLarge()` is thrown;
