@@ -64,7 +64,7 @@ const NOT_A_SECRET =
   /^(?:x{3,}|X{3,}|\*+.*|.*\*{3,}.*|.*•.*|.*….*|<[^>]*>|\$\{.*|\{\{.*|%[A-Za-z_]+%|your[_-].*|.*_here|change[_-]?me|null|none|nil|true|false|undefined|required|optional|redacted|\[redacted.*|op:\/\/.*|arn:.*|vault:.*|secretKeyRef.*|env:.*|ref\+.*|sm:\/\/.*)$/i;
 
 /** Words in key names whose value is a secret, matched inside longer identifiers (DB_PASSWORD, twilioAuthToken). */
-const SECRET_WORDS = ["token", "secret", "pass", "pwd", "key", "credential"];
+export const SECRET_WORDS = ["token", "secret", "pass", "pwd", "key", "credential"];
 /** The secret words as a case-insensitive pattern source without the `i` flag, so it can join a case-sensitive scan. */
 export const SECRET_WORD_SOURCE = SECRET_WORDS.map((word) => [...word].map((char) => `[${char}${char.toUpperCase()}]`).join("")).join("|");
 /** The secret word at `at` really names a secret: `pass` only as password/passwd, `key` only ending a longer name. */

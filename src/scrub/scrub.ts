@@ -3,7 +3,8 @@
 // search, overlapping spans merge, and each span becomes `[REDACTED:<kind>]`. Values on the policy's
 // allow-list are never redacted. Pure, linear in the text; counts per kind go to audit.
 
-import { DETECTORS, SECRET_WORD_SOURCE, assignmentAt, startsToken, type Family } from "./detectors.js";
+import { needleAutomaton } from "./automaton.js";
+import { DETECTORS, SECRET_WORDS, SECRET_WORD_SOURCE, assignmentAt, startsToken, type Family } from "./detectors.js";
 
 export type ScrubSettings = {
   families: ReadonlySet<Family>;
@@ -19,17 +20,31 @@ type Span = { start: number; end: number; kind: string };
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /**
- * Detectors that start with a literal: one combined scan finds their candidates, a sticky pattern
- * confirms each. The same scan finds the secret words of assignments (group 2), so the text is read
- * once for both; every other detector has its own pass, skipped when its needles are absent.
+ * Detectors that start with a literal: one read of the text (the needle automaton) finds where their
+ * needles and the assignment finder's secret words may start; at each such place a sticky pattern says
+ * what really starts there (a needle, group 1, or a secret word, group 2) and the detector's own sticky
+ * pattern confirms it. Every other detector has its own pass, skipped when the automaton saw none of
+ * its needles.
  */
 const PREFIXED = DETECTORS.filter((detector) => detector.prefixed).map((detector) => ({ ...detector, pattern: new RegExp(detector.pattern.source, "dy") }));
-/** Longest needle first, so the scan reports `sk-ant-` rather than `sk-`; each needle maps to every detector it can start. */
+/** Longest needle first, so `sk-ant-` is preferred to `sk-`; each needle maps to every detector it can start. */
 const NEEDLES = [...new Set(PREFIXED.flatMap((detector) => detector.needles ?? []))].sort((a, b) => b.length - a.length);
 const BY_NEEDLE = new Map(NEEDLES.map((needle) => [needle, PREFIXED.filter((detector) => detector.needles!.some((own) => needle.startsWith(own)))]));
-const PREFIXES = NEEDLES.map(escapeRegExp).join("|");
-const ANCHOR_SCAN = new RegExp(`(${PREFIXES})|(${SECRET_WORD_SOURCE})`, "g");
+const ANCHOR_AT = new RegExp(`(${NEEDLES.map(escapeRegExp).join("|")})|(${SECRET_WORD_SOURCE})`, "y");
+const ANCHORS = NEEDLES.length + SECRET_WORDS.length;
 const OTHERS = DETECTORS.filter((detector) => !detector.prefixed).map((detector) => ({ ...detector, pattern: new RegExp(detector.pattern.source, `${detector.pattern.flags}d`) }));
+/** The other detectors' needles of two characters or more, found by the same read; single characters are looked up. */
+const GATES = [...new Set(OTHERS.flatMap((detector) => detector.needles ?? []).filter((needle) => needle.length > 1))];
+const AUTOMATON = needleAutomaton([...NEEDLES, ...SECRET_WORDS, ...GATES]);
+const GATED = OTHERS.map((detector) => ({
+  ...detector,
+  gates: detector.needles?.filter((needle) => needle.length > 1).map((needle) => ANCHORS + GATES.indexOf(needle)) ?? [],
+  characters: detector.needles?.filter((needle) => needle.length === 1) ?? [],
+}));
+/** Families whose detectors need the automaton: the prefixed ones and those gated by a longer needle. */
+const SCANNED = new Set([...PREFIXED, ...GATED.filter((detector) => detector.gates.length > 0)].map((detector) => detector.family));
+/** Which needles the last read saw (the scrubber is synchronous, so one array serves every call). */
+const needleSeen = new Uint8Array(AUTOMATON.needles.length);
 const MIN_SECRET = 6;
 
 /** Whether the value has at least `count` distinct characters; stops as soon as it has. */
@@ -61,25 +76,36 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
     if (detector.family === "credentials" && !hasDistinct(value, 6)) return;
     if (!detector.accept || detector.accept(value, text, start)) add(start, end, detector.kind);
   };
+  const starts: number[] = [];
+  needleSeen.fill(0);
+  if ([...SCANNED].some((family) => settings.families.has(family))) {
+    AUTOMATON.scan(text, (needle, start) => {
+      needleSeen[needle] = 1;
+      if (needle < ANCHORS) starts.push(start);
+    });
+  }
   if (settings.families.has("credentials")) {
+    starts.sort((a, b) => a - b);
+    let from = 0;
     let wordsFrom = 0;
     let lastAssignment = -1;
     const assignments: [number, number][] = [];
-    ANCHOR_SCAN.lastIndex = 0;
-    for (let hit = ANCHOR_SCAN.exec(text); hit; hit = ANCHOR_SCAN.exec(text)) {
-      const at = hit.index;
+    for (const at of starts) {
+      if (at < from) continue;
+      ANCHOR_AT.lastIndex = at;
+      const hit = ANCHOR_AT.exec(text);
+      if (!hit) continue;
+      from = ANCHOR_AT.lastIndex;
       if (hit[1] !== undefined) {
-        let examinedTo = -1;
         for (const detector of BY_NEEDLE.get(hit[1])!) {
           detector.pattern.lastIndex = at;
           const match = detector.pattern.exec(text);
           if (!match) continue;
           consider(detector, match);
-          examinedTo = Math.max(examinedTo, match.index + match[0].length);
+          // A candidate was read to its end, redacted or not: the next one starts after it, so a run
+          // such as `sk-sk-sk-…` costs one read, not one per needle inside it.
+          from = Math.max(from, match.index + match[0].length);
         }
-        // A candidate was read to its end, redacted or not: the next one starts after it, so a run
-        // such as `sk-sk-sk-…` costs one read, not one per needle inside it.
-        if (examinedTo > ANCHOR_SCAN.lastIndex) ANCHOR_SCAN.lastIndex = examinedTo;
       } else if (at >= wordsFrom) {
         const assignment = assignmentAt(text, at, hit[0], lastAssignment);
         if (!assignment) continue;
@@ -93,9 +119,9 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
     // After the provider formats, so a value both find keeps its precise kind (github-token, not secret-assignment).
     for (const [start, end] of assignments) add(start, end, "secret-assignment");
   }
-  for (const detector of OTHERS) {
+  for (const detector of GATED) {
     if (!settings.families.has(detector.family)) continue;
-    if (detector.needles && !detector.needles.some((needle) => text.includes(needle))) continue;
+    if (detector.needles && !detector.gates.some((gate) => needleSeen[gate] === 1) && !detector.characters.some((character) => text.includes(character))) continue;
     detector.pattern.lastIndex = 0;
     for (let match = detector.pattern.exec(text); match; match = detector.pattern.exec(text)) {
       consider(detector, match);
