@@ -70,7 +70,11 @@ export function needleAutomaton(needles: readonly string[]): NeedleAutomaton {
   next.forEach((row, state) => row.forEach((target, symbol) => (table[renumbered[state]! * width + symbol] = renumbered[target]! * width)));
   const firstWithOutput = order.findIndex((state) => output[state]!.length > 0);
   const firstOutput = firstWithOutput === -1 ? Infinity : firstWithOutput * width;
-  const outputAt = order.map((state) => output[state]!.map((index) => [index, needles[index]!.length - 1] as const));
+  /** Per row offset of a state with output: its needles and their lengths less one, flat. */
+  const outputAt: number[][] = [];
+  order.forEach((state, index) => {
+    if (output[state]!.length > 0) outputAt[index * width] = output[state]!.flatMap((needle) => [needle, needles[needle]!.length - 1]);
+  });
 
   return {
     needles,
@@ -78,7 +82,10 @@ export function needleAutomaton(needles: readonly string[]): NeedleAutomaton {
       let row = 0;
       for (let i = 0; i < text.length; i++) {
         row = table[row + classOf[text.charCodeAt(i)]!]!;
-        if (row >= firstOutput) for (const [index, back] of outputAt[row / width]!) hit(index, i - back);
+        if (row >= firstOutput) {
+          const found = outputAt[row]!;
+          for (let k = 0; k < found.length; k += 2) hit(found[k]!, i - found[k + 1]!);
+        }
       }
     },
   };

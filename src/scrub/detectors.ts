@@ -10,14 +10,17 @@ export type Family = "credentials" | "personal";
 export type Detector = {
   kind: string;
   family: Family;
-  /** The pattern runs only when the text contains one of these (case-sensitive) substrings. */
+  /** The pattern runs only when the text contains one of these substrings (in any ASCII letter case). */
   needles?: string[];
   /** Global pattern; the named group `value` (or the whole match) is redacted. */
   pattern: RegExp;
   /** For patterns that find an anchor (`@`, `==`): the span around it, or undefined. */
   around?: (text: string, at: number) => [number, number] | undefined;
-  /** The pattern begins with one of the needles: found by the scrubber's single combined scan. */
+  /** The pattern begins with one of the needles (exact case), in the provider group: a candidate read to
+   *  its end hides the needles inside it from the whole group. */
   prefixed?: boolean;
+  /** The pattern begins with one of the needles (any ASCII case): it is tried only where one starts. */
+  anchored?: boolean;
   /** The match must start a token (checked in code, so the pattern can begin with a literal). */
   token?: boolean;
   /** Extra check on the value, with the whole text and the value's offset for context rules. */
@@ -161,25 +164,26 @@ export const DETECTORS: Detector[] = [
   // (`AKIA…,wJal…`) or a `key secret` listing: only separators between them, 40 base64 characters.
   { kind: "aws-secret-key", family: "credentials", needles: ["AKIA", "ASIA"], token: true, prefixed: true, pattern: /(?:AKIA|ASIA)[A-Z0-9]{16}[ \t,;:|"']{1,8}(?<value>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dy, accept: (value) => looksRandom(value) && !AWS_EXAMPLE.test(value) },
   { kind: "aws-access-key-id", family: "credentials", needles: ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"], token: true, prefixed: true, pattern: provider(String.raw`(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b`), accept: (value) => !AWS_EXAMPLE.test(value) },
-  { kind: "aws-session-token", family: "credentials", needles: ["IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE"], pattern: /(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdzE)[A-Za-z0-9/+]{40,}={0,2}/g },
-  { kind: "azure-storage-key", family: "credentials", needles: ["AccountKey="], pattern: /AccountKey=(?<value>[A-Za-z0-9/+]{80,100}={0,2})/g },
+  { kind: "aws-session-token", family: "credentials", needles: ["IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE"], anchored: true, pattern: /(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdzE)[A-Za-z0-9/+]{40,}={0,2}/g },
+  { kind: "azure-storage-key", family: "credentials", needles: ["AccountKey="], anchored: true, pattern: /AccountKey=(?<value>[A-Za-z0-9/+]{80,100}={0,2})/g },
   // 64 random bytes in base64 (Azure account keys and the like), but not a sha512 integrity hash.
   { kind: "base64-key", family: "credentials", needles: ["=="], pattern: /==/g, around: base64KeyAround },
   // Whole private keys, PEM or OpenSSH, with real or JSON-escaped line breaks.
   { kind: "private-key", family: "credentials", needles: ["-----BEGIN "], prefixed: true, pattern: /-----BEGIN (?<label>[A-Z ]{0,20}PRIVATE KEY)-----(?:[A-Za-z0-9+/=\s:,]|-(?!----)|\\{1,3}[nr]){0,16384}?-----END \k<label>-----/g },
-  { kind: "jwt", family: "credentials", needles: ["eyJ"], pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+  { kind: "jwt", family: "credentials", needles: ["eyJ"], anchored: true, pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
   // Credentials in context: headers, URLs, connection strings, command lines, assignments.
-  { kind: "authorization", family: "credentials", needles: ["uthorization", "UTHORIZATION"], pattern: /authorization\\{0,3}["']?[ \t]*[:=][ \t]*\\{0,3}["']?(?:bearer|basic|token|digest|bot|apikey)[ \t]+(?<value>[A-Za-z0-9._~+/%-]{8,}=*)/gi },
-  { kind: "bearer-token", family: "credentials", needles: ["Bearer ", "bearer "], pattern: /\b[Bb]earer[ \t]+(?<value>[A-Za-z0-9._~+/-]{16,}=*)/g, accept: (value) => /\d/.test(value) && /[A-Za-z]/.test(value) },
+  { kind: "authorization", family: "credentials", needles: ["authorization"], anchored: true, pattern: /authorization\\{0,3}["']?[ \t]*[:=][ \t]*\\{0,3}["']?(?:bearer|basic|token|digest|bot|apikey)[ \t]+(?<value>[A-Za-z0-9._~+/%-]{8,}=*)/gi },
+  { kind: "bearer-token", family: "credentials", needles: ["bearer"], anchored: true, pattern: /\b[Bb]earer[ \t]+(?<value>[A-Za-z0-9._~+/-]{16,}=*)/g, accept: (value) => /\d/.test(value) && /[A-Za-z]/.test(value) },
   { kind: "url-credentials", family: "credentials", needles: ["://"], prefixed: true, pattern: /:\/\/[^\s:/@"'<>]{1,128}:(?<value>[^\s@/"'<>]{1,256})@/g },
-  { kind: "url-secret-parameter", family: "credentials", needles: ["="], pattern: /[?&](?:access_token|refresh_token|id_token|token|sig|signature|x-amz-signature|x-amz-security-token|x-goog-signature|api_key|apikey|key|secret|client_secret|password|pwd|auth|code)=(?<value>[^&\s"'<>)\]\\#]{8,})/gi },
+  { kind: "url-secret-parameter", family: "credentials", needles: ["?", "&"], anchored: true, pattern: /[?&](?:access_token|refresh_token|id_token|token|sig|signature|x-amz-signature|x-amz-security-token|x-goog-signature|api_key|apikey|key|secret|client_secret|password|pwd|auth|code)=(?<value>[^&\s"'<>)\]\\#]{8,})/gi },
   { kind: "password", family: "credentials", needles: ["-p'", '-p"'], pattern: /(?:^|\s)-p(?<quote>['"])(?<value>[^'"\s]{4,128})\k<quote>/g },
   // Personal data.
   { kind: "email", family: "personal", needles: ["@"], pattern: /@/g, around: emailAround },
-  { kind: "payment-card", family: "personal", pattern: /\d(?<![\d.-]\d)(?:[ -]?\d){12,18}(?![\d.])/g, accept: (value) => cardLike(value) },
+  // Every card layout cardLike accepts opens with four digits, the first 2–6: only there can a match start.
+  { kind: "payment-card", family: "personal", pattern: /[2-6](?<![\d.-][2-6])\d{3}(?:[ -]?\d){9,15}(?![\d.])/g, accept: (value) => cardLike(value) },
   { kind: "ssn", family: "personal", pattern: /(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])/g },
   { kind: "iban", family: "personal", pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g, accept: (value) => ibanValid(value) },
-  { kind: "phone", family: "personal", needles: ["+"], pattern: /(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\d){7,13}(?!\d)/g },
+  { kind: "phone", family: "personal", needles: ["+"], anchored: true, pattern: /(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\d){7,13}(?!\d)/g },
   { kind: "phone", family: "personal", pattern: /(?<![\w.+-])(?:1[ .-])?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])/g, accept: (value, text, at) => phoneContext(value, text, at) },
 ];
 

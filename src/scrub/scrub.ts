@@ -4,7 +4,7 @@
 // allow-list are never redacted. Pure, linear in the text; counts per kind go to audit.
 
 import { needleAutomaton } from "./automaton.js";
-import { DETECTORS, SECRET_WORDS, SECRET_WORD_SOURCE, assignmentAt, startsToken, type Family } from "./detectors.js";
+import { DETECTORS, SECRET_WORDS, SECRET_WORD_SOURCE, assignmentAt, startsToken, type Detector, type Family } from "./detectors.js";
 
 export type ScrubSettings = {
   families: ReadonlySet<Family>;
@@ -20,11 +20,11 @@ type Span = { start: number; end: number; kind: string };
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /**
- * Detectors that start with a literal: one read of the text (the needle automaton) finds where their
- * needles and the assignment finder's secret words may start; at each such place a sticky pattern says
- * what really starts there (a needle, group 1, or a secret word, group 2) and the detector's own sticky
- * pattern confirms it. Every other detector has its own pass, skipped when the automaton saw none of
- * its needles.
+ * One read of the text (the needle automaton) finds where the provider formats' needles and the
+ * assignment finder's secret words may start; at each such place a sticky pattern says what really
+ * starts there (a needle, group 1, or a secret word, group 2) and the detector's own sticky pattern
+ * confirms it. The same read notes the other detectors' needles: an anchored detector is tried where
+ * one starts, the rest make one pass over the text, skipped when none of their needles was seen.
  */
 const PREFIXED = DETECTORS.filter((detector) => detector.prefixed).map((detector) => ({ ...detector, pattern: new RegExp(detector.pattern.source, "dy") }));
 /** Longest needle first, so `sk-ant-` is preferred to `sk-`; each needle maps to every detector it can start. */
@@ -32,20 +32,25 @@ const NEEDLES = [...new Set(PREFIXED.flatMap((detector) => detector.needles ?? [
 const BY_NEEDLE = new Map(NEEDLES.map((needle) => [needle, PREFIXED.filter((detector) => detector.needles!.some((own) => needle.startsWith(own)))]));
 const ANCHOR_AT = new RegExp(`(${NEEDLES.map(escapeRegExp).join("|")})|(${SECRET_WORD_SOURCE})`, "y");
 const ANCHORS = NEEDLES.length + SECRET_WORDS.length;
-const OTHERS = DETECTORS.filter((detector) => !detector.prefixed).map((detector) => ({ ...detector, pattern: new RegExp(detector.pattern.source, `${detector.pattern.flags}d`) }));
-/** The other detectors' needles of two characters or more, found by the same read; single characters are looked up. */
-const GATES = [...new Set(OTHERS.flatMap((detector) => detector.needles ?? []).filter((needle) => needle.length > 1))];
+const OTHERS = DETECTORS.filter((detector) => !detector.prefixed);
+/** Needles the automaton notes for the other detectors: all of an anchored one's, those longer than a character of the rest. */
+const gatesOf = (detector: Detector) => (detector.needles ?? []).filter((needle) => detector.anchored || needle.length > 1).map((needle) => needle.toLowerCase());
+const GATES = [...new Set(OTHERS.flatMap(gatesOf))];
 const AUTOMATON = needleAutomaton([...NEEDLES, ...SECRET_WORDS, ...GATES]);
 const GATED = OTHERS.map((detector) => ({
   ...detector,
-  gates: detector.needles?.filter((needle) => needle.length > 1).map((needle) => ANCHORS + GATES.indexOf(needle)) ?? [],
-  characters: detector.needles?.filter((needle) => needle.length === 1) ?? [],
+  pattern: new RegExp(detector.pattern.source, `${detector.pattern.flags}d`),
+  sticky: new RegExp(detector.pattern.source, `${detector.pattern.flags.replace("g", "y")}d`),
+  gates: gatesOf(detector).map((needle) => ANCHORS + GATES.indexOf(needle)),
+  characters: detector.anchored ? [] : (detector.needles ?? []).filter((needle) => needle.length === 1),
 }));
-/** Families whose detectors need the automaton: the prefixed ones and those gated by a longer needle. */
+/** Families whose detectors need the automaton: the prefixed ones and those it notes needles for. */
 const SCANNED = new Set([...PREFIXED, ...GATED.filter((detector) => detector.gates.length > 0)].map((detector) => detector.family));
 /** Which needles the last read saw (the scrubber is synchronous, so one array serves every call). */
 const needleSeen = new Uint8Array(AUTOMATON.needles.length);
 const MIN_SECRET = 6;
+/** More candidates than one per this many characters: an anchored detector reads the whole text instead. */
+const DENSE_CANDIDATES = 256;
 
 /** Whether the value has at least `count` distinct characters; stops as soon as it has. */
 function hasDistinct(value: string, count: number): boolean {
@@ -67,7 +72,7 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
     for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + secret.length)) add(at, at + secret.length, "known-secret");
   }
   /** Marks the match when it passes its detector's checks. */
-  const consider = (detector: (typeof OTHERS)[number], match: RegExpExecArray): void => {
+  const consider = (detector: Detector, match: RegExpExecArray): void => {
     const range = detector.around ? detector.around(text, match.index) : (match.indices!.groups?.value ?? match.indices![0]!);
     if (!range || (detector.token && !startsToken(text, match.index))) return;
     const [start, end] = range;
@@ -77,11 +82,18 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
     if (!detector.accept || detector.accept(value, text, start)) add(start, end, detector.kind);
   };
   const starts: number[] = [];
+  /** Where each of the other detectors' needles starts, in the order they end; past `sparse`, no more are kept. */
+  const gateStarts: number[][] = [];
+  const sparse = text.length / DENSE_CANDIDATES;
   needleSeen.fill(0);
   if ([...SCANNED].some((family) => settings.families.has(family))) {
     AUTOMATON.scan(text, (needle, start) => {
       needleSeen[needle] = 1;
       if (needle < ANCHORS) starts.push(start);
+      else {
+        const list = (gateStarts[needle - ANCHORS] ??= []);
+        if (list.length <= sparse) list.push(start);
+      }
     });
   }
   if (settings.families.has("credentials")) {
@@ -121,7 +133,24 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
   }
   for (const detector of GATED) {
     if (!settings.families.has(detector.family)) continue;
-    if (detector.needles && !detector.gates.some((gate) => needleSeen[gate] === 1) && !detector.characters.some((character) => text.includes(character))) continue;
+    if (detector.anchored) {
+      const at = detector.gates.flatMap((gate) => gateStarts[gate - ANCHORS] ?? []);
+      // A try at each candidate while they are sparse; where they are dense, one pass over the text
+      // costs less and finds the same matches (every match starts at a candidate).
+      if (at.length <= sparse) {
+        if (detector.gates.length > 1) at.sort((a, b) => a - b);
+        let from = 0;
+        for (const start of at) {
+          if (start < from) continue;
+          detector.sticky.lastIndex = start;
+          const match = detector.sticky.exec(text);
+          if (!match) continue;
+          consider(detector, match);
+          from = start + Math.max(1, match[0].length);
+        }
+        continue;
+      }
+    } else if (detector.needles && !detector.gates.some((gate) => needleSeen[gate] === 1) && !detector.characters.some((character) => text.includes(character))) continue;
     detector.pattern.lastIndex = 0;
     for (let match = detector.pattern.exec(text); match; match = detector.pattern.exec(text)) {
       consider(detector, match);

@@ -14,6 +14,19 @@ describe("scrubber", () => {
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   });
 
+  it("redacts every planted secret inside long output too, where anchored detectors try each candidate in place", () => {
+    const filler = "the build of the release went through the queue and the worker read the result ".repeat(40);
+    for (const sample of PLANTED) {
+      const out = scrubText(`${filler}${sample.text}\n${filler}`, all, {});
+      expect(out, sample.kind).not.toContain(sample.secret);
+      expect(out, sample.kind).toContain(filler);
+    }
+  });
+
+  it("finds a card printed right after a lone digit", () => {
+    expect(scrubText("qty 1 4111 1111 1111 1111 paid", all, {})).toBe("qty 1 [REDACTED:payment-card] paid");
+  });
+
   it("redacts inside JSON-escaped text too", () => {
     for (const sample of PLANTED) {
       const raw = JSON.stringify({ text: `line one\n${sample.text}\nline three` });
@@ -63,6 +76,9 @@ describe("scrubber", () => {
     ["phone-shaped runs", "555-555-5555 ".repeat(80_000)],
     ["URL schemes", "a://b:".repeat(150_000)],
     ["overlapping provider prefixes", "sk-".repeat(300_000)],
+    ["authorization headers", "Authorization: Bearer ".repeat(50_000)],
+    ["query separators", "?&".repeat(500_000)],
+    ["international prefixes", "+1 ".repeat(300_000)],
     ["token prefixes", "ghp_".repeat(200_000)],
   ])("stays linear on adversarial %s (finishes within the test timeout)", (_, input) => {
     const out = scrubText(input, all, {});
