@@ -6,15 +6,14 @@
 // (Miniflare, each serving its own socket). Load: autocannon, CONNECTIONS connections, each on its own
 // MCP session, for SECONDS; latency without load: one connection, one call at a time. CPU per
 // call: utime+stime of the serving process from /proc over the run, divided by the calls. Then the
-// scrubber inside workerd, micro-benchmarks, the bundle and the Worker's startup. Every process it
-// starts is stopped at the end. The last line is one key=value summary.
+// scrubber inside workerd (bench/scrub-throughput.ts), micro-benchmarks, the bundle and the Worker's
+// startup. Every process it starts is stopped at the end. The last line is one key=value summary.
 
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { createConnection } from "node:net";
 import autocannon from "autocannon";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { buildWorker } from "../cli/build.js";
 import { measureBundle } from "../cli/bundle-size.js";
@@ -22,45 +21,17 @@ import { projectNode } from "../cli/wrangler.js";
 import { generateToken, tokenKey } from "../src/auth/token.js";
 import { compilePolicy } from "../src/policy/compile.js";
 import { PolicyEngine } from "../src/policy/decide.js";
-import { scrubText } from "../src/scrub/scrub.js";
 import { startGateway, TEST_SECRETS, type Gateway } from "../test/support/gateway.js";
 import { startTestOrigin } from "../test/support/test-origin.js";
 import { startBridge, startRedis } from "../test/support/upstash-bridge.js";
-import { adversarial, gatewaySources, mixedToolOutput } from "./corpus.js";
+import { describeScrubThroughput, scrubThroughput } from "./scrub-throughput.js";
+import { cpuMs, inWorkerd } from "./workerd.js";
 
 const PORTS = { origin: 39601, redis: 39611, bridge: 39612, peer: 39621 };
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 16;
 const PROBE_CALLS = 2000;
-const TICKS_PER_SECOND = 100; // /proc/<pid>/stat clock ticks
 const CALL = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { message: "benchmark message" } } });
-
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-function workerdPids(): Set<number> {
-  const pids = new Set<number>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/comm`, "utf8").trim() === "workerd") pids.add(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-/** A Miniflare instance and the workerd process it started. */
-async function inWorkerd<T extends { close(): Promise<void> }>(start: () => Promise<T>): Promise<T & { pid: number }> {
-  const before = workerdPids();
-  const handle = await start();
-  const pid = [...workerdPids()].find((candidate) => !before.has(candidate));
-  if (!pid) throw new Error("could not find the workerd process");
-  return Object.assign(handle, { pid });
-}
 
 function waitForPort(port: number, seconds: number): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
@@ -117,7 +88,7 @@ async function measure(name: string, url: string, headers: Record<string, string
   const sessions = await Promise.all(Array.from({ length: CONNECTIONS }, () => openSession(url, headers)));
   const idle = await probe(url, sessions[0]!);
   let next = 0;
-  const cpuBefore = pid ? cpuTicks(pid) : 0;
+  const cpuBefore = pid ? cpuMs(pid) : 0;
   const result = await autocannon({
     url,
     method: "POST",
@@ -127,29 +98,24 @@ async function measure(name: string, url: string, headers: Record<string, string
     duration: SECONDS,
     setupClient: (client) => client.setHeaders(sessions[next++ % CONNECTIONS]!),
   });
-  const cpuAfter = pid ? cpuTicks(pid) : 0;
+  const cpuAfter = pid ? cpuMs(pid) : 0;
   if (result.non2xx || result.errors || result.timeouts) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
   const calls = result.requests.total;
   const measured: Measured = { name, calls, perSecond: calls / SECONDS, p50: result.latency.p50, p99: result.latency.p99, idleP50: idle[Math.floor(idle.length / 2)]! };
-  if (pid) measured.cpuMsPerCall = ((cpuAfter - cpuBefore) * (1000 / TICKS_PER_SECOND)) / calls;
+  if (pid) measured.cpuMsPerCall = (cpuAfter - cpuBefore) / calls;
   return measured;
 }
 
-function microBenchmarks(): { policyUs: number; scrubNodeMbS: number } {
+function policyMicroseconds(): number {
   // Policy decision on a generated 10,000-tool × 100-role policy.
   const roles = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`role-${i}`, i ? { inherits: [`role-${i - 1}`] } : {}]));
   const rules = Array.from({ length: 10_000 }, (_, i) => ({ id: `r${i}`, effect: "allow", roles: [`role-${i % 100}`], origin: "o", tools: [`tool_${i}`], arguments: { n: { type: "integer", min: 0, max: 100 } } }));
   const engine = new PolicyEngine(compilePolicy([{ file: "bench.yaml", content: { origins: { o: { url: "https://o.example/mcp" } }, roles, rules } }]));
   const callerRoles = engine.expandRoles(["role-99"]);
   const rounds = 200_000;
-  let started = performance.now();
+  const started = performance.now();
   for (let i = 0; i < rounds; i++) engine.decide("o", "tool", `tool_${(i * 7919) % 10_000}`, callerRoles, { n: i % 100 });
-  const policyUs = ((performance.now() - started) * 1000) / rounds;
-  const settings = { families: new Set(["credentials", "personal"] as const), knownSecrets: ["k".repeat(40)], allow: new Set<string>() };
-  for (let i = 0; i < 3; i++) scrubText(MIXED, settings, {});
-  started = performance.now();
-  for (let i = 0; i < 10; i++) scrubText(MIXED, settings, {});
-  return { policyUs, scrubNodeMbS: (MIXED.length * 10) / 1e6 / ((performance.now() - started) / 1000) };
+  return ((performance.now() - started) * 1000) / rounds;
 }
 
 async function tokenHashMicroseconds(): Promise<number> {
@@ -159,34 +125,6 @@ async function tokenHashMicroseconds(): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < rounds; i++) await tokenKey(TEST_SECRETS.TOKEN_PEPPER, token);
   return ((performance.now() - started) * 1000) / rounds;
-}
-
-const MIXED = mixedToolOutput(2_000_000);
-const DENSE = gatewaySources();
-const ADVERSARIAL = adversarial();
-
-/** The scrubber in workerd: bytes scrubbed per second of workerd CPU. */
-async function scrubInWorkerd(text: string): Promise<number> {
-  await build({ entryPoints: ["bench/scrub-worker.ts"], outfile: ".warden/bench/scrub-worker.js", bundle: true, format: "esm", platform: "neutral", target: "es2024", minify: true, logLevel: "warning" });
-  const worker = await inWorkerd(async () => {
-    const mf = new Miniflare({ modules: true, scriptPath: ".warden/bench/scrub-worker.js", compatibilityDate: "2026-07-01", unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] });
-    await mf.ready;
-    return Object.assign(mf, { close: () => mf.dispose(), url: (await mf.unsafeGetDirectURL()).href });
-  });
-  try {
-    const rounds = 4;
-    await (await fetch(`${worker.url}?rounds=1`, { method: "POST", body: text })).text();
-    const before = cpuTicks(worker.pid);
-    const started = performance.now();
-    let bytes = 0;
-    while (performance.now() - started < 4000) {
-      await (await fetch(`${worker.url}?rounds=${rounds}`, { method: "POST", body: text })).text();
-      bytes += text.length * rounds;
-    }
-    return bytes / 1e6 / (((cpuTicks(worker.pid) - before) * (1000 / TICKS_PER_SECOND)) / 1000);
-  } finally {
-    await worker.close();
-  }
 }
 
 /** Startup CPU of the production bundle, from the profile `wrangler check startup` records. */
@@ -267,10 +205,8 @@ try {
   const peer = await measure("@civic/passthrough-mcp-server", `http://127.0.0.1:${PORTS.peer}/mcp`, {}, peerProcess.pid);
   peerProcess.kill();
 
-  const scrubWorkerdMbS = await scrubInWorkerd(MIXED);
-  const scrubDenseMbS = await scrubInWorkerd(DENSE);
-  const scrubAdversarialMbS = await scrubInWorkerd(ADVERSARIAL);
-  const { policyUs, scrubNodeMbS } = microBenchmarks();
+  const scrub = await scrubThroughput();
+  const policyUs = policyMicroseconds();
   const tokenUs = await tokenHashMicroseconds();
   const bundle = measureBundle();
   const startup = startupMs();
@@ -282,9 +218,8 @@ try {
   console.log(`gateway checks (mcp-warden − I/O-equivalent Worker): ${checksCpu.toFixed(3)} ms CPU/call; platform I/O under Miniflare (I/O-equivalent − bare): ${(ioResult.cpuMsPerCall! - bareResult.cpuMsPerCall!).toFixed(3)} ms`);
   console.log(`Upstash REST round trips per gateway call, counted at the bridge: ${redisRoundTrips.toFixed(2)}`);
   console.log(`policy decision (10,000 tools × 100 roles, node): ${policyUs.toFixed(2)} µs; token hash (HMAC-SHA256, node): ${tokenUs.toFixed(1)} µs`);
-  console.log(
-    `scrubber in workerd: ${scrubWorkerdMbS.toFixed(1)} MB/s on mixed tool output (${(MIXED.length / 1e6).toFixed(1)} MB), ${scrubDenseMbS.toFixed(1)} MB/s on this project's README and source (secret words everywhere), ${scrubAdversarialMbS.toFixed(1)} MB/s on adversarial input; ${scrubNodeMbS.toFixed(1)} MB/s in node on mixed`,
-  );
+  console.log(describeScrubThroughput(scrub));
+
   console.log(`bundle (wrangler deploy --dry-run): ${bundle.rawKiB.toFixed(1)} KiB, ${bundle.gzipKiB.toFixed(1)} KiB gzip; startup ${startup.toFixed(1)} ms CPU (wrangler check startup)`);
   console.log(
     [
@@ -293,8 +228,8 @@ try {
       `checks_cpu_ms_per_call=${checksCpu.toFixed(3)}`,
       `throughput_ratio_vs_peer=${(gatewayResult.perSecond / peer.perSecond).toFixed(2)}`,
       `added_p50_ms=${(gatewayResult.idleP50 - direct.idleP50).toFixed(3)}`,
-      `scrub_mb_s=${scrubWorkerdMbS.toFixed(1)}`,
-      `scrub_dense_mb_s=${scrubDenseMbS.toFixed(1)}`,
+      `scrub_mb_s=${scrub.mixedMbS.toFixed(1)}`,
+      `scrub_dense_mb_s=${scrub.denseMbS.toFixed(1)}`,
       `policy_us=${policyUs.toFixed(2)}`,
       `bundle_gzip_kib=${bundle.gzipKiB.toFixed(1)}`,
       `startup_ms=${startup.toFixed(1)}`,
