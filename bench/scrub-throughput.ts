@@ -1,11 +1,9 @@
 // The scrubber's throughput, for `npm run bench:scrub` and `npm run bench`: the Worker's own scrubber
 // bundled into a Worker and run inside workerd (bytes scrubbed per second of workerd CPU) on mixed tool
-// output, on dense text and on adversarial input at two sizes (the ratio shows the time is linear),
-// and the same scrubber in node for comparison.
+// output, on dense text and on adversarial input at two sizes (the ratio shows the time is linear).
 
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { scrubText } from "../src/scrub/scrub.js";
 import { adversarial, gatewaySources, mixedToolOutput } from "./corpus.js";
 import { cpuMs, inWorkerd } from "./workerd.js";
 
@@ -16,7 +14,6 @@ export type ScrubThroughput = {
   adversarialMbS: number;
   /** MB/s on adversarial input four times as long, over MB/s at 1×: about 1 when time is linear, 0.25 when quadratic. */
   adversarialLinearity: number;
-  nodeMixedMbS: number;
 };
 
 async function inWorkerdMbS(texts: string[]): Promise<number[]> {
@@ -46,20 +43,12 @@ async function inWorkerdMbS(texts: string[]): Promise<number[]> {
   }
 }
 
-function inNodeMbS(text: string): number {
-  const settings = { families: new Set(["credentials", "personal"] as const), knownSecrets: ["k".repeat(40)], allow: new Set<string>() };
-  for (let i = 0; i < 3; i++) scrubText(text, settings, {});
-  const started = performance.now();
-  for (let i = 0; i < 10; i++) scrubText(text, settings, {});
-  return (text.length * 10) / 1e6 / ((performance.now() - started) / 1000);
-}
-
 export async function scrubThroughput(): Promise<ScrubThroughput> {
   const mixed = mixedToolOutput(2_000_000);
   const [mixedMbS, denseMbS, adversarialMbS, adversarialLongMbS] = await inWorkerdMbS([mixed, gatewaySources(), adversarial(), adversarial().repeat(4)]);
-  return { mixedBytes: mixed.length, mixedMbS: mixedMbS!, denseMbS: denseMbS!, adversarialMbS: adversarialMbS!, adversarialLinearity: adversarialLongMbS! / adversarialMbS!, nodeMixedMbS: inNodeMbS(mixed) };
+  return { mixedBytes: mixed.length, mixedMbS: mixedMbS!, denseMbS: denseMbS!, adversarialMbS: adversarialMbS!, adversarialLinearity: adversarialLongMbS! / adversarialMbS! };
 }
 
 export function describeScrubThroughput(result: ScrubThroughput): string {
-  return `scrubber in workerd: ${result.mixedMbS.toFixed(1)} MB/s on mixed tool output (${(result.mixedBytes / 1e6).toFixed(1)} MB), ${result.denseMbS.toFixed(1)} MB/s on this project's README and source (secret words everywhere), ${result.adversarialMbS.toFixed(1)} MB/s on adversarial input (×${result.adversarialLinearity.toFixed(2)} of that at 4× the length: linear); ${result.nodeMixedMbS.toFixed(1)} MB/s in node on mixed`;
+  return `scrubber in workerd: ${result.mixedMbS.toFixed(1)} MB/s on mixed tool output (${(result.mixedBytes / 1e6).toFixed(1)} MB), ${result.denseMbS.toFixed(1)} MB/s on this project's README and source (secret words everywhere), ${result.adversarialMbS.toFixed(1)} MB/s on adversarial input (×${result.adversarialLinearity.toFixed(2)} of that at 4× the length; 1 is linear, 0.25 quadratic)`;
 }
