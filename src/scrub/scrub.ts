@@ -45,7 +45,7 @@ const GATED = OTHERS.map((detector) => ({
   characters: detector.anchored ? [] : (detector.needles ?? []).filter((needle) => needle.length === 1),
 }));
 /** Families whose detectors need the automaton: the prefixed ones and those it notes needles for. */
-const SCANNED = new Set([...PREFIXED, ...GATED.filter((detector) => detector.gates.length > 0)].map((detector) => detector.family));
+const SCANNED = [...new Set([...PREFIXED, ...GATED.filter((detector) => detector.gates.length > 0)].map((detector) => detector.family))];
 /** Which needles the last read saw (the scrubber is synchronous, so one array serves every call). */
 const needleSeen = new Uint8Array(AUTOMATON.needles.length);
 const MIN_SECRET = 6;
@@ -86,7 +86,7 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
   const gateStarts: number[][] = [];
   const sparse = text.length / DENSE_CANDIDATES;
   needleSeen.fill(0);
-  if ([...SCANNED].some((family) => settings.families.has(family))) {
+  if (SCANNED.some((family) => settings.families.has(family))) {
     AUTOMATON.scan(text, (needle, start) => {
       needleSeen[needle] = 1;
       if (needle < ANCHORS) starts.push(start);
@@ -134,6 +134,7 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
   for (const detector of GATED) {
     if (!settings.families.has(detector.family)) continue;
     if (detector.anchored) {
+      if (!detector.gates.some((gate) => gateStarts[gate - ANCHORS])) continue;
       const at = detector.gates.flatMap((gate) => gateStarts[gate - ANCHORS] ?? []);
       // A try at each candidate while they are sparse; where they are dense, one pass over the text
       // costs less and finds the same matches (every match starts at a candidate).
