@@ -40,14 +40,12 @@ const AUTOMATON = needleAutomaton([...NEEDLES, ...SECRET_WORDS, ...GATES]);
 const GATED = OTHERS.map((detector) => ({
   ...detector,
   pattern: new RegExp(detector.pattern.source, `${detector.pattern.flags}d`),
-  sticky: new RegExp(detector.pattern.source, `${detector.pattern.flags.replace("g", "y")}d`),
-  gates: gatesOf(detector).map((needle) => ANCHORS + GATES.indexOf(needle)),
+  sticky: detector.anchored ? new RegExp(detector.pattern.source, `${detector.pattern.flags.replace("g", "y")}d`) : undefined,
+  gates: gatesOf(detector).map((needle) => GATES.indexOf(needle)),
   characters: detector.anchored ? [] : (detector.needles ?? []).filter((needle) => needle.length === 1),
 }));
 /** Families whose detectors need the automaton: the prefixed ones and those it notes needles for. */
 const SCANNED = [...new Set([...PREFIXED, ...GATED.filter((detector) => detector.gates.length > 0)].map((detector) => detector.family))];
-/** Which needles the last read saw (the scrubber is synchronous, so one array serves every call). */
-const needleSeen = new Uint8Array(AUTOMATON.needles.length);
 const MIN_SECRET = 6;
 /** More candidates than one per this many characters: an anchored detector reads the whole text instead. */
 const DENSE_CANDIDATES = 256;
@@ -82,13 +80,12 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
     if (!detector.accept || detector.accept(value, text, start)) add(start, end, detector.kind);
   };
   const starts: number[] = [];
-  /** Where each of the other detectors' needles starts, in the order they end; past `sparse`, no more are kept. */
+  /** Where each of the other detectors' needles (GATES) starts, in the order they end; absent when it
+   *  does not occur; past `sparse` starts, no more are kept. */
   const gateStarts: number[][] = [];
   const sparse = text.length / DENSE_CANDIDATES;
-  needleSeen.fill(0);
   if (SCANNED.some((family) => settings.families.has(family))) {
     AUTOMATON.scan(text, (needle, start) => {
-      needleSeen[needle] = 1;
       if (needle < ANCHORS) starts.push(start);
       else {
         const list = (gateStarts[needle - ANCHORS] ??= []);
@@ -134,8 +131,8 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
   for (const detector of GATED) {
     if (!settings.families.has(detector.family)) continue;
     if (detector.anchored) {
-      if (!detector.gates.some((gate) => gateStarts[gate - ANCHORS])) continue;
-      const at = detector.gates.flatMap((gate) => gateStarts[gate - ANCHORS] ?? []);
+      if (!detector.gates.some((gate) => gateStarts[gate])) continue;
+      const at = detector.gates.flatMap((gate) => gateStarts[gate] ?? []);
       // A try at each candidate while they are sparse; where they are dense, one pass over the text
       // costs less and finds the same matches (every match starts at a candidate).
       if (at.length <= sparse) {
@@ -143,15 +140,15 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
         let from = 0;
         for (const start of at) {
           if (start < from) continue;
-          detector.sticky.lastIndex = start;
-          const match = detector.sticky.exec(text);
+          detector.sticky!.lastIndex = start;
+          const match = detector.sticky!.exec(text);
           if (!match) continue;
           consider(detector, match);
           from = start + Math.max(1, match[0].length);
         }
         continue;
       }
-    } else if (detector.needles && !detector.gates.some((gate) => needleSeen[gate] === 1) && !detector.characters.some((character) => text.includes(character))) continue;
+    } else if (detector.needles && !detector.gates.some((gate) => gateStarts[gate]) && !detector.characters.some((character) => text.includes(character))) continue;
     detector.pattern.lastIndex = 0;
     for (let match = detector.pattern.exec(text); match; match = detector.pattern.exec(text)) {
       consider(detector, match);
