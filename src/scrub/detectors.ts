@@ -70,13 +70,24 @@ const NOT_A_SECRET =
 export const SECRET_WORDS = ["token", "secret", "pass", "pwd", "key", "credential"];
 /** The secret words as a case-insensitive pattern source without the `i` flag, so it can join a case-sensitive scan. */
 export const SECRET_WORD_SOURCE = SECRET_WORDS.map((word) => [...word].map((char) => `[${char}${char.toUpperCase()}]`).join("")).join("|");
-/** The secret word at `at` really names a secret: `pass` only as password/passwd, `key` only ending a longer name. */
+/** A later part of a name starts here: after `_`, `-`, `.` or a camelCase hump (DB_PASS, smtpPass), not inside a word (bypass). */
+function startsLaterPart(text: string, at: number): boolean {
+  const before = text[at - 1] ?? "";
+  return /[_.-]/.test(before) || (/[a-z0-9]/.test(before) && /[A-Z]/.test(text[at]!));
+}
+/** Words that make `<word> key` one name (`API key: …`, `Secret Key = …`). */
+const KEY_QUALIFIER = /(?:api|secret|access|private|signing|encryption|master|license|client)[ ]$/i;
+/**
+ * The secret word at `at` really names a secret: `pass` as password/passwd/passphrase, or as the whole
+ * last part of a longer name (DB_PASS, smtpPass; not bypass, passenger, or a test runner's `PASS:`);
+ * `key` ending a longer name or after a qualifier.
+ */
 function isSecretWord(text: string, at: number, word: string): boolean {
   switch (word.toLowerCase()) {
     case "pass":
-      return /^pass(?:wor)?d/i.test(text.slice(at, at + 8));
+      return /^pass(?:word|wd|phrase)/i.test(text.slice(at, at + 10)) || (startsLaterPart(text, at) && !/[A-Za-z]/.test(text[at + 4] ?? ""));
     case "key":
-      return at > 0 && /[A-Za-z0-9_-]/.test(text[at - 1]!) && !/[a-z]/.test(text[at + 3] ?? "");
+      return ((at > 0 && /[A-Za-z0-9_-]/.test(text[at - 1]!)) || KEY_QUALIFIER.test(text.slice(Math.max(0, at - 12), at))) && !/[a-z]/.test(text[at + 3] ?? "");
     default:
       return true;
   }
@@ -87,6 +98,8 @@ const STRONG_KEY_NAME = /api[_-]?key|access[_-]?key|private[_-]?key|secret|auth[
 const PUBLIC_NAME = /public|publishable/i;
 /** A secret name is a key, not part of a path, URL or ARN (`arn:aws:secretsmanager:…`). */
 const NOT_KEY_POSITION = /[:/.@]/;
+/** …except a Ruby symbol (`:password => "…"`): a colon that itself starts a word. */
+const SYMBOL_KEY = /(?:^|[\s{(,[]):$/;
 
 /** Long enough and mixed enough to be a generated credential rather than a word or an id. */
 export function looksRandom(value: string): boolean {
@@ -111,7 +124,7 @@ export function assignmentAt(text: string, at: number, word: string, lastEnd: nu
   for (let steps = 0; keyStart > 0 && steps < 64 && isIdentifierChar(text.charCodeAt(keyStart - 1)); steps++) keyStart--;
   let keyEnd = at + word.length;
   for (let steps = 0; keyEnd < text.length && steps < 64 && isIdentifierChar(text.charCodeAt(keyEnd)); steps++) keyEnd++;
-  if (keyStart < lastEnd || NOT_KEY_POSITION.test(text[keyStart - 1] ?? "")) return { keyEnd };
+  if (keyStart < lastEnd || (NOT_KEY_POSITION.test(text[keyStart - 1] ?? "") && !SYMBOL_KEY.test(text.slice(Math.max(0, keyStart - 2), keyStart)))) return { keyEnd };
   // A command-line long option (`--auth-token VALUE`) takes its value after whitespace; an XML element
   // (`<password>VALUE</password>`) between its tags; everything else after a separator (ASSIGNED_VALUE,
   // which also reads XML's `key="DbPassword" value="…"`).
@@ -174,9 +187,12 @@ export const DETECTORS: Detector[] = [
   // Credentials in context: headers, URLs, connection strings, command lines, assignments.
   { kind: "authorization", family: "credentials", needles: ["authorization"], anchored: true, pattern: /authorization\\{0,3}["']?[ \t]*[:=][ \t]*\\{0,3}["']?(?:bearer|basic|token|digest|bot|apikey)[ \t]+(?<value>[A-Za-z0-9._~+/%-]{8,}=*)/gi },
   { kind: "bearer-token", family: "credentials", needles: ["bearer"], anchored: true, pattern: /\b[Bb]earer[ \t]+(?<value>[A-Za-z0-9._~+/-]{16,}=*)/g, accept: (value) => /\d/.test(value) && /[A-Za-z]/.test(value) },
-  { kind: "url-credentials", family: "credentials", needles: ["://"], prefixed: true, pattern: /:\/\/[^\s:/@"'<>]{1,128}:(?<value>[^\s@/"'<>]{1,256})@/g },
+  { kind: "url-credentials", family: "credentials", needles: ["://"], prefixed: true, pattern: /:\/\/[^\s:/@"'<>]{0,128}:(?<value>[^\s@/"'<>]{1,256})@/g },
   { kind: "url-secret-parameter", family: "credentials", needles: ["?", "&"], anchored: true, pattern: /[?&](?:access_token|refresh_token|id_token|token|sig|signature|x-amz-signature|x-amz-security-token|x-goog-signature|api_key|apikey|key|secret|client_secret|password|pwd|auth|code)=(?<value>[^&\s"'<>)\]\\#]{8,})/gi },
+  // Passwords on command lines: `-p'…'`, mysql's `-pVALUE` (its `-P` is the port), sshpass's `-p VALUE`.
   { kind: "password", family: "credentials", needles: ["-p'", '-p"'], pattern: /(?:^|\s)-p(?<quote>['"])(?<value>[^'"\s]{4,128})\k<quote>/g },
+  { kind: "password", family: "credentials", needles: ["mysql", "mariadb"], anchored: true, pattern: /(?:mysql(?:dump|admin)?|mariadb(?:-dump|-admin)?)\b[^\n]{0,120}?[ \t]-p(?<value>[^\s'"-][^\s'"]{3,127})/g },
+  { kind: "password", family: "credentials", needles: ["sshpass"], anchored: true, pattern: /sshpass[ \t]+-p[ \t]*(?<quote>['"]?)(?<value>[^'"\s]{4,128})\k<quote>/g },
   // Personal data.
   { kind: "email", family: "personal", needles: ["@"], pattern: /@/g, around: emailAround },
   // Every card layout cardLike accepts opens with four digits, the first 2–6: only there can a match start.
@@ -198,14 +214,16 @@ function cardLike(value: string): boolean {
   return luhn(digits);
 }
 
-const PHONE_WORDS = /\b(?:phone|tel|telephone|call|callback|called|mobile|cell|sms|text|voice|contact|fax|whatsapp|dial|reach|number)\b/i;
+const PHONE_WORDS = /\b(?:phone|ph|tel|telephone|call|callback|called|mobile|mob|cell|sms|text|voice|contact|fax|whatsapp|dial|reach|number|hotline|landline)\b/i;
 const NOT_PHONE_WORDS = /\b(?:part|model|sku|serial|catalog|item|order|invoice|ticket|ref|no\.|id)\b/i;
+/** Identifier parts as words, so `phone_number`, `phoneNumber` and `order_id` read as phone, number, order, id. */
+const asWords = (text: string) => text.replace(/([a-z])(?=[A-Z])/g, "$1 ").replace(/_/g, " ");
 
 /** A bare 10-digit number is a phone only with a country prefix, parentheses, or phone words around it. */
 function phoneContext(value: string, text: string, at: number): boolean {
   if (value.startsWith("1") || value.startsWith("(")) return true;
-  const before = text.slice(Math.max(0, at - 120), at);
-  const after = text.slice(at + value.length, at + value.length + 40);
+  const before = asWords(text.slice(Math.max(0, at - 120), at));
+  const after = asWords(text.slice(at + value.length, at + value.length + 40));
   if (NOT_PHONE_WORDS.test(before.slice(-40))) return false;
   return PHONE_WORDS.test(before) || PHONE_WORDS.test(after);
 }

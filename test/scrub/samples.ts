@@ -36,6 +36,18 @@ export const PLANTED: { kind: string; family: "credentials" | "personal"; text: 
   { kind: "payment-card", family: "personal", text: "card 4111 1111 1111 1111 exp 12/29", secret: "4111 1111 1111 1111" },
   { kind: "ssn", family: "personal", text: "ssn 123-45-6789 on file", secret: "123-45-6789" },
   { kind: "iban", family: "personal", text: "pay to GB82WEST12345698765432 today", secret: "GB82WEST12345698765432" },
+  // Layouts beyond the usual `name = value`: key names in words, Ruby symbols, a name's last part,
+  // command-line passwords, an empty URL user, phone words inside identifiers.
+  { kind: "secret-assignment", family: "credentials", text: "Secret Key: Flp4fBaJhXw0y8BO2oPlDld9iXkU5xhB", secret: "Flp4fBaJhXw0y8BO2oPlDld9iXkU5xhB" },
+  { kind: "secret-assignment", family: "credentials", text: "your API key: Kx7Lm2Np9Qr4St6Uv8Wx1Yz3", secret: "Kx7Lm2Np9Qr4St6Uv8Wx1Yz3" },
+  { kind: "secret-assignment", family: "credentials", text: 'config.smtp = { :user => "ops", :password => "Orbit6347.wDv7" }', secret: "Orbit6347.wDv7" },
+  { kind: "secret-assignment", family: "credentials", text: "db_host: pg-1\ndb_pass: Orbit6347.wDv7\n", secret: "Orbit6347.wDv7" },
+  { kind: "secret-assignment", family: "credentials", text: '{"user":"svc","passwd":"Orbit6347.wDv7"}', secret: "Orbit6347.wDv7" },
+  { kind: "password", family: "credentials", text: "$ mysql -h db.internal -u root -pOrbit6347.wDv7 -e 'SHOW TABLES'", secret: "Orbit6347.wDv7" },
+  { kind: "password", family: "credentials", text: "sshpass -p 'Orbit6347.wDv7' ssh deploy@10.0.0.5", secret: "Orbit6347.wDv7" },
+  { kind: "url-credentials", family: "credentials", text: "REDIS_URL=redis://:Orbit6347.wDv7@cache.internal:6379/0", secret: "Orbit6347.wDv7" },
+  { kind: "phone", family: "personal", text: '{"name":"Jo","phoneNumber":"415-555-0134"}', secret: "415-555-0134" },
+  { kind: "phone", family: "personal", text: "contact_phone=415-555-0134", secret: "415-555-0134" },
 ];
 
 /** Look-alikes that must come back unchanged. */
@@ -57,4 +69,13 @@ export const KEEP = [
   "<passwordPolicy>strict</passwordPolicy>",
   "mcp-warden token create --principal alice --roles developer --expires 30d",
   "gh secret set --secret-name DEPLOY_KEY --env production",
+  "--- PASS: TestLoginFlow (0.00s)",
+  "PASS: test_login_flow",
+  "bypass_cache: enabled_always",
+  "PASSPORT_EXPIRY: 2029-01-01",
+  "the primary key: user_id",
+  "sort key: created_at",
+  "order_id: 415-555-0134",
+  "mysql -h db -P 3306 -u root -p",
+  "docker run -p 8080:80 nginx",
 ];
