@@ -98,8 +98,8 @@ const STRONG_KEY_NAME = /api[_-]?key|access[_-]?key|private[_-]?key|secret|auth[
 const PUBLIC_NAME = /public|publishable/i;
 /** A secret name is a key, not part of a path, URL or ARN (`arn:aws:secretsmanager:…`). */
 const NOT_KEY_POSITION = /[:/.@]/;
-/** …except a Ruby symbol (`:password => "…"`): a colon that itself starts a word. */
-const SYMBOL_KEY = /(?:^|[\s{(,[]):$/;
+/** …except a Ruby symbol (`:password => "…"`, a colon that itself starts a word) and PowerShell's `$env:NAME`. */
+const SYMBOL_KEY = /(?:^|[\s{(,[]):$|\$env:$/i;
 
 /** Long enough and mixed enough to be a generated credential rather than a word or an id. */
 export function looksRandom(value: string): boolean {
@@ -124,15 +124,20 @@ export function assignmentAt(text: string, at: number, word: string, lastEnd: nu
   for (let steps = 0; keyStart > 0 && steps < 64 && isIdentifierChar(text.charCodeAt(keyStart - 1)); steps++) keyStart--;
   let keyEnd = at + word.length;
   for (let steps = 0; keyEnd < text.length && steps < 64 && isIdentifierChar(text.charCodeAt(keyEnd)); steps++) keyEnd++;
-  if (keyStart < lastEnd || (NOT_KEY_POSITION.test(text[keyStart - 1] ?? "") && !SYMBOL_KEY.test(text.slice(Math.max(0, keyStart - 2), keyStart)))) return { keyEnd };
+  if (keyStart < lastEnd || (NOT_KEY_POSITION.test(text[keyStart - 1] ?? "") && !SYMBOL_KEY.test(text.slice(Math.max(0, keyStart - 5), keyStart)))) return { keyEnd };
   // A command-line long option (`--auth-token VALUE`) takes its value after whitespace; an XML element
   // (`<password>VALUE</password>`) between its tags; everything else after a separator (ASSIGNED_VALUE,
-  // which also reads XML's `key="DbPassword" value="…"`).
+  // which also reads XML's `key="DbPassword" value="…"`). A name that is itself a `name:` field's value
+  // has its secret in the `value:` field beside it (Kubernetes env lists, ECS and SSM parameters).
   const option = text.startsWith("--", keyStart) && (text[keyEnd] === " " || text[keyEnd] === "\t");
   const element = text[keyStart - 1] === "<" && text[keyEnd] === ">";
   const pattern = option ? OPTION_VALUE : element ? ELEMENT_VALUE : ASSIGNED_VALUE;
   pattern.lastIndex = keyEnd;
-  const value = pattern.exec(text);
+  let value = pattern.exec(text);
+  if (!value && NAME_FIELD.test(text.slice(Math.max(0, keyStart - 16), keyStart))) {
+    SIBLING_VALUE.lastIndex = keyEnd;
+    value = SIBLING_VALUE.exec(text);
+  }
   const range = value?.indices?.groups?.quoted ?? value?.indices?.groups?.bare;
   if (!value || !range) return { keyEnd };
   const key = text.slice(keyStart, keyEnd);
@@ -147,6 +152,12 @@ export function assignmentAt(text: string, at: number, word: string, lastEnd: nu
 
 /** After a long option's name: blanks, then the value, quoted or bare, in the same groups as ASSIGNED_VALUE. */
 const OPTION_VALUE = /[ \t]{1,4}(?:(?<open>["'])(?<quoted>[^"'\\\n]{1,512})\k<open>|(?<bare>[^\s"'`\\<>&;|=-][^\s"'`\\<>&;|=]{0,511}={0,2}))/dy;
+
+/** Before a name that is a field's value: `name: `, `"Name": "`, `key=`. */
+const NAME_FIELD = /(?:name|key)\\{0,3}["']?[ \t]*[:=][ \t]*\\{0,3}["']?$/i;
+/** After such a name: its closing quote, a comma or a line break, and the `value` field beside it. */
+const SIBLING_VALUE =
+  /\\{0,3}["']?[ \t]*(?:,|\r?\n|\\n)[ \t]*\\{0,3}["']?[Vv]alue\\{0,3}["']?[ \t]*[:=][ \t]*(?:(?<open>\\{0,3}["'`])(?<quoted>[^"'`\\\n]{1,512})\k<open>|(?<bare>[^\s"'`\\<>&;|=,}]{1,512}))/dy;
 
 /** After an XML element's name: its text, up to its closing tag. */
 const ELEMENT_VALUE = />(?<bare>[^<>\s]{1,512})<\//dy;
@@ -189,10 +200,16 @@ export const DETECTORS: Detector[] = [
   { kind: "bearer-token", family: "credentials", needles: ["bearer"], anchored: true, pattern: /\b[Bb]earer[ \t]+(?<value>[A-Za-z0-9._~+/-]{16,}=*)/g, accept: (value) => /\d/.test(value) && /[A-Za-z]/.test(value) },
   { kind: "url-credentials", family: "credentials", needles: ["://"], prefixed: true, pattern: /:\/\/[^\s:/@"'<>]{0,128}:(?<value>[^\s@/"'<>]{1,256})@/g },
   { kind: "url-secret-parameter", family: "credentials", needles: ["?", "&"], anchored: true, pattern: /[?&](?:access_token|refresh_token|id_token|token|sig|signature|x-amz-signature|x-amz-security-token|x-goog-signature|api_key|apikey|key|secret|client_secret|password|pwd|auth|code)=(?<value>[^&\s"'<>)\]\\#]{8,})/gi },
-  // Passwords on command lines: `-p'…'`, mysql's `-pVALUE` (its `-P` is the port), sshpass's `-p VALUE`.
+  // Passwords on command lines and in their files: `-p'…'`, mysql's `-pVALUE` (its `-P` is the port),
+  // sshpass's `-p VALUE`, curl's `-u user:VALUE`, .netrc's `login NAME password VALUE`; never a
+  // variable such as `$DB_PASSWORD` or `${TOKEN}`.
   { kind: "password", family: "credentials", needles: ["-p'", '-p"'], pattern: /(?:^|\s)-p(?<quote>['"])(?<value>[^'"\s]{4,128})\k<quote>/g },
-  { kind: "password", family: "credentials", needles: ["mysql", "mariadb"], anchored: true, pattern: /(?:mysql(?:dump|admin)?|mariadb(?:-dump|-admin)?)\b[^\n]{0,120}?[ \t]-p(?<value>[^\s'"-][^\s'"]{3,127})/g },
-  { kind: "password", family: "credentials", needles: ["sshpass"], anchored: true, pattern: /sshpass[ \t]+-p[ \t]*(?<quote>['"]?)(?<value>[^'"\s]{4,128})\k<quote>/g },
+  { kind: "password", family: "credentials", needles: ["mysql", "mariadb"], anchored: true, pattern: /(?:mysql(?:dump|admin)?|mariadb(?:-dump|-admin)?)\b[^\n]{0,120}?[ \t]-p(?<value>[^\s'"-][^\s'"]{3,127})/g, accept: literalSecret },
+  { kind: "password", family: "credentials", needles: ["sshpass"], anchored: true, pattern: /sshpass[ \t]+-p[ \t]*(?<quote>['"]?)(?<value>[^'"\s]{4,128})\k<quote>/g, accept: literalSecret },
+  { kind: "password", family: "credentials", needles: ["curl"], anchored: true, pattern: /curl\b[^\n]{0,200}?[ \t](?:-u|--user)[ \t=]+(?<quote>['"]?)[^\s:'"]{1,128}:(?<value>[^\s'"]{1,128})\k<quote>/g, accept: literalSecret },
+  { kind: "password", family: "credentials", needles: ["login"], anchored: true, token: true, pattern: /login[ \t]+\S{1,128}\s+password[ \t]+(?<value>\S{6,128})/g, accept: (value) => literalSecret(value) && !/^[a-z]+$/.test(value) },
+  // A registry's `"auth"` field (Docker's config.json): base64 of `user:password`.
+  { kind: "basic-credentials", family: "credentials", needles: ["auth"], anchored: true, pattern: /(?<=["'])auth\\{0,3}["'][ \t]*:[ \t]*\\{0,3}["'](?<value>[A-Za-z0-9+/]{8,}={0,2})\\{0,3}["']/g, accept: (value) => decodesToUserPassword(value) },
   // Personal data.
   { kind: "email", family: "personal", needles: ["@"], pattern: /@/g, around: emailAround },
   // Every card layout cardLike accepts opens with four digits, the first 2–6: only there can a match start.
@@ -202,6 +219,20 @@ export const DETECTORS: Detector[] = [
   { kind: "phone", family: "personal", needles: ["+"], anchored: true, pattern: /(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\d){7,13}(?!\d)/g },
   { kind: "phone", family: "personal", pattern: /(?<![\w.+-])(?:1[ .-])?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])/g, accept: (value, text, at) => phoneContext(value, text, at) },
 ];
+
+/** A value written out, not a variable (`$DB_PASSWORD`, `${TOKEN}`, `%PASS%`) or a placeholder. */
+function literalSecret(value: string): boolean {
+  return !/^\$[A-Za-z_{(]/.test(value) && !NOT_A_SECRET.test(value);
+}
+
+/** Base64 of `user:password`, as HTTP Basic and registry configs carry credentials. */
+function decodesToUserPassword(value: string): boolean {
+  try {
+    return /^[\x21-\x39\x3b-\x7e]{1,128}:[\x20-\x7e]{1,256}$/.test(atob(value));
+  } catch {
+    return false;
+  }
+}
 
 function cardLike(value: string): boolean {
   const separators = new Set(value.replace(/\d/g, ""));

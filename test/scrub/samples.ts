@@ -48,6 +48,12 @@ export const PLANTED: { kind: string; family: "credentials" | "personal"; text: 
   { kind: "url-credentials", family: "credentials", text: "REDIS_URL=redis://:Orbit6347.wDv7@cache.internal:6379/0", secret: "Orbit6347.wDv7" },
   { kind: "phone", family: "personal", text: '{"name":"Jo","phoneNumber":"415-555-0134"}', secret: "415-555-0134" },
   { kind: "phone", family: "personal", text: "contact_phone=415-555-0134", secret: "415-555-0134" },
+  { kind: "secret-assignment", family: "credentials", text: '$env:DB_PASSWORD = "Orbit6347.wDv7"', secret: "Orbit6347.wDv7" },
+  { kind: "secret-assignment", family: "credentials", text: 'env:\n  - name: DB_PASSWORD\n    value: "Orbit6347.wDv7"\n', secret: "Orbit6347.wDv7" },
+  { kind: "secret-assignment", family: "credentials", text: '{"Parameters":[{"Name":"prod.db.password","Value":"Orbit6347.wDv7","Type":"SecureString"}]}', secret: "Orbit6347.wDv7" },
+  { kind: "password", family: "credentials", text: "curl -s --user 'svc-ci:Orbit6347.wDv7' https://nexus.internal/service/rest", secret: "Orbit6347.wDv7" },
+  { kind: "password", family: "credentials", text: "$ cat ~/.netrc\nmachine api.example.com\n  login bob\n  password Orbit6347.wDv7\n", secret: "Orbit6347.wDv7" },
+  { kind: "basic-credentials", family: "credentials", text: '{"auths":{"registry.example.com":{"auth":"c3ZjLWNpOlozcGh5cjg5MDIjUUxCNA=="}}}', secret: "c3ZjLWNpOlozcGh5cjg5MDIjUUxCNA==" },
 ];
 
 /** Look-alikes that must come back unchanged. */
@@ -78,4 +84,11 @@ export const KEEP = [
   "order_id: 415-555-0134",
   "mysql -h db -P 3306 -u root -p",
   "docker run -p 8080:80 nginx",
+  "curl -u $USER:$TOKEN https://api.example.com",
+  'curl -u "${GITHUB_USER}:${GITHUB_TOKEN}" https://api.example.com',
+  "mysql -u root -p$MYSQL_ROOT_PASSWORD",
+  '{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}',
+  '{"name": "api_key_header", "value": "X-Api-Key"}',
+  '{"auth": "required"}',
+  "login with your password first",
 ];

@@ -79,7 +79,8 @@ describe("scrubber", () => {
     ["authorization headers", "Authorization: Bearer ".repeat(50_000)],
     ["query separators", "?&".repeat(500_000)],
     ["international prefixes", "+1 ".repeat(300_000)],
-    ["command lines", "mysql -u ".repeat(100_000) + "sshpass -p".repeat(100_000)],
+    ["command lines", "mysql -u ".repeat(100_000) + "sshpass -p".repeat(100_000) + "curl -u ".repeat(100_000)],
+    ["name fields", '{"name":"DB_PASSWORD",'.repeat(40_000)],
     ["name parts", "db_pass=".repeat(100_000)],
     ["token prefixes", "ghp_".repeat(200_000)],
   ])("stays linear on adversarial %s (finishes within the test timeout)", (_, input) => {
