@@ -107,6 +107,8 @@ export function looksRandom(value: string): boolean {
 }
 /** Key names that mention a secret but hold something else: its type, lifetime, location or name. */
 const NOT_A_SECRET_NAME = /(?:type|ttl|stdin|expires?(?:_?in|_?at)?|url|uri|endpoint|path|file|dir|name|id|header|length|count|size|enabled|required|provider|scope|version|format|mode|method|usage|hint|policy|rotation|prefix|ref|arn|env)$/i;
+/** Tokens and keys that are handles, not credentials: pagination cursors, cache, idempotency and database keys. */
+const HANDLE_NAME = /(?:page|next|continuation|resume|pagination|change|delta)[_-]?token|cursor|(?:cache|idempotency|partition|sort|primary|foreign|routing|dedup|lookup|hash|range|row|shard|object|message|event|request|correlation)[_-]?key/i;
 
 function isIdentifierChar(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 46 || code === 45;
@@ -141,7 +143,7 @@ export function assignmentAt(text: string, at: number, word: string, lastEnd: nu
   const range = value?.indices?.groups?.quoted ?? value?.indices?.groups?.bare;
   if (!value || !range) return { keyEnd };
   const key = text.slice(keyStart, keyEnd);
-  if (NOT_A_SECRET_NAME.test(key) || PUBLIC_NAME.test(key)) return { keyEnd };
+  if (NOT_A_SECRET_NAME.test(key) || PUBLIC_NAME.test(key) || HANDLE_NAME.test(key)) return { keyEnd };
   let secret = value.groups!.quoted ?? value.groups!.bare!;
   if (value.groups!.bare !== undefined) secret = secret.replace(/[)\]},.]+$/, "");
   const start = range[0];

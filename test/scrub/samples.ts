@@ -91,4 +91,9 @@ export const KEEP = [
   '{"name": "api_key_header", "value": "X-Api-Key"}',
   '{"auth": "required"}',
   "login with your password first",
+  '{"items":[],"nextPageToken":"CgwIARIIZm9vYmFyMTIzGAE"}',
+  '"next_page_token": "AQIDBAUGBwgJCgsMDQ4PEBESExQ"',
+  "continuation_token: 1!72!MDAwMDQ2IWJsb2Iu",
+  "Idempotency-Key: 8e03978e-40d5-43e8-bc93-6894a57f9324",
+  "cache_key: users:list:v2:page:3",
 ];
