@@ -273,16 +273,26 @@ function base64KeyAround(text: string, at: number): [number, number] | undefined
   return [start, at + 2];
 }
 
-const EMAIL_DOMAIN = /[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-]|:[\w/~])/y;
+const EMAIL_HOST = /[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}/y;
 const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
+const TOP_LEVEL_DOMAIN = /\.[A-Za-z]{2,24}$/;
+/** Just before `user@host`: a command that logs in or copies to an account on a host. */
+const LOGIN_COMMAND = /\b(?:ssh|scp|sftp|rsync|mosh|ssh-copy-id)[ \t][^\n@]{0,80}$/;
 
-/** An address around this `@`; `git@host:path` (scp syntax) is not one. */
+/**
+ * An address around this `@`. Accounts on hosts are not addresses: `git@host`, scp's `user@host:path`,
+ * `ssh user@host`, and a shell prompt's `[user@host dir]$`.
+ */
 function emailAround(text: string, at: number): [number, number] | undefined {
   let start = at;
   while (start > 0 && at - start < 64 && EMAIL_LOCAL.test(text[start - 1]!)) start--;
   if (start === at || text.slice(start, at) === "git") return undefined;
   if (start >= 2 && text[start - 2] === "\\" && "nrtbf".includes(text[start - 1]!)) start++;
-  EMAIL_DOMAIN.lastIndex = at + 1;
-  const domain = EMAIL_DOMAIN.exec(text);
-  return domain ? [start, at + 1 + domain[0].length] : undefined;
+  EMAIL_HOST.lastIndex = at + 1;
+  const host = EMAIL_HOST.exec(text)?.[0];
+  if (!host || !TOP_LEVEL_DOMAIN.test(host)) return undefined;
+  const end = at + 1 + host.length;
+  if (text[end] === ":" && /[\w/~]/.test(text[end + 1] ?? "")) return undefined;
+  if (LOGIN_COMMAND.test(text.slice(Math.max(0, start - 100), start)) || /^[ \t]\S{0,64}\][#$]/.test(text.slice(end, end + 70))) return undefined;
+  return [start, end];
 }

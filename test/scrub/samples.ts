@@ -96,4 +96,7 @@ export const KEEP = [
   "continuation_token: 1!72!MDAwMDQ2IWJsb2Iu",
   "Idempotency-Key: 8e03978e-40d5-43e8-bc93-6894a57f9324",
   "cache_key: users:list:v2:page:3",
+  "ssh ubuntu@ip-10-0-0-5.ec2.internal uptime",
+  "scp build.tgz deploy@bastion.example.com:/tmp/",
+  "[root@web-01.prod ~]# systemctl status api",
 ];

@@ -23,6 +23,11 @@ describe("scrubber", () => {
     }
   });
 
+  it("redacts a whole address or none of it: a host followed by a path is an scp target", () => {
+    expect(scrubText("mail jo.smith@corp.example.com: see below", all, {})).toBe("mail [REDACTED:email]: see below");
+    expect(scrubText("copy to deploy@bastion.example.com:/tmp/", all, {})).toBe("copy to deploy@bastion.example.com:/tmp/");
+  });
+
   it("finds a card printed right after a lone digit", () => {
     expect(scrubText("qty 1 4111 1111 1111 1111 paid", all, {})).toBe("qty 1 [REDACTED:payment-card] paid");
   });
