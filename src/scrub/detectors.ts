@@ -87,13 +87,13 @@ function isSecretWord(text: string, at: number, word: string): boolean {
     case "pass":
       return /^pass(?:word|wd|phrase)/i.test(text.slice(at, at + 10)) || (startsLaterPart(text, at) && !/[A-Za-z]/.test(text[at + 4] ?? ""));
     case "key":
-      return ((at > 0 && /[A-Za-z0-9_-]/.test(text[at - 1]!)) || KEY_QUALIFIER.test(text.slice(Math.max(0, at - 12), at))) && !/[a-z]/.test(text[at + 3] ?? "");
+      return ((at > 0 && /[A-Za-z0-9_.-]/.test(text[at - 1]!)) || KEY_QUALIFIER.test(text.slice(Math.max(0, at - 12), at))) && !/[a-z]/.test(text[at + 3] ?? "");
     default:
       return true;
   }
 }
 /** `…key` names that always hold a secret; other `…_key` names need a random-looking value. */
-const STRONG_KEY_NAME = /api[_-]?key|access[_-]?key|private[_-]?key|secret|auth[_-]?key|signing[_-]?key|master[_-]?key|encryption[_-]?key|session[_-]?key/i;
+const STRONG_KEY_NAME = /(?:api|access|private|auth|signing|master|encryption|session)[_.-]?key|secret/i;
 /** Keys that are published on purpose (Stripe publishable keys, NEXT_PUBLIC_* settings). */
 const PUBLIC_NAME = /public|publishable/i;
 /** A secret name is a key, not part of a path, URL or ARN (`arn:aws:secretsmanager:…`). */
@@ -218,7 +218,7 @@ export const DETECTORS: Detector[] = [
   { kind: "payment-card", family: "personal", pattern: /[2-6](?<![\d.-][2-6])\d{3}(?:[ -]?\d){9,15}(?![\d.])/g, accept: (value) => cardLike(value) },
   { kind: "ssn", family: "personal", pattern: /(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])/g },
   { kind: "iban", family: "personal", pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g, accept: (value) => ibanValid(value) },
-  { kind: "phone", family: "personal", needles: ["+"], anchored: true, pattern: /(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\d){7,13}(?!\d)/g },
+  { kind: "phone", family: "personal", needles: ["+"], anchored: true, pattern: /(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\((?:0|\d{2,4})\))?(?:[ .-]?\d){7,13}(?!\d)/g },
   { kind: "phone", family: "personal", pattern: /(?<![\w.+-])(?:1[ .-])?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])/g, accept: (value, text, at) => phoneContext(value, text, at) },
 ];
 
