@@ -76,7 +76,7 @@ function startsLaterPart(text: string, at: number): boolean {
   return /[_.-]/.test(before) || (/[a-z0-9]/.test(before) && /[A-Z]/.test(text[at]!));
 }
 /** Words that make `<word> key` one name (`API key: …`, `Secret Key = …`). */
-const KEY_QUALIFIER = /(?:api|secret|access|private|signing|encryption|master|license|client)[ ]$/i;
+const KEY_QUALIFIER = /(?:api|secret|access|private|signing|encryption|decryption|master|license|client|hmac|jwt|webhook|shared)[ ]$/i;
 /**
  * The secret word at `at` really names a secret: `pass` as password/passwd/passphrase, or as the whole
  * last part of a longer name (DB_PASS, smtpPass; not bypass, passenger, or a test runner's `PASS:`);
@@ -176,11 +176,13 @@ export const DETECTORS: Detector[] = [
   { kind: "gitlab-token", family: "credentials", needles: ["glpat-", "gldt-", "glrt-"], token: true, prefixed: true, pattern: provider(String.raw`gl(?:pat|dt|rt)-[A-Za-z0-9_-]{20,64}\b`) },
   { kind: "npm-token", family: "credentials", needles: ["npm_"], token: true, prefixed: true, pattern: provider(String.raw`npm_[A-Za-z0-9]{36}\b`) },
   { kind: "pypi-token", family: "credentials", needles: ["pypi-"], token: true, prefixed: true, pattern: provider(String.raw`pypi-AgE[A-Za-z0-9_-]{50,}`) },
-  { kind: "slack-token", family: "credentials", needles: ["xox"], token: true, prefixed: true, pattern: provider(String.raw`xox[abposr]-[A-Za-z0-9-]{10,250}\b`) },
+  { kind: "slack-token", family: "credentials", needles: ["xox", "xapp-"], token: true, prefixed: true, pattern: provider(String.raw`(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,250}\b`) },
   { kind: "slack-webhook", family: "credentials", needles: ["hooks.slack.com"], prefixed: true, pattern: /hooks\.slack\.com\/(?:services|workflows)\/[A-Z0-9]+\/[A-Z0-9]+\/(?<value>[A-Za-z0-9]{16,64})/g },
   { kind: "stripe-key", family: "credentials", needles: ["sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"], token: true, prefixed: true, pattern: /(?:[sr]k_(?:live|test)|whsec)_[A-Za-z0-9]{16,250}\b/g },
   { kind: "anthropic-key", family: "credentials", needles: ["sk-ant-"], token: true, prefixed: true, pattern: provider(String.raw`sk-ant-[a-z0-9]{2,10}-[A-Za-z0-9_-]{32,200}`) },
   { kind: "openai-key", family: "credentials", needles: ["sk-"], token: true, prefixed: true, pattern: provider(String.raw`sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,250}`) },
+  { kind: "google-oauth-secret", family: "credentials", needles: ["GOCSPX-"], token: true, prefixed: true, pattern: provider(String.raw`GOCSPX-[A-Za-z0-9_-]{28}(?![A-Za-z0-9_-])`) },
+  { kind: "mailgun-key", family: "credentials", needles: ["key-"], token: true, prefixed: true, pattern: provider(String.raw`key-[0-9a-z]{32}\b`) },
   { kind: "google-api-key", family: "credentials", needles: ["AIza"], token: true, prefixed: true, pattern: provider(String.raw`AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`) },
   { kind: "huggingface-token", family: "credentials", needles: ["hf_"], token: true, prefixed: true, pattern: provider(String.raw`hf_[A-Za-z0-9]{30,40}\b`) },
   { kind: "sendgrid-key", family: "credentials", needles: ["SG."], token: true, prefixed: true, pattern: provider(String.raw`SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}`) },
