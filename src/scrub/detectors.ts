@@ -182,7 +182,8 @@ export const DETECTORS: Detector[] = [
   { kind: "anthropic-key", family: "credentials", needles: ["sk-ant-"], token: true, prefixed: true, pattern: provider(String.raw`sk-ant-[a-z0-9]{2,10}-[A-Za-z0-9_-]{32,200}`) },
   { kind: "openai-key", family: "credentials", needles: ["sk-"], token: true, prefixed: true, pattern: provider(String.raw`sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,250}`) },
   { kind: "google-oauth-secret", family: "credentials", needles: ["GOCSPX-"], token: true, prefixed: true, pattern: provider(String.raw`GOCSPX-[A-Za-z0-9_-]{28}(?![A-Za-z0-9_-])`) },
-  { kind: "mailgun-key", family: "credentials", needles: ["key-"], token: true, prefixed: true, pattern: provider(String.raw`key-[0-9a-z]{32}\b`) },
+  // Anchored, not prefixed: its needle starts with the secret word `key`, which the provider group would hide.
+  { kind: "mailgun-key", family: "credentials", needles: ["key-"], token: true, anchored: true, pattern: provider(String.raw`key-[0-9a-z]{32}\b`) },
   { kind: "google-api-key", family: "credentials", needles: ["AIza"], token: true, prefixed: true, pattern: provider(String.raw`AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`) },
   { kind: "huggingface-token", family: "credentials", needles: ["hf_"], token: true, prefixed: true, pattern: provider(String.raw`hf_[A-Za-z0-9]{30,40}\b`) },
   { kind: "sendgrid-key", family: "credentials", needles: ["SG."], token: true, prefixed: true, pattern: provider(String.raw`SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}`) },

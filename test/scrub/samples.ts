@@ -54,6 +54,7 @@ export const PLANTED: { kind: string; family: "credentials" | "personal"; text: 
   { kind: "secret-assignment", family: "credentials", text: '$env:DB_PASSWORD = "Orbit6347.wDv7"', secret: "Orbit6347.wDv7" },
   { kind: "phone", family: "personal", text: "tel: +44 (0)20 7946 0958 (office)", secret: "+44 (0)20 7946 0958" },
   { kind: "secret-assignment", family: "credentials", text: "dd.api.key=4825c2f3c9b7f774e759b5249ce25f3d", secret: "4825c2f3c9b7f774e759b5249ce25f3d" },
+  { kind: "secret-assignment", family: "credentials", text: "x_api_key-prod: Kx7Lm2Np9Qr4St6Uv8Wx1Yz3", secret: "Kx7Lm2Np9Qr4St6Uv8Wx1Yz3" },
   { kind: "secret-assignment", family: "credentials", text: 'env:\n  - name: DB_PASSWORD\n    value: "Orbit6347.wDv7"\n', secret: "Orbit6347.wDv7" },
   { kind: "secret-assignment", family: "credentials", text: '{"Parameters":[{"Name":"prod.db.password","Value":"Orbit6347.wDv7","Type":"SecureString"}]}', secret: "Orbit6347.wDv7" },
   { kind: "password", family: "credentials", text: "curl -s --user 'svc-ci:Orbit6347.wDv7' https://nexus.internal/service/rest", secret: "Orbit6347.wDv7" },
