@@ -27,7 +27,7 @@ import { startBridge, startRedis } from "../test/support/upstash-bridge.js";
 import { describeScrubThroughput, scrubThroughput } from "./scrub-throughput.js";
 import { cpuMs, inWorkerd } from "./workerd.js";
 
-const PORTS = { origin: 39601, redis: 39611, bridge: 39612, peer: 39621 };
+const PORTS = { origin: 21601, redis: 21611, bridge: 21612, peer: 21621 };
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 16;
 const PROBE_CALLS = 2000;

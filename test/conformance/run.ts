@@ -12,8 +12,8 @@ import { promisify } from "node:util";
 import { buildWorker } from "../../cli/build.js";
 import { startGateway } from "../support/gateway.js";
 
-const ORIGIN_PORT = 39401;
-const PROXY_PORT = 39402;
+const ORIGIN_PORT = 21401;
+const PROXY_PORT = 21402;
 const WORKER = ".warden/conformance/worker.js";
 
 async function runSuite(url: string): Promise<{ scenarios: Map<string, string>; total: string }> {

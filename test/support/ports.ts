@@ -1,11 +1,14 @@
 // Fixed loopback ports of the test origins, shared by the test policy (test/fixtures/policies) and the harness.
+// Below Linux's ephemeral range (32768–60999), so no outgoing connection's local port can hold one when a
+// test starts listening on it (which failed a run once with EADDRINUSE); the conformance run and the
+// benchmark keep theirs in the same 21xxx block.
 export const PORTS = {
-  everything: 39301,
-  recorder: 39311,
-  dead: 39319,
-  toolbox: 39321,
-  redis: 39501,
-  bridge: 39502,
+  everything: 21301,
+  recorder: 21311,
+  dead: 21319,
+  toolbox: 21321,
+  redis: 21501,
+  bridge: 21502,
 } as const;
 
 export const EVERYTHING_URL = `http://127.0.0.1:${PORTS.everything}/mcp`;
