@@ -130,8 +130,9 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
   }
   for (const detector of GATED) {
     if (!settings.families.has(detector.family)) continue;
+    const needleSeen = detector.gates.some((gate) => gateStarts[gate] !== undefined);
     if (detector.anchored) {
-      if (!detector.gates.some((gate) => gateStarts[gate])) continue;
+      if (!needleSeen) continue;
       const at = detector.gates.flatMap((gate) => gateStarts[gate] ?? []);
       // A try at each candidate while they are sparse; where they are dense, one pass over the text
       // costs less and finds the same matches (every match starts at a candidate).
@@ -148,7 +149,7 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
         }
         continue;
       }
-    } else if (detector.needles && !detector.gates.some((gate) => gateStarts[gate]) && !detector.characters.some((character) => text.includes(character))) continue;
+    } else if (detector.needles && !needleSeen && !detector.characters.some((character) => text.includes(character))) continue;
     detector.pattern.lastIndex = 0;
     for (let match = detector.pattern.exec(text); match; match = detector.pattern.exec(text)) {
       consider(detector, match);
