@@ -19,7 +19,7 @@ import { buildWorker } from "../cli/build.js";
 import { measureBundle } from "../cli/bundle-size.js";
 import { projectNode } from "../cli/wrangler.js";
 import { generateToken, tokenKey } from "../src/auth/token.js";
-import { compilePolicy } from "../src/policy/compile.js";
+import { compilePolicy } from "../src/policy/build/compile.js";
 import { PolicyEngine } from "../src/policy/decide.js";
 import { startGateway, TEST_SECRETS, type Gateway } from "../test/support/gateway.js";
 import { startTestOrigin } from "../test/support/test-origin.js";

@@ -2,7 +2,7 @@
 // dev KV or, with --remote, the deployed one; policy (check, explain, matrix) against policies/.
 
 import { parseArgs } from "node:util";
-import { PolicyError } from "../src/policy/compile.js";
+import { PolicyError } from "../src/policy/build/compile.js";
 import { PolicyEngine } from "../src/policy/decide.js";
 import type { CompiledPolicy, TargetKind } from "../src/policy/types.js";
 import { readGoldenCases, runGoldenCases } from "./golden.js";

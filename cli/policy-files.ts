@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseDocument } from "yaml";
-import { PolicyError, compilePolicy, type PolicySource } from "../src/policy/compile.js";
+import { PolicyError, compilePolicy, type PolicySource } from "../src/policy/build/compile.js";
 import type { CompiledPolicy } from "../src/policy/types.js";
 
 export function readYaml(file: string): unknown {

@@ -3,7 +3,7 @@
 
 import { writeFileSync } from "node:fs";
 import { z } from "zod";
-import { policyFileSchema } from "../src/policy/schema.js";
+import { policyFileSchema } from "../src/policy/build/schema.js";
 
 const schema = z.toJSONSchema(policyFileSchema, { io: "input", unrepresentable: "any" });
 writeFileSync("policies/policy.schema.json", `${JSON.stringify(schema, null, 2)}\n`);

@@ -29,9 +29,17 @@ function secret(env: Env, name: string): string {
 
 export type GatewaySecrets = { sessionSecret: string; pepper: string; tokens: KVNamespace };
 
+const checkedSecrets = new WeakMap<Env, GatewaySecrets>();
+
+/** The gateway's own secrets and token store, checked once per env (an isolate's bindings do not change). */
 export function gatewaySecrets(env: Env): GatewaySecrets {
-  if (typeof env.TOKENS?.get !== "function") throw new GatewayError("misconfigured", "KV binding TOKENS is missing");
-  return { sessionSecret: secret(env, "SESSION_SECRET"), pepper: secret(env, "TOKEN_PEPPER"), tokens: env.TOKENS };
+  let checked = checkedSecrets.get(env);
+  if (!checked) {
+    if (typeof env.TOKENS?.get !== "function") throw new GatewayError("misconfigured", "KV binding TOKENS is missing");
+    checked = { sessionSecret: secret(env, "SESSION_SECRET"), pepper: secret(env, "TOKEN_PEPPER"), tokens: env.TOKENS };
+    checkedSecrets.set(env, checked);
+  }
+  return checked;
 }
 
 /** The origin's own credential, from the Worker secret its policy names. */

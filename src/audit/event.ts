@@ -1,9 +1,10 @@
-// One structured audit event per request: who, what, which decision under which rule and policy
-// version, how it ended. Built up as the request moves through the pipeline and emitted exactly once:
+// One structured audit event per message: who, what, which decision under which rule and policy
+// version, how it ended. Built up as the message moves through the pipeline and emitted exactly once:
 // one JSON line on the Workers log and, when a queue is bound, a message to it, batched with the
 // isolate's other events of the same 20 ms (in the background, so the client never waits). It never
 // holds a token, an argument value or an answer.
 
+import type { GatewayError } from "../errors.js";
 import { hmacSha256, toHex } from "../hmac.js";
 import { canonicalJson, type JsonObject } from "../mcp/json.js";
 import type { AuditEvent } from "./schema.js";
@@ -20,15 +21,31 @@ export async function describeArguments(key: string, args: JsonObject): Promise<
   return { argumentsDigest: toHex(await hmacSha256(key, `arguments\n${canonicalJson(args)}`)).slice(0, 32), argumentSizes };
 }
 
+/** What an event records of the HTTP request itself. */
+export type RequestFacts = { httpMethod: string; ray?: string; country?: string; asn?: number };
+
+export function requestFacts(request: Request): RequestFacts {
+  const facts: RequestFacts = { httpMethod: request.method };
+  const ray = request.headers.get("cf-ray");
+  if (ray) facts.ray = ray.slice(0, 64);
+  const cf = request.cf as { country?: unknown; asn?: unknown } | undefined;
+  if (typeof cf?.country === "string") facts.country = cf.country;
+  if (typeof cf?.asn === "number") facts.asn = cf.asn;
+  return facts;
+}
+
+/**
+ * One event in the making. It is emitted once every holder has released it: the audit stage when the
+ * request has passed the pipeline, and the answer path, when it streams, once the answer is over.
+ */
 export class AuditDraft {
   readonly event: AuditEvent;
-  private emitted = false;
-  /** Set when the answer streams: the event is emitted when the stream ends, not when the handler returns. */
-  deferred = false;
+  private failure: GatewayError | undefined;
+  private holders = 1;
   private readonly started = Date.now();
 
   constructor(
-    request: Request,
+    facts: RequestFacts,
     policyVersion: string,
     private readonly sink?: AuditSink,
   ) {
@@ -37,24 +54,52 @@ export class AuditDraft {
       time: new Date().toISOString(),
       requestId: crypto.randomUUID(),
       policyVersion,
-      httpMethod: request.method,
+      httpMethod: facts.httpMethod,
       decision: "error",
     };
-    const ray = request.headers.get("cf-ray");
-    if (ray) this.event.ray = ray.slice(0, 64);
-    const cf = request.cf as { country?: unknown; asn?: unknown } | undefined;
-    if (typeof cf?.country === "string") this.event.country = cf.country;
-    if (typeof cf?.asn === "number") this.event.asn = cf.asn;
+    if (facts.ray) this.event.ray = facts.ray;
+    if (facts.country !== undefined) this.event.country = facts.country;
+    if (facts.asn !== undefined) this.event.asn = facts.asn;
   }
 
-  emit(): void {
-    if (this.emitted) return;
-    this.emitted = true;
+  /** The error that ended the message: it decides the event's decision, reason and code. */
+  fail(error: GatewayError): void {
+    this.failure = error;
+  }
+
+  /** Keeps the event open until the returned function is called (more than once is harmless). */
+  hold(): () => void {
+    this.holders++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.release();
+    };
+  }
+
+  release(): void {
+    if (--this.holders === 0) this.emit();
+  }
+
+  private emit(): void {
+    if (this.failure) {
+      this.event.reason = this.failure.reason;
+      this.event.errorCode = this.failure.code;
+      this.event.decision = this.failure.auditDecision;
+    }
     this.event.gatewayMs = Date.now() - this.started;
     const line = JSON.stringify({ audit: this.event });
     console.log(line);
     if (this.sink?.queue) toQueue({ event: this.event, bytes: line.length }, this.sink.queue, this.sink.waitUntil);
   }
+}
+
+/** An event of its own, outside any request's: a flag raised about a principal. */
+export function emitFlag(policyVersion: string, sink: AuditSink, fields: Partial<AuditEvent>): void {
+  const draft = new AuditDraft({ httpMethod: "-" }, policyVersion, sink);
+  Object.assign(draft.event, fields, { decision: "flag" });
+  draft.release();
 }
 
 /**

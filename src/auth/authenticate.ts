@@ -3,8 +3,11 @@
 // its expiry checked again in code (KV expiration is lazy) on every request, cached or not. An isolate
 // keeps records it found for `tokenCacheSeconds`, so a busy caller costs one KV read per isolate per
 // interval; unknown tokens are never cached. Failures are 401 with an RFC 6750 challenge pointing at
-// the RFC 9728 protected-resource metadata; the precise reason stays inside.
+// the RFC 9728 protected-resource metadata; the precise reason stays inside. The `authentication`
+// middleware puts the Principal on the context before any body is read.
 
+import { createMiddleware } from "hono/factory";
+import { gatewaySecrets, type Env } from "../config.js";
 import { GatewayError } from "../errors.js";
 import { IsolateCache } from "../isolate-cache.js";
 import { TOKEN_PREFIX, isWellFormedToken, tokenKey } from "./token.js";
@@ -100,4 +103,15 @@ export async function authenticate(
     throw new GatewayError("forbidden", `token not valid for origin ${origin}`, { detail: "this token may not use this endpoint" });
   }
   return { id: record.principal, name: record.name, roles: record.roles, token };
+}
+
+export type AuthVariables = { principal: Principal };
+
+export function authentication({ tokenCacheSeconds }: { tokenCacheSeconds: number }) {
+  if (!Number.isInteger(tokenCacheSeconds) || tokenCacheSeconds < 0) throw new Error("authentication: tokenCacheSeconds must be a whole number of seconds");
+  return createMiddleware<{ Bindings: Env; Variables: AuthVariables & { originName: string } }>(async (c, next) => {
+    const { pepper, tokens } = gatewaySecrets(c.env);
+    c.set("principal", await authenticate(c.req.raw, c.var.originName, pepper, tokens, Math.floor(Date.now() / 1000), tokenCacheSeconds));
+    await next();
+  });
 }

@@ -46,3 +46,15 @@ export async function reviewTool(tool: JsonObject, settings: OriginIntegrity, pi
   const flag: IntegrityFlag = { tool: name, reason: "poisoned", seen: await definitionHash(tool), findings, action };
   return { show: action === "stripped" ? stripInvisible(tool) : undefined, flag };
 }
+
+/** A tools/list result reviewed tool by tool: what is shown, and the flags of what was not shown as listed. */
+export async function reviewToolListing(tools: JsonObject[], settings: OriginIntegrity, pins: Record<string, string> | undefined): Promise<{ shown: JsonObject[]; flags: IntegrityFlag[] }> {
+  const shown: JsonObject[] = [];
+  const flags: IntegrityFlag[] = [];
+  for (const tool of tools) {
+    const review = await reviewTool(tool, settings, pins);
+    if (review.show) shown.push(review.show);
+    if (review.flag) flags.push(review.flag);
+  }
+  return { shown, flags };
+}

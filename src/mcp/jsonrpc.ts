@@ -1,9 +1,11 @@
 // JSON-RPC 2.0 shapes as MCP uses them: classifies one parsed value as a request, notification
-// or response, refuses any other shape, and checks the params of the methods the gateway decides on.
+// or response, refuses any other shape, and checks the params of the methods the gateway decides on
+// (as the method table describes them).
 // Pure: no I/O, no knowledge of HTTP.
 
 import { GatewayError } from "../errors.js";
 import type { Json, JsonObject } from "./json.js";
+import type { MethodRow } from "./methods.js";
 
 export type JsonRpcId = string | number;
 
@@ -74,43 +76,6 @@ export function classify(value: Json): JsonRpcMessage {
   return { kind: "response", message: value as JsonRpcResponse };
 }
 
-/** Methods a client may send, by protocol era. */
-const CLIENT_REQUESTS_COMMON = [
-  "ping",
-  "tools/list",
-  "tools/call",
-  "resources/list",
-  "resources/templates/list",
-  "resources/read",
-  "prompts/list",
-  "prompts/get",
-  "completion/complete",
-];
-const CLIENT_REQUESTS_STATEFUL = new Set([
-  ...CLIENT_REQUESTS_COMMON,
-  "initialize",
-  "logging/setLevel",
-  "resources/subscribe",
-  "resources/unsubscribe",
-  "tasks/get",
-  "tasks/list",
-  "tasks/result",
-  "tasks/cancel",
-]);
-const CLIENT_REQUESTS_STATELESS = new Set([...CLIENT_REQUESTS_COMMON, "server/discover"]);
-const CLIENT_NOTIFICATIONS = new Set([
-  "notifications/initialized",
-  "notifications/cancelled",
-  "notifications/progress",
-  "notifications/roots/list_changed",
-  "notifications/tasks/status",
-]);
-
-export function isKnownClientMethod(kind: "request" | "notification", method: string, stateless: boolean): boolean {
-  if (kind === "notification") return CLIENT_NOTIFICATIONS.has(method);
-  return (stateless ? CLIENT_REQUESTS_STATELESS : CLIENT_REQUESTS_STATEFUL).has(method);
-}
-
 /** What a request acts on, for policy, audit and the 2026-07-28 Mcp-Name header. */
 export type Target = { method: string; name?: string };
 
@@ -122,33 +87,21 @@ function requireString(params: JsonObject | undefined, field: string, method: st
   return value;
 }
 
-function optionalObject(params: JsonObject | undefined, field: string, method: string): void {
-  if (params && field in params && !isObject(params[field])) {
-    throw new GatewayError("invalidParams", `${method} ${field} not an object`, { detail: `"${field}" must be an object` });
-  }
-}
-
-/** Checks the params the gateway relies on and names the request's target. */
-export function targetOf(request: JsonRpcRequest): Target {
+/** Checks the params the gateway relies on, as the method's row describes them, and names the request's target. */
+export function targetOf(request: JsonRpcRequest, row: MethodRow): Target {
   const { method, params } = request;
-  switch (method) {
-    case "tools/call":
-      optionalObject(params, "arguments", method);
-      return { method, name: requireString(params, "name", method) };
-    case "prompts/get":
-      optionalObject(params, "arguments", method);
-      return { method, name: requireString(params, "name", method) };
-    case "resources/read":
-    case "resources/subscribe":
-    case "resources/unsubscribe":
-      return { method, name: requireString(params, "uri", method) };
-    case "initialize":
-      requireString(params, "protocolVersion", method);
-      return { method };
-    default:
-      if (params && "cursor" in params && typeof params.cursor !== "string") {
-        throw new GatewayError("invalidParams", "cursor not a string", { detail: '"cursor" must be a string' });
-      }
-      return { method };
+  if (row.target) {
+    if (row.target.arguments && params && "arguments" in params && !isObject(params.arguments)) {
+      throw new GatewayError("invalidParams", `${method} arguments not an object`, { detail: '"arguments" must be an object' });
+    }
+    return { method, name: requireString(params, row.target.field, method) };
   }
+  if (method === "initialize") {
+    requireString(params, "protocolVersion", method);
+    return { method };
+  }
+  if (params && "cursor" in params && typeof params.cursor !== "string") {
+    throw new GatewayError("invalidParams", "cursor not a string", { detail: '"cursor" must be a string' });
+  }
+  return { method };
 }

@@ -7,7 +7,8 @@
 import { GatewayError } from "../errors.js";
 import { fromBase64Url, hmacSha256, hmacVerify, toBase64Url } from "../hmac.js";
 import { IsolateCache } from "../isolate-cache.js";
-import { isSupportedVersion, type ProtocolVersion } from "./transport.js";
+import type { JsonRpcMessage } from "./jsonrpc.js";
+import { STATELESS_VERSION, isSupportedVersion, type ProtocolVersion } from "./transport.js";
 
 export type SessionBinding = { origin: string; principal: string };
 export type Session = { originSessionId: string; version: ProtocolVersion };
@@ -58,4 +59,19 @@ export async function unwrapSession(secret: string, binding: SessionBinding, cli
   }
   verified.set(known, session);
   return session;
+}
+
+/**
+ * The gateway's session id for the origin session an initialize answer opened, bound to this origin and
+ * principal; none when the origin keeps no sessions. An unsupported revision or an invalid origin id is
+ * the origin's fault.
+ */
+export async function sessionFromInitialize(secret: string, binding: SessionBinding, originSessionId: string | null, answer: JsonRpcMessage | undefined): Promise<string | undefined> {
+  if (originSessionId === null || !answer || answer.kind !== "response" || !("result" in answer.message)) return undefined;
+  const version = answer.message.result.protocolVersion;
+  if (typeof version !== "string" || !isSupportedVersion(version) || version === STATELESS_VERSION) {
+    throw new GatewayError("originInvalidAnswer", "origin negotiated an unsupported protocol version");
+  }
+  if (!isValidOriginSessionId(originSessionId)) throw new GatewayError("originInvalidAnswer", "origin sent an invalid session id");
+  return wrapSession(secret, binding, { originSessionId, version });
 }

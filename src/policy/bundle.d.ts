@@ -1,4 +1,4 @@
-// The compiled policy bundle, produced at build time by scripts/build.ts from policies/*.yaml.
+// The compiled policy bundle, produced at build time by cli/build.ts from policies/*.yaml.
 declare module "warden:policy" {
   import type { CompiledPolicy } from "./types.js";
   const policy: CompiledPolicy;

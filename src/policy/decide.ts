@@ -1,13 +1,14 @@
-// Run-time decisions from the compiled policy. Rules are indexed once per isolate by origin and kind,
+// Run-time rule matching over the compiled policy. Rules are indexed once per isolate by origin and kind,
 // then by exact name, by prefix and by wildcard, so a decision costs a few map look-ups whatever the
 // size of the policy. Precedence: a matching deny wins; otherwise the first matching allow (exact
 // name, then longer prefix, then `*`) whose argument rules pass; otherwise the default deny.
 
 import type { JsonObject } from "../mcp/json.js";
 import { argumentsProblem } from "./arguments.js";
-import type { CompiledPolicy, CompiledRule, ScrubPolicy, TargetKind } from "./types.js";
+import type { CompiledLimit, CompiledPolicy, CompiledRule, ScrubPolicy, TargetKind } from "./types.js";
 
-export type Decision =
+/** What the rules say about one named target: the matched allow (with its scrub override) or a deny. */
+export type RuleVerdict =
   | { effect: "allow"; rule: string; scrub?: ScrubPolicy }
   | { effect: "deny"; rule: string; reason: string };
 
@@ -79,7 +80,7 @@ export class PolicyEngine {
    * The decision for one call. `args` is checked only for tools and prompts; `trace`, when given,
    * receives one line per rule considered (for `mcp-warden policy explain`).
    */
-  decide(origin: string, kind: TargetKind, name: string, roles: Set<string>, args?: JsonObject, trace?: string[]): Decision {
+  decide(origin: string, kind: TargetKind, name: string, roles: Set<string>, args?: JsonObject, trace?: string[]): RuleVerdict {
     const candidates = this.candidates(origin, kind, name, roles);
     for (const rule of candidates) {
       if (rule.effect === "deny") {
@@ -87,7 +88,7 @@ export class PolicyEngine {
         return { effect: "deny", rule: rule.id, reason: `denied by rule ${rule.id}` };
       }
     }
-    let firstProblem: Decision | undefined;
+    let firstProblem: RuleVerdict | undefined;
     for (const rule of candidates) {
       const problem = args === undefined ? undefined : argumentsProblem(args, rule);
       trace?.push(`${rule.id} (${rule.source}): allow ${problem ? `rejected: ${problem}` : "matches"}`);
@@ -97,6 +98,16 @@ export class PolicyEngine {
     if (firstProblem) return firstProblem;
     trace?.push(`${DEFAULT_DENY}: no rule allows ${kind} ${JSON.stringify(name)} for these roles`);
     return { effect: "deny", rule: DEFAULT_DENY, reason: `no rule allows this ${kind}` };
+  }
+
+  /** The limits that apply to one message of this caller: its origin's, for its roles, and for the tool it calls. */
+  limitsFor(origin: string, roles: ReadonlySet<string>, method: string, tool: string | undefined): CompiledLimit[] {
+    return this.policy.limits.filter(
+      (limit) =>
+        limit.origin === origin &&
+        (!limit.roles || limit.roles.some((role) => roles.has(role))) &&
+        (!limit.tools || (method === "tools/call" && tool !== undefined && limit.tools.some((pattern) => matchesNamePattern(pattern, tool)))),
+    );
   }
 
   /** Whether a listing may show this item to the caller: some allow applies and no deny does. */

@@ -1,25 +1,14 @@
-// Which limits apply to a call (pure), and enforcing them: one round trip to the store for all of
-// them, a timeout, and each limit's explicit failure mode when the store cannot answer. Produces the
+// Enforcing the limits a Decision names: one round trip to the store for all of them, a timeout, and
+// each limit's explicit failure mode when the store cannot answer. Produces the
 // IETF RateLimit/RateLimit-Policy headers, the 429 with Retry-After, and the abuse cooldown check.
 
 import { GatewayError } from "../errors.js";
-import { matchesNamePattern } from "../policy/decide.js";
 import type { CompiledLimit, GatewaySettings } from "../policy/types.js";
 import type { LimitBackend, LimitCheck, LimitResult } from "./backend.js";
 
-/** The limits that apply to one request from this caller. */
-export function applicableLimits(limits: readonly CompiledLimit[], origin: string, roles: ReadonlySet<string>, method: string, tool: string | undefined): CompiledLimit[] {
-  return limits.filter(
-    (limit) =>
-      limit.origin === origin &&
-      (!limit.roles || limit.roles.some((role) => roles.has(role))) &&
-      (!limit.tools || (method === "tools/call" && tool !== undefined && limit.tools.some((pattern) => matchesNamePattern(pattern, tool)))),
-  );
-}
-
 export const cooldownKey = (principal: string) => `mcpw:cooldown:${principal}`;
 
-export function checksFor(limits: CompiledLimit[], principal: string, bytes?: number): LimitCheck[] {
+export function checksFor(limits: readonly CompiledLimit[], principal: string, bytes?: number): LimitCheck[] {
   return limits.map((limit) => ({
     limit,
     identifier: limit.per === "origin" ? "*" : principal,
@@ -37,7 +26,7 @@ export type RateOutcome = {
 
 const quote = (id: string) => `"${id}"`;
 
-function policyHeader(limits: CompiledLimit[]): string {
+function policyHeader(limits: readonly CompiledLimit[]): string {
   return limits.map((limit) => `${quote(limit.id)};q=${limit.limit};w=${Math.ceil(limit.windowMs / 1000)}`).join(", ");
 }
 
@@ -51,7 +40,7 @@ function timeout(ms: number): { promise: Promise<never>; cancel(): void } {
 
 export async function enforce(
   backend: LimitBackend,
-  limits: CompiledLimit[],
+  limits: readonly CompiledLimit[],
   principal: string,
   settings: GatewaySettings["rateLimit"],
   now: number,
@@ -107,7 +96,7 @@ export async function enforce(
 }
 
 /** RateLimit-Policy when some limit applies; no header at all when only the abuse cooldown was checked. */
-function policyHeaders(limits: CompiledLimit[]): Record<string, string> {
+function policyHeaders(limits: readonly CompiledLimit[]): Record<string, string> {
   return limits.length ? { "ratelimit-policy": policyHeader(limits) } : {};
 }
 

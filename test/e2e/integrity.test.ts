@@ -11,7 +11,7 @@ import { buildWorker } from "../../cli/build.js";
 import { comparePins, pinCommand, readToolDefinitions } from "../../cli/pin.js";
 import { startToolbox, type Toolbox } from "../../demo/toolbox.js";
 import type { AuditEvent } from "../../src/audit/schema.js";
-import { pinFileSchema } from "../../src/policy/schema.js";
+import { pinFileSchema } from "../../src/policy/build/schema.js";
 import type { CompiledPolicy } from "../../src/policy/types.js";
 import { startGateway, type Gateway } from "../support/gateway.js";
 import { connect, post } from "../support/mcp-client.js";

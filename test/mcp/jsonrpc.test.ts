@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors.js";
-import { classify, isKnownClientMethod, salvageId, targetOf, type JsonRpcRequest } from "../../src/mcp/jsonrpc.js";
+import { classify, salvageId, targetOf, type JsonRpcRequest } from "../../src/mcp/jsonrpc.js";
+import { METHODS, methodRow } from "../../src/mcp/methods.js";
 
 const kindOf = (value: unknown) => {
   try {
@@ -44,22 +45,22 @@ describe("JSON-RPC classification", () => {
   });
 
   it("knows the methods of each protocol era", () => {
-    expect(isKnownClientMethod("request", "initialize", false)).toBe(true);
-    expect(isKnownClientMethod("request", "initialize", true)).toBe(false);
-    expect(isKnownClientMethod("request", "server/discover", true)).toBe(true);
-    expect(isKnownClientMethod("request", "tools/call ", false)).toBe(false);
-    expect(isKnownClientMethod("notification", "notifications/initialized", false)).toBe(true);
-    expect(isKnownClientMethod("notification", "tools/list", false)).toBe(false);
+    expect(methodRow("request", "initialize", false)).toBeDefined();
+    expect(methodRow("request", "initialize", true)).toBeUndefined();
+    expect(methodRow("request", "server/discover", true)).toBeDefined();
+    expect(methodRow("request", "tools/call ", false)).toBeUndefined();
+    expect(methodRow("notification", "notifications/initialized", false)).toBeDefined();
+    expect(methodRow("notification", "tools/list", false)).toBeUndefined();
   });
 
   it("names the target of a request and checks its params", () => {
     const request = (method: string, params?: Record<string, unknown>) => ({ jsonrpc: "2.0", id: 1, method, params }) as JsonRpcRequest;
-    expect(targetOf(request("tools/call", { name: "echo", arguments: {} }))).toEqual({ method: "tools/call", name: "echo" });
-    expect(targetOf(request("resources/read", { uri: "file:///x" }))).toEqual({ method: "resources/read", name: "file:///x" });
-    expect(targetOf(request("tools/list"))).toEqual({ method: "tools/list" });
-    expect(() => targetOf(request("tools/call", { name: "" }))).toThrow(GatewayError);
-    expect(() => targetOf(request("tools/call", { name: "echo", arguments: [] }))).toThrow(GatewayError);
-    expect(() => targetOf(request("prompts/get", {}))).toThrow(GatewayError);
-    expect(() => targetOf(request("tools/list", { cursor: 5 }))).toThrow(GatewayError);
+    expect(targetOf(request("tools/call", { name: "echo", arguments: {} }), METHODS["tools/call"]!)).toEqual({ method: "tools/call", name: "echo" });
+    expect(targetOf(request("resources/read", { uri: "file:///x" }), METHODS["resources/read"]!)).toEqual({ method: "resources/read", name: "file:///x" });
+    expect(targetOf(request("tools/list"), METHODS["tools/list"]!)).toEqual({ method: "tools/list" });
+    expect(() => targetOf(request("tools/call", { name: "" }), METHODS["tools/call"]!)).toThrow(GatewayError);
+    expect(() => targetOf(request("tools/call", { name: "echo", arguments: [] }), METHODS["tools/call"]!)).toThrow(GatewayError);
+    expect(() => targetOf(request("prompts/get", {}), METHODS["prompts/get"]!)).toThrow(GatewayError);
+    expect(() => targetOf(request("tools/list", { cursor: 5 }), METHODS["tools/list"]!)).toThrow(GatewayError);
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { compilePolicy } from "../../src/policy/compile.js";
+import { compilePolicy } from "../../src/policy/build/compile.js";
 import { PolicyEngine } from "../../src/policy/decide.js";
 import { pathProblem, urlProblem } from "../../src/policy/arguments.js";
 import { filterListing } from "../../src/policy/filter.js";
+import { METHODS } from "../../src/mcp/methods.js";
 
 const engine = new PolicyEngine(
   compilePolicy([
@@ -105,7 +106,7 @@ describe("policy decisions", () => {
     expect(engine.decide("o", "resource", "docs://public/a.md", roles("viewer")).effect).toBe("allow");
     expect(engine.decide("o", "resource", "docs://private/a.md", roles("viewer")).effect).toBe("deny");
     const visible = (kind: "tool" | "resource" | "prompt" | "serverRequest", name: string) => engine.isVisible("o", kind, name, roles("ops"));
-    const { result, removed } = filterListing("tools/list", { tools: [{ name: "run" }, { name: "db_drop_all" }, { name: "get_secret" }, { notAName: 1 }, "junk"], nextCursor: "c2" }, visible);
+    const { result, removed } = filterListing(METHODS["tools/list"]!.listing!, { tools: [{ name: "run" }, { name: "db_drop_all" }, { name: "get_secret" }, { notAName: 1 }, "junk"], nextCursor: "c2" }, visible);
     expect(result).toEqual({ tools: [{ name: "run" }], nextCursor: "c2" });
     expect(removed).toBe(4);
   });

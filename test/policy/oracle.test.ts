@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../src/mcp/json.js";
-import { compilePolicy } from "../../src/policy/compile.js";
+import { compilePolicy } from "../../src/policy/build/compile.js";
 import { PolicyEngine } from "../../src/policy/decide.js";
 
 const ROLES = ["r0", "r1", "r2"];

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { policyFileSchema } from "../../src/policy/schema.js";
+import { policyFileSchema } from "../../../src/policy/build/schema.js";
 
 describe("policy JSON Schema", () => {
   it("is up to date with the zod schema (run `npm run policy:schema` after changing it)", () => {

@@ -1,12 +1,12 @@
 // Turns an origin's HTTP answer into the client's: status mapped, each message passed through the
-// answer hook (listing filter, scrubbing, server-request policy) and re-serialized, SSE streamed
+// answer hook (review.ts: listing filter, integrity, scrubbing, server-request policy) and re-serialized, SSE streamed
 // event by event as it arrives. When the origin fails after the client's stream has started, the
 // pending request still gets its JSON-RPC error as a last event.
 
-import { GatewayError, errorMessage, errorResponse } from "../errors.js";
+import { GatewayError, errorMessage } from "../errors.js";
 import type { JsonRpcId, JsonRpcMessage } from "../mcp/jsonrpc.js";
 import { encodeSseEvent, encodeSseIdOnly } from "../mcp/sse.js";
-import { parseOriginMessage, readCappedText, readJsonAnswer, readSseAnswer, type AnswerItem, type AnswerLimits } from "./answer.js";
+import { parseOriginMessage, readCappedText, readJsonAnswer, readSseAnswer, type AnswerItem, type AnswerLimits } from "./read.js";
 
 export type AnswerHook = (message: JsonRpcMessage) => Promise<JsonRpcMessage | undefined>;
 
@@ -32,13 +32,26 @@ function settles(message: JsonRpcMessage, requestId: JsonRpcId | undefined): boo
   return requestId !== undefined && message.kind === "response" && message.message.id === requestId;
 }
 
+/**
+ * The client's answer. A failure before the answer has begun is thrown (after `onEnd`) for the app's
+ * error handler; one after it has begun streaming is the pending request's last event.
+ */
 export async function relay(origin: Response, options: RelayOptions): Promise<Response> {
+  let ended = false;
+  const once: RelayOptions = {
+    ...options,
+    onEnd(outcome) {
+      if (ended) return;
+      ended = true;
+      options.onEnd(outcome);
+    },
+  };
   try {
-    return await relayUnsafe(origin, options);
+    return await relayUnsafe(origin, once);
   } catch (thrown) {
     const error = thrown instanceof GatewayError ? thrown : new GatewayError("originInvalidAnswer", String(thrown));
-    options.onEnd({ error, bytes: 0 });
-    return errorResponse(error, options.requestId ?? null);
+    once.onEnd({ error, bytes: 0 });
+    throw error;
   }
 }
 
@@ -148,7 +161,7 @@ async function relaySse(origin: Response, options: RelayOptions): Promise<Respon
     let answer: JsonRpcMessage | undefined;
     while (!settled) {
       const piece = await next();
-      if (failure) return errorResponse(failure, options.requestId ?? null);
+      if (failure) throw failure;
       if (!piece) break;
       if (piece.message && settles(piece.message, options.requestId)) answer = piece.message;
       held.push(piece.text);

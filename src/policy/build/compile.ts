@@ -4,11 +4,11 @@
 // `file: path.inside.it: what is wrong`. Runs in Node (the build, the CLI, tests), never in the Worker.
 
 import { createHash } from "node:crypto";
-import { canonicalJson, type Json, type JsonObject } from "../mcp/json.js";
-import { scanDefinition } from "../integrity/poison.js";
+import { canonicalJson, type Json, type JsonObject } from "../../mcp/json.js";
+import { scanDefinition } from "../../integrity/poison.js";
 import { gatewaySchema, pinFileSchema, policyFileSchema, type ArgumentRuleInput, type PolicyFile } from "./schema.js";
 import { regexHazard } from "./regex-safety.js";
-import type { CompiledArgumentRule, CompiledLimit, CompiledPolicy, CompiledRule, GatewaySettings, TargetKind } from "./types.js";
+import type { CompiledArgumentRule, CompiledLimit, CompiledPolicy, CompiledRule, GatewaySettings, TargetKind } from "../types.js";
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 export function durationMs(text: string): number {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { PolicyError, compilePolicy, type PolicySource } from "../../src/policy/compile.js";
-import { regexHazard } from "../../src/policy/regex-safety.js";
+import { PolicyError, compilePolicy, type PolicySource } from "../../../src/policy/build/compile.js";
+import { regexHazard } from "../../../src/policy/build/regex-safety.js";
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../../src/mcp/json.js";
+import { canonicalJson } from "../../../src/mcp/json.js";
 
 const base = {
   origins: { o: { url: "https://origin.example/mcp" } },

@@ -1,0 +1,64 @@
+// The answer path, last in the pipeline: the origin's response becomes the client's. DELETE's status
+// is mapped; every other answer is relayed message by message through the review (review.ts), an
+// initialize answer gets the gateway's own session id, and when the answer is over its size is
+// recorded in audit and charged to byte limits. A streamed answer keeps its audit event open until it ends.
+
+import { createMiddleware } from "hono/factory";
+import type { AuditDraft } from "../audit/event.js";
+import type { Principal } from "../auth/authenticate.js";
+import { gatewaySecrets, type Env } from "../config.js";
+import { GatewayError } from "../errors.js";
+import type { ForwardVariables } from "../forward/stage.js";
+import { sessionFromInitialize } from "../mcp/session.js";
+import type { McpVariables } from "../mcp/stage.js";
+import type { Decision } from "../policy/decision.js";
+import type { CompiledPolicy } from "../policy/types.js";
+import type { RateVariables } from "../ratelimit/stage.js";
+import { relay } from "./relay.js";
+import { answerReview } from "./review.js";
+
+type Reads = McpVariables & ForwardVariables & RateVariables & { audit: AuditDraft; principal: Principal; decision: Decision };
+
+/** DELETE: the origin ended the session, does not know it, or does not end sessions. */
+async function endSessionAnswer(response: Response): Promise<Response> {
+  await response.body?.cancel();
+  if (response.status === 404) throw new GatewayError("sessionNotFound", "origin no longer knows the session");
+  if (response.status === 405) throw new GatewayError("methodNotAllowed", "origin does not end sessions");
+  if (response.status >= 300) throw new GatewayError("originInvalidAnswer", `origin answered DELETE with ${response.status}`);
+  return new Response(null, { status: response.status === 204 ? 204 : 200 });
+}
+
+export function answerClient({ policy }: { policy: CompiledPolicy }) {
+  const { maxAnswerEventBytes: maxEventBytes, maxDepth } = policy.gateway;
+  return createMiddleware<{ Bindings: Env; Variables: Reads }>(async (c) => {
+    const { incoming, originResponse, audit, origin, originName, principal } = c.var;
+    if (incoming.row.kind === "endSession") return endSessionAnswer(originResponse);
+    const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
+    const hook = answerReview({ env: c.env, policy, originName, origin, principal, incoming, decision: c.var.decision, audit, waitUntil });
+    const answerOver = audit.hold();
+    const isInitialize = incoming.method === "initialize";
+    return relay(originResponse, {
+      // A GET stream may stay quiet for as long as the client keeps it open.
+      limits: { maxEventBytes, maxDepth, ...(incoming.row.kind === "stream" ? {} : { idleTimeoutMs: origin.timeoutMs }) },
+      ...(incoming.requestId === undefined ? {} : { requestId: incoming.requestId }),
+      hook,
+      ...(isInitialize
+        ? {
+            headers: async (response, answer) => {
+              const binding = { origin: originName, principal: principal.id };
+              const id = await sessionFromInitialize(gatewaySecrets(c.env).sessionSecret, binding, response.headers.get("mcp-session-id"), answer);
+              const headers: Record<string, string> = {};
+              if (id !== undefined) headers["mcp-session-id"] = id;
+              return headers;
+            },
+          }
+        : {}),
+      onEnd: ({ error, bytes }) => {
+        audit.event.responseBytes = bytes;
+        c.var.rate?.chargeBytes(bytes);
+        if (error) audit.fail(error);
+        answerOver();
+      },
+    });
+  });
+}

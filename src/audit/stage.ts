@@ -1,0 +1,63 @@
+// The audit stage: first in the pipeline, it opens one event per message and, once the message has
+// passed (or failed) every stage, records what they put on the context — the caller, the message and
+// its target, a keyed digest of the arguments, the Decision, the limiter's store — and the error, if
+// any, through its kind's audit decision. The answer path adds what only the answer shows.
+
+import { createMiddleware } from "hono/factory";
+import type { Principal } from "../auth/authenticate.js";
+import { gatewaySecrets, type Env } from "../config.js";
+import { asGatewayError } from "../errors.js";
+import type { JsonObject } from "../mcp/json.js";
+import type { Incoming } from "../mcp/stage.js";
+import type { Decision } from "../policy/decision.js";
+import type { CompiledPolicy } from "../policy/types.js";
+import type { RateVariables } from "../ratelimit/stage.js";
+import { AuditDraft, describeArguments, requestFacts } from "./event.js";
+
+export type AuditVariables = { audit: AuditDraft };
+
+type Reads = AuditVariables & RateVariables & { principal?: Principal; incoming?: Incoming; decision?: Decision; originMs?: number };
+
+export function auditTrail({ policy }: { policy: CompiledPolicy }) {
+  const policyVersion = policy.version;
+  return createMiddleware<{ Bindings: Env; Variables: Reads }>(async (c, next) => {
+    const draft = new AuditDraft(requestFacts(c.req.raw), policyVersion, { queue: c.env.AUDIT_QUEUE, waitUntil: (promise) => c.executionCtx.waitUntil(promise) });
+    c.set("audit", draft);
+    draft.event.origin = (c.req.param("origin") ?? "").slice(0, 64);
+    await next();
+    try {
+      await record(draft, c.env, c.var);
+      draft.event.status = c.res.status;
+      if (c.error) draft.fail(asGatewayError(c.error));
+    } finally {
+      draft.release();
+    }
+  });
+}
+
+async function record(draft: AuditDraft, env: Env, vars: Omit<Reads, "audit">): Promise<void> {
+  const event = draft.event;
+  const { principal, incoming, decision, rate, originMs } = vars;
+  if (principal) {
+    event.principal = principal.id;
+    event.roles = principal.roles;
+  }
+  if (incoming && incoming.row.kind !== "response") {
+    event.method = incoming.method;
+    if (incoming.target !== undefined) event.target = incoming.target.slice(0, 256);
+  }
+  if (decision) {
+    if (decision.rule !== undefined) event.rule = decision.rule;
+    if (decision.effect === "allow") event.decision = "allow";
+    if (decision.integrity) event.integrity = [decision.integrity];
+    const params = incoming?.message?.kind === "request" ? incoming.message.message.params : undefined;
+    if (decision.target && incoming?.row.target?.arguments) {
+      Object.assign(event, await describeArguments(gatewaySecrets(env).sessionSecret, (params?.arguments as JsonObject | undefined) ?? {}));
+    }
+  }
+  if (rate) {
+    event.rateLimitStore = rate.store;
+    if (rate.failedOpen.length) event.rateLimitFailedOpen = rate.failedOpen;
+  }
+  if (originMs !== undefined) event.originMs = originMs;
+}

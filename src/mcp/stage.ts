@@ -1,0 +1,143 @@
+// The transport stage, in two middlewares. `mcpEndpoint` runs first: the endpoint names an origin of
+// the policy and a browser page's Origin is allowed. `mcpMessage` runs once the caller is known (an
+// unauthenticated caller never makes the gateway read a body): HTTP headers, the body read up to its
+// limit and parsed strictly, the JSON-RPC shape, the method table's row, the protocol revision and the
+// session. It puts one `Incoming` on the context, which every later stage reads.
+
+import { createMiddleware } from "hono/factory";
+import type { Principal } from "../auth/authenticate.js";
+import { gatewaySecrets, type Env } from "../config.js";
+import { GatewayError } from "../errors.js";
+import type { CompiledOrigin, CompiledPolicy } from "../policy/types.js";
+import { readBody } from "./body.js";
+import { JsonSyntaxError, parseJsonBytes } from "./json.js";
+import { classify, salvageId, targetOf, type JsonRpcId, type JsonRpcMessage } from "./jsonrpc.js";
+import { OTHER_MESSAGES, methodRow, type MethodRow } from "./methods.js";
+import { unwrapSession, type Session } from "./session.js";
+import {
+  STATELESS_VERSION,
+  checkGetHeaders,
+  checkOrigin,
+  checkPostHeaders,
+  checkStatelessHeaders,
+  headerVersion,
+  type ProtocolVersion,
+} from "./transport.js";
+
+/** One message from the client, as every later stage sees it. */
+export type Incoming = {
+  row: MethodRow;
+  /** The JSON-RPC method, or `response`, `GET stream`, `DELETE session`. */
+  method: string;
+  /** The parsed, checked message of a POST: exactly what is forwarded, re-serialized. */
+  message?: JsonRpcMessage;
+  /** The tool or prompt name, or resource URI, the message acts on. */
+  target?: string;
+  /** The id of a request, which its answer must settle. */
+  requestId?: JsonRpcId;
+  /** The revision the message is spoken in: its header, or the session's. */
+  version?: ProtocolVersion;
+  stateless: boolean;
+  session?: Session;
+  lastEventId?: string;
+};
+
+export type EndpointVariables = { originName: string; origin: CompiledOrigin };
+export type McpVariables = EndpointVariables & { rpcId: JsonRpcId | null; incoming: Incoming };
+
+type Options = { policy: CompiledPolicy };
+
+export function mcpEndpoint({ policy }: Options) {
+  const { allowedOrigins } = policy.gateway;
+  return createMiddleware<{ Bindings: Env; Variables: EndpointVariables }>(async (c, next) => {
+    const name = c.req.param("origin") ?? "";
+    if (!Object.hasOwn(policy.origins, name)) throw new GatewayError("unknownEndpoint", `unknown origin ${name.slice(0, 64)}`);
+    checkOrigin(c.req.raw.headers, allowedOrigins, new URL(c.req.url));
+    c.set("originName", name);
+    c.set("origin", policy.origins[name]!);
+    await next();
+  });
+}
+
+export function mcpMessage({ policy }: Options) {
+  const { maxBodyBytes, maxDepth } = policy.gateway;
+
+  async function requireSession(c: { env: Env; var: EndpointVariables & { principal: Principal } }, headers: Headers): Promise<Session> {
+    const clientId = headers.get("mcp-session-id");
+    if (clientId === null) throw new GatewayError("badTransport", "no session id", { detail: "Mcp-Session-Id header is required" });
+    return unwrapSession(gatewaySecrets(c.env).sessionSecret, { origin: c.var.originName, principal: c.var.principal.id }, clientId);
+  }
+
+  return createMiddleware<{ Bindings: Env; Variables: McpVariables & { principal: Principal } }>(async (c, next) => {
+    const headers = c.req.raw.headers;
+    switch (c.req.method) {
+      case "POST": {
+        checkPostHeaders(headers);
+        const version = headerVersion(headers);
+        const bytes = await readBody(c.req.raw, maxBodyBytes);
+        let value;
+        try {
+          value = parseJsonBytes(bytes, maxDepth);
+        } catch (error) {
+          if (error instanceof JsonSyntaxError) throw new GatewayError("parse", error.message, { detail: error.reason });
+          throw error;
+        }
+        c.set("rpcId", salvageId(value));
+        const message = classify(value);
+        // Only a request is answered: an error about any other message carries no id.
+        c.set("rpcId", message.kind === "request" ? message.message.id : null);
+        const stateless = version === STATELESS_VERSION;
+        let incoming: Incoming;
+        if (message.kind === "response") {
+          if (stateless) throw new GatewayError("badTransport", "response under the stateless revision", { detail: "the stateless revision takes requests and notifications only" });
+          incoming = { row: OTHER_MESSAGES.response, method: "response", message, stateless };
+          c.set("incoming", incoming);
+        } else {
+          const { method } = message.message;
+          const row = methodRow(message.kind, method, stateless);
+          if (!row) throw new GatewayError("methodNotFound", `unknown method ${method.slice(0, 64)}`, { detail: "this method is not supported by the gateway" });
+          const target = message.kind === "request" ? targetOf(message.message, row) : { method };
+          incoming = { row, method, message, stateless };
+          if (target.name !== undefined) incoming.target = target.name;
+          if (message.kind === "request") incoming.requestId = message.message.id;
+          c.set("incoming", incoming);
+          if (stateless) checkStatelessHeaders(headers, target);
+        }
+        // Which session this message belongs to: the stateless revision has none; initialize opens one.
+        const isInitialize = incoming.method === "initialize";
+        if (!stateless && headers.has("mcp-session-id")) {
+          if (isInitialize) throw new GatewayError("badTransport", "initialize inside a session", { detail: "initialize must not carry Mcp-Session-Id" });
+          incoming.session = await requireSession(c, headers);
+        } else if (!stateless && !isInitialize && !version) {
+          throw new GatewayError("badTransport", "no version and no session", { detail: "MCP-Protocol-Version header is required" });
+        }
+        const effective = version ?? incoming.session?.version;
+        if (effective) incoming.version = effective;
+        break;
+      }
+      case "GET": {
+        checkGetHeaders(headers);
+        const version = headerVersion(headers);
+        if (version === STATELESS_VERSION) throw new GatewayError("methodNotAllowed", "GET under the stateless revision");
+        // An origin without sessions gives the client none; its server-to-client stream is then not offered.
+        if (!headers.has("mcp-session-id")) throw new GatewayError("methodNotAllowed", "GET stream without a session", { headers: { allow: "POST, DELETE" } });
+        const session = await requireSession(c, headers);
+        const lastEventId = headers.get("last-event-id") ?? undefined;
+        if (lastEventId !== undefined && !/^[\x21-\x7e]{1,256}$/.test(lastEventId)) throw new GatewayError("badTransport", "bad last-event-id");
+        const incoming: Incoming = { row: OTHER_MESSAGES["GET stream"], method: "GET stream", stateless: false, session, version: version ?? session.version };
+        if (lastEventId !== undefined) incoming.lastEventId = lastEventId;
+        c.set("incoming", incoming);
+        break;
+      }
+      case "DELETE": {
+        if (headerVersion(headers) === STATELESS_VERSION) throw new GatewayError("methodNotAllowed", "DELETE under the stateless revision");
+        const session = await requireSession(c, headers);
+        c.set("incoming", { row: OTHER_MESSAGES["DELETE session"], method: "DELETE session", stateless: false, session, version: session.version });
+        break;
+      }
+      default:
+        throw new GatewayError("methodNotAllowed", "unsupported HTTP method", { headers: { allow: "GET, POST, DELETE" } });
+    }
+    await next();
+  });
+}

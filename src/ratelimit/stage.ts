@@ -1,0 +1,69 @@
+// The rate-limit stage: reads the Decision. A denied message counts against the caller's abuse baseline
+// (crossing it raises a flag event and, with a cooldown, refuses the caller for a while) and is then
+// refused with the Decision's refusal. An allowed metered message is checked against every limit the
+// Decision names and the caller's cooldown, in one round trip; its answer carries the budget left, and
+// response bytes are charged to byte limits once the answer is over.
+
+import { createMiddleware } from "hono/factory";
+import type { Principal } from "../auth/authenticate.js";
+import { emitFlag, type AuditDraft } from "../audit/event.js";
+import type { Env } from "../config.js";
+import { GatewayError, asGatewayError } from "../errors.js";
+import type { Decision } from "../policy/decision.js";
+import type { CompiledPolicy } from "../policy/types.js";
+import { checksFor, enforce, recordDenial } from "./limiter.js";
+import { limitBackend } from "./store.js";
+
+export type RateVariables = {
+  /** Set when the limiter ran: its store, the limits that failed open, the headers for the answer, and the byte charge. */
+  rate?: { store: string; failedOpen: string[]; headers: Record<string, string>; chargeBytes(bytes: number): void };
+};
+
+type Reads = RateVariables & { audit: AuditDraft; principal: Principal; originName: string; decision: Decision };
+
+export function rateLimits({ policy }: { policy: CompiledPolicy }) {
+  const settings = policy.gateway.rateLimit;
+  const abuse = settings.abuse;
+
+  /** A denied call counts against the caller's abuse baseline; crossing it is its own audit event. */
+  async function flagAbuse(env: Env, vars: Reads, waitUntil: (promise: Promise<unknown>) => void): Promise<void> {
+    if (!abuse) return;
+    try {
+      if (!(await recordDenial(limitBackend(env), vars.principal.id, abuse))) return;
+      emitFlag(policy.version, { queue: env.AUDIT_QUEUE, waitUntil }, {
+        origin: vars.originName,
+        principal: vars.principal.id,
+        roles: vars.principal.roles,
+        abuse: "burst of denied calls",
+        reason: abuse.cooldownMs ? `cooldown ${abuse.cooldownMs} ms` : "flagged",
+      });
+    } catch (error) {
+      console.error(JSON.stringify({ error: `abuse baseline update failed: ${asGatewayError(error).reason}` }));
+    }
+  }
+
+  return createMiddleware<{ Bindings: Env; Variables: Reads }>(async (c, next) => {
+    const { decision, principal } = c.var;
+    const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
+    if (decision.refusal) {
+      if (decision.refusal.kind === "denied") waitUntil(flagAbuse(c.env, c.var, waitUntil));
+      throw new GatewayError(decision.refusal.kind, decision.refusal.reason, { detail: decision.refusal.detail });
+    }
+    if (decision.metered && (decision.limits.length || abuse?.cooldownMs)) {
+      const backend = limitBackend(c.env);
+      const outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now());
+      if (outcome.failedOpen.length) console.warn(JSON.stringify({ warning: "rate limiter failed open", limits: outcome.failedOpen, requestId: c.var.audit.event.requestId }));
+      const byteLimits = decision.limits.filter((limit) => limit.measure === "bytes");
+      c.set("rate", {
+        store: backend.name,
+        failedOpen: outcome.failedOpen,
+        headers: outcome.headers,
+        chargeBytes(bytes) {
+          if (byteLimits.length) waitUntil(backend.consume(checksFor(byteLimits, principal.id, bytes)).catch(() => {}));
+        },
+      });
+    }
+    await next();
+    if (!c.error) for (const [name, value] of Object.entries(c.var.rate?.headers ?? {})) c.res.headers.set(name, value);
+  });
+}
