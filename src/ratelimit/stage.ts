@@ -51,17 +51,20 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
     }
     if (decision.metered && (decision.limits.length || abuse?.cooldownMs)) {
       const backend = limitBackend(c.env);
-      const outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now());
-      if (outcome.failedOpen.length) console.warn(JSON.stringify({ warning: "rate limiter failed open", limits: outcome.failedOpen, requestId: c.var.audit.event.requestId }));
       const byteLimits = decision.limits.filter((limit) => limit.measure === "bytes");
-      c.set("rate", {
+      const rate: NonNullable<RateVariables["rate"]> = {
         store: backend.name,
-        failedOpen: outcome.failedOpen,
-        headers: outcome.headers,
+        failedOpen: [],
+        headers: {},
         chargeBytes(bytes) {
           if (byteLimits.length) waitUntil(backend.consume(checksFor(byteLimits, principal.id, bytes)).catch(() => {}));
         },
-      });
+      };
+      c.set("rate", rate);
+      const outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now());
+      rate.failedOpen = outcome.failedOpen;
+      rate.headers = outcome.headers;
+      if (outcome.failedOpen.length) console.warn(JSON.stringify({ warning: "rate limiter failed open", limits: outcome.failedOpen, requestId: c.var.audit.event.requestId }));
     }
     await next();
     if (!c.error) for (const [name, value] of Object.entries(c.var.rate?.headers ?? {})) c.res.headers.set(name, value);
