@@ -1,10 +1,24 @@
 // Prints the closing line of `npm test`: every vitest test and every conformance check, as
-// `tests: N passed, M failed`.
+// `tests: N passed, M failed[, K skipped]`, and says which Redis-backed tests were skipped for want of
+// a redis-server and how to install it.
 
 import { existsSync, readFileSync } from "node:fs";
+import { REDIS_INSTALL, REDIS_TAG } from "./support/redis.js";
 
-const report = JSON.parse(readFileSync(".warden/vitest-report.json", "utf8")) as { numPassedTests: number; numFailedTests: number };
+type Report = {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  testResults: { assertionResults: { status: string; ancestorTitles: string[]; title: string }[] }[];
+};
+
+const report = JSON.parse(readFileSync(".warden/vitest-report.json", "utf8")) as Report;
 const conformance = existsSync(".warden/conformance-total.txt") ? readFileSync(".warden/conformance-total.txt", "utf8") : "";
 const [, passed = "0", failed = "0"] = /Total: (\d+) passed, (\d+) failed/.exec(conformance) ?? [];
+const skippedRedis = report.testResults
+  .flatMap((file) => file.assertionResults)
+  .filter((test) => test.status !== "passed" && test.status !== "failed" && [...test.ancestorTitles, test.title].some((title) => title.includes(REDIS_TAG))).length;
 console.log(`vitest ${report.numPassedTests} passed, ${report.numFailedTests} failed; conformance through the gateway ${passed} passed, ${failed} failed`);
-console.log(`tests: ${report.numPassedTests + Number(passed)} passed, ${report.numFailedTests + Number(failed)} failed`);
+if (skippedRedis) console.log(`skipped ${skippedRedis} Redis-backed tests: no redis-server on PATH. Install it to run them: ${REDIS_INSTALL}`);
+const skipped = report.numPendingTests ? `, ${report.numPendingTests} skipped` : "";
+console.log(`tests: ${report.numPassedTests + Number(passed)} passed, ${report.numFailedTests + Number(failed)} failed${skipped}`);
