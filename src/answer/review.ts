@@ -2,11 +2,12 @@
 // Decision that allowed the client's message: a listing keeps only what the caller may see (tools/list
 // also passes the integrity review), listings and initialize lose invisible characters, every string is
 // scrubbed with the Decision's settings (`refuse` replaces the result), and a server-to-client request
-// the caller may not be asked is dropped and refused to the origin. Records what it did in the audit event.
+// the caller may not be asked is dropped and refused to the origin, while one it may be asked goes out
+// under a sealed id (mcp/relayed.ts), the only id a client's answer is accepted under. Records what it did in the audit event.
 
 import type { AuditDraft } from "../audit/event.js";
 import type { Principal } from "../auth/authenticate.js";
-import { knownSecretValues, originCredential, type Env } from "../config.js";
+import { gatewaySecrets, knownSecretValues, originCredential, type Env } from "../config.js";
 import { GatewayError, asGatewayError, errorObject } from "../errors.js";
 import { callOrigin, type OriginCall } from "../forward/origin.js";
 import { stripInvisible } from "../integrity/poison.js";
@@ -14,6 +15,7 @@ import { recordBlocked } from "../integrity/registry.js";
 import { reviewToolListing } from "../integrity/review.js";
 import type { JsonObject } from "../mcp/json.js";
 import type { JsonRpcMessage, JsonRpcResponse } from "../mcp/jsonrpc.js";
+import { sealRelayedId } from "../mcp/relayed.js";
 import type { Incoming } from "../mcp/stage.js";
 import type { Decision } from "../policy/decision.js";
 import { filterListing } from "../policy/filter.js";
@@ -54,6 +56,7 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
   const listing = incoming.row.listing;
   const redactions: Record<string, number> = {};
   const total = () => Object.values(redactions).reduce((sum, count) => sum + count, 0);
+  const relayBinding = { origin: ctx.originName, principal: ctx.principal.id, originSession: incoming.session?.originSessionId };
 
   const review = async (message: JsonRpcMessage): Promise<JsonRpcMessage> => {
     if (message.kind !== "response" || !("result" in message.message)) return message;
@@ -76,10 +79,15 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
       const withheld = new GatewayError("resultWithheld", "result withheld: it contained sensitive data");
       return { kind: "response", message: errorObject(withheld, incoming.requestId) as JsonRpcResponse };
     }
-    if (scrubbed.kind === "request" && !decision.allowsServerRequest(scrubbed.message.method)) {
-      audit.event.droppedServerRequests = (audit.event.droppedServerRequests ?? 0) + 1;
-      ctx.waitUntil(refuseServerRequest(ctx, scrubbed));
-      return undefined;
+    if (scrubbed.kind === "request") {
+      if (!decision.allowsServerRequest(scrubbed.message.method)) {
+        audit.event.droppedServerRequests = (audit.event.droppedServerRequests ?? 0) + 1;
+        ctx.waitUntil(refuseServerRequest(ctx, scrubbed));
+        return undefined;
+      }
+      // The client may answer it only under the sealed id, which the gateway opens again on the way back.
+      const id = await sealRelayedId(gatewaySecrets(ctx.env).sessionSecret, relayBinding, scrubbed.message, Math.floor(Date.now() / 1000));
+      return { kind: "request", message: { ...scrubbed.message, id } };
     }
     return scrubbed;
   };

@@ -20,7 +20,7 @@ export function originCall(incoming: Incoming): OriginCall {
   if (incoming.lastEventId !== undefined) call.lastEventId = incoming.lastEventId;
   if (incoming.stateless && message && message.kind !== "response") {
     call.mcpMethod = incoming.method;
-    if (incoming.target !== undefined) call.mcpName = incoming.target;
+    if (incoming.row.target && incoming.target !== undefined) call.mcpName = incoming.target;
   }
   return call;
 }

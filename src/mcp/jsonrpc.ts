@@ -5,6 +5,7 @@
 
 import { GatewayError } from "../errors.js";
 import type { Json, JsonObject } from "./json.js";
+import type { TargetKind } from "../policy/types.js";
 import type { MethodRow } from "./methods.js";
 
 export type JsonRpcId = string | number;
@@ -77,7 +78,7 @@ export function classify(value: Json): JsonRpcMessage {
 }
 
 /** What a request acts on, for policy, audit and the 2026-07-28 Mcp-Name header. */
-export type Target = { method: string; name?: string };
+export type Target = { method: string; name?: string; kind?: TargetKind };
 
 function requireString(params: JsonObject | undefined, field: string, method: string): string {
   const value = params?.[field];
@@ -94,7 +95,20 @@ export function targetOf(request: JsonRpcRequest, row: MethodRow): Target {
     if (row.target.arguments && params && "arguments" in params && !isObject(params.arguments)) {
       throw new GatewayError("invalidParams", `${method} arguments not an object`, { detail: '"arguments" must be an object' });
     }
-    return { method, name: requireString(params, row.target.field, method) };
+    return { method, name: requireString(params, row.target.field, method), kind: row.target.kind };
+  }
+  if (row.governedBy === "completion") {
+    // The prompt or resource template whose argument is completed: its rule governs the completion.
+    const ref = params?.ref;
+    if (!isObject(ref) || (ref.type !== "ref/prompt" && ref.type !== "ref/resource")) {
+      throw new GatewayError("invalidParams", "completion without a prompt or resource ref", { detail: '"ref" must be a ref/prompt or ref/resource' });
+    }
+    if (!isObject(params?.argument) || typeof params.argument.name !== "string" || typeof params.argument.value !== "string") {
+      throw new GatewayError("invalidParams", "completion without an argument", { detail: '"argument" needs a string "name" and "value"' });
+    }
+    return ref.type === "ref/prompt"
+      ? { method, name: requireString(ref, "name", method), kind: "prompt" }
+      : { method, name: requireString(ref, "uri", method), kind: "resource" };
   }
   if (method === "initialize") {
     requireString(params, "protocolVersion", method);

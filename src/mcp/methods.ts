@@ -2,11 +2,24 @@
 // notifications, responses to server-to-client requests, the GET stream and DELETE — with the protocol
 // eras it exists in, the target a policy rule must allow (and the params field that names it), the
 // listing field the answer is filtered by, and how policy governs it. A message without a row is
-// refused; every later stage reads its row instead of keeping a list of its own. Pure.
+// refused; every message with one passes a policy decision and the rate limiter; every later stage
+// reads its row instead of keeping a list of its own. Pure.
 
 import type { TargetKind } from "../policy/types.js";
 
 export type MessageKind = "request" | "notification" | "response" | "stream" | "endSession";
+
+/**
+ * How policy governs a message:
+ * - `target`: a rule must allow the named tool, prompt or resource (arguments checked for tools and prompts);
+ * - `completion`: allowed where the caller may use the prompt or resource template it completes;
+ * - `listing`: allowed, and the answer keeps only the items the caller may see;
+ * - `method`: a rule must allow the method itself (`methods:` in policy);
+ * - `lifecycle`: the protocol's own plumbing, allowed to every caller admitted to the endpoint;
+ * - `relayedRequest`: a client's answer, allowed only to a server-to-client request the gateway relayed
+ *   to this caller in this session under a policy that allowed it (its sealed id proves that).
+ */
+export type Governance = "target" | "completion" | "listing" | "method" | "lifecycle" | "relayedRequest";
 
 export type MethodRow = {
   kind: MessageKind;
@@ -16,33 +29,29 @@ export type MethodRow = {
   target?: { kind: TargetKind; field: "name" | "uri"; arguments: boolean };
   /** A listing: the result field whose items are filtered, their target kind and the field naming each. */
   listing?: { field: string; kind: TargetKind; key: "name" | "uri" | "uriTemplate" };
-  /** How policy governs it: a rule allowing its target, a filtered listing, or admission to the endpoint. */
-  governedBy: "target" | "listing" | "endpoint";
-  /** Whether its rate limits are checked before it is forwarded. */
-  metered: boolean;
+  governedBy: Governance;
 };
 
 const both = { sessions: true, stateless: true };
 const sessionsOnly = { sessions: true, stateless: false };
 const statelessOnly = { sessions: false, stateless: true };
 
-const request = (eras: MethodRow["eras"]): MethodRow => ({ kind: "request", eras, governedBy: "endpoint", metered: true });
+const request = (eras: MethodRow["eras"], governedBy: Governance): MethodRow => ({ kind: "request", eras, governedBy });
 const named = (eras: MethodRow["eras"], kind: TargetKind, field: "name" | "uri", args: boolean): MethodRow => ({
-  ...request(eras),
+  ...request(eras, "target"),
   target: { kind, field, arguments: args },
-  governedBy: "target",
 });
 const listing = (field: string, kind: TargetKind, key: "name" | "uri" | "uriTemplate"): MethodRow => ({
-  ...request(both),
+  ...request(both, "listing"),
   listing: { field, kind, key },
-  governedBy: "listing",
 });
-const notification: MethodRow = { kind: "notification", eras: both, governedBy: "endpoint", metered: false };
+const notification = (governedBy: Governance): MethodRow => ({ kind: "notification", eras: both, governedBy });
 
 /** Client requests and notifications by method. */
 export const METHODS: Readonly<Record<string, MethodRow>> = {
-  initialize: request(sessionsOnly),
-  ping: request(both),
+  initialize: request(sessionsOnly, "lifecycle"),
+  "server/discover": request(statelessOnly, "lifecycle"),
+  ping: request(both, "method"),
   "tools/list": listing("tools", "tool", "name"),
   "tools/call": named(both, "tool", "name", true),
   "resources/list": listing("resources", "resource", "uri"),
@@ -52,25 +61,24 @@ export const METHODS: Readonly<Record<string, MethodRow>> = {
   "resources/unsubscribe": named(sessionsOnly, "resource", "uri", false),
   "prompts/list": listing("prompts", "prompt", "name"),
   "prompts/get": named(both, "prompt", "name", true),
-  "completion/complete": request(both),
-  "logging/setLevel": request(sessionsOnly),
-  "tasks/get": request(sessionsOnly),
-  "tasks/list": request(sessionsOnly),
-  "tasks/result": request(sessionsOnly),
-  "tasks/cancel": request(sessionsOnly),
-  "server/discover": request(statelessOnly),
-  "notifications/initialized": notification,
-  "notifications/cancelled": notification,
-  "notifications/progress": notification,
-  "notifications/roots/list_changed": notification,
-  "notifications/tasks/status": notification,
+  "completion/complete": request(both, "completion"),
+  "logging/setLevel": request(sessionsOnly, "method"),
+  "tasks/get": request(sessionsOnly, "method"),
+  "tasks/list": request(sessionsOnly, "method"),
+  "tasks/result": request(sessionsOnly, "method"),
+  "tasks/cancel": request(sessionsOnly, "method"),
+  "notifications/initialized": notification("lifecycle"),
+  "notifications/cancelled": notification("lifecycle"),
+  "notifications/progress": notification("lifecycle"),
+  "notifications/roots/list_changed": notification("method"),
+  "notifications/tasks/status": notification("method"),
 };
 
 /** The messages that are not a method call: a client's JSON-RPC response, the GET stream, DELETE. */
 export const OTHER_MESSAGES: Readonly<Record<"response" | "GET stream" | "DELETE session", MethodRow>> = {
-  response: { kind: "response", eras: sessionsOnly, governedBy: "endpoint", metered: false },
-  "GET stream": { kind: "stream", eras: sessionsOnly, governedBy: "endpoint", metered: false },
-  "DELETE session": { kind: "endSession", eras: sessionsOnly, governedBy: "endpoint", metered: false },
+  response: { kind: "response", eras: sessionsOnly, governedBy: "relayedRequest" },
+  "GET stream": { kind: "stream", eras: sessionsOnly, governedBy: "lifecycle" },
+  "DELETE session": { kind: "endSession", eras: sessionsOnly, governedBy: "lifecycle" },
 };
 
 /** The row of a client request or notification in this era, or undefined when it has none. */

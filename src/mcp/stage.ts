@@ -1,18 +1,20 @@
 // The transport stage, in two middlewares. `mcpEndpoint` runs first: the endpoint names an origin of
 // the policy and a browser page's Origin is allowed. `mcpMessage` runs once the caller is known (an
 // unauthenticated caller never makes the gateway read a body): HTTP headers, the body read up to its
-// limit and parsed strictly, the JSON-RPC shape, the method table's row, the protocol revision and the
-// session. It puts one `Incoming` on the context, which every later stage reads.
+// limit and parsed strictly, the JSON-RPC shape, the method table's row, the protocol revision, the
+// session, and for a client's response the relayed request it answers. It puts one `Incoming` on the
+// context, which every later stage reads.
 
 import { createMiddleware } from "hono/factory";
 import type { Principal } from "../auth/authenticate.js";
 import { gatewaySecrets, type Env } from "../config.js";
 import { GatewayError } from "../errors.js";
-import type { CompiledOrigin, CompiledPolicy } from "../policy/types.js";
+import type { CompiledOrigin, CompiledPolicy, TargetKind } from "../policy/types.js";
 import { readBody } from "./body.js";
 import { JsonSyntaxError, parseJsonBytes } from "./json.js";
-import { classify, salvageId, targetOf, type JsonRpcId, type JsonRpcMessage } from "./jsonrpc.js";
+import { classify, salvageId, targetOf, type JsonRpcId, type JsonRpcMessage, type JsonRpcResponse } from "./jsonrpc.js";
 import { OTHER_MESSAGES, methodRow, type MethodRow } from "./methods.js";
+import { openRelayedId, type RelayedRequest } from "./relayed.js";
 import { unwrapSession, type Session } from "./session.js";
 import {
   STATELESS_VERSION,
@@ -31,8 +33,9 @@ export type Incoming = {
   method: string;
   /** The parsed, checked message of a POST: exactly what is forwarded, re-serialized. */
   message?: JsonRpcMessage;
-  /** The tool or prompt name, or resource URI, the message acts on. */
+  /** The tool or prompt name, or resource URI, the message acts on, and which of them it is. */
   target?: string;
+  targetKind?: TargetKind;
   /** The id of a request, which its answer must settle. */
   requestId?: JsonRpcId;
   /** The revision the message is spoken in: its header, or the session's. */
@@ -40,6 +43,8 @@ export type Incoming = {
   stateless: boolean;
   session?: Session;
   lastEventId?: string;
+  /** For a client's response: the server-to-client request it answers, when the gateway relayed it to this caller. */
+  relayed?: RelayedRequest;
 };
 
 export type EndpointVariables = { originName: string; origin: CompiledOrigin };
@@ -99,9 +104,11 @@ export function mcpMessage({ policy }: Options) {
           const target = message.kind === "request" ? targetOf(message.message, row) : { method };
           incoming = { row, method, message, stateless };
           if (target.name !== undefined) incoming.target = target.name;
+          if (target.kind !== undefined) incoming.targetKind = target.kind;
           if (message.kind === "request") incoming.requestId = message.message.id;
           c.set("incoming", incoming);
-          if (stateless) checkStatelessHeaders(headers, target);
+          // Mcp-Name carries the name of tools/call and prompts/get and the URI of resources/read only.
+          if (stateless) checkStatelessHeaders(headers, row.target ? target : { method });
         }
         // Which session this message belongs to: the stateless revision has none; initialize opens one.
         const isInitialize = incoming.method === "initialize";
@@ -113,6 +120,15 @@ export function mcpMessage({ policy }: Options) {
         }
         const effective = version ?? incoming.session?.version;
         if (effective) incoming.version = effective;
+        if (message.kind === "response") {
+          // A response is forwarded only as the answer to a request the gateway relayed to this caller in this session.
+          const binding = { origin: c.var.originName, principal: c.var.principal.id, originSession: incoming.session?.originSessionId };
+          const relayed = await openRelayedId(gatewaySecrets(c.env).sessionSecret, binding, message.message.id, Math.floor(Date.now() / 1000));
+          if (relayed) {
+            incoming.relayed = relayed;
+            incoming.message = { kind: "response", message: { ...message.message, id: relayed.id } as JsonRpcResponse };
+          }
+        }
         break;
       }
       case "GET": {

@@ -11,19 +11,18 @@ import type { CompiledLimit, CompiledOrigin, ScrubPolicy, TargetKind } from "./t
 
 export type Decision = {
   effect: "allow" | "deny";
-  /** The rule that decided a named target (or `default-deny`); absent where the endpoint or a listing governs. */
+  /** The rule that decided (or `default-deny`); absent where a listing or the protocol's lifecycle governs. */
   rule?: string;
   /** A deny's precise reason (internal), and how it is refused on the wire. */
   refusal?: { kind: "denied" | "toolRefused"; reason: string; detail: string };
-  /** The named target policy decided on. */
+  /** The named target policy decided on: a tool, prompt, resource, method, or the server request a response answers. */
   target?: { kind: TargetKind; name: string };
   /** The caller's roles with everything they inherit. */
   roles: ReadonlySet<string>;
   /** How the answer is scrubbed: the allowing rule's settings, or the origin's default. */
   scrub: ScrubPolicy;
-  /** The rate limits this message counts against, checked before it is forwarded when `metered`. */
+  /** The rate limits this message counts against, allowed or not. */
   limits: readonly CompiledLimit[];
-  metered: boolean;
   /** A tool call the integrity check refused. */
   integrity?: IntegrityFlag;
   /** For a listing: which items this caller may see. */
@@ -37,35 +36,60 @@ export type MessageFacts = {
   originPolicy: CompiledOrigin;
   row: MethodRow;
   method: string;
-  target?: string;
+  /** The named target and its kind (a completion's is the prompt or resource template it completes). */
+  target?: { kind: TargetKind; name: string };
   /** A tool's or prompt's arguments (an empty object when the request has none). */
   args?: JsonObject;
+  /** For a client's response: the relayed server-to-client request it answers, if the gateway relayed one. */
+  relayed?: { method: string };
   roles: readonly string[];
 };
 
 export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decision {
   const { origin, row } = facts;
   const roles = engine.expandRoles(facts.roles);
-  const isToolCall = row.target?.kind === "tool";
   const base = {
     roles,
     scrub: facts.originPolicy.scrub,
-    limits: row.metered ? engine.limitsFor(origin, roles, facts.method, isToolCall ? facts.target : undefined) : [],
-    metered: row.metered,
+    limits: engine.limitsFor(origin, roles, facts.method, facts.target?.kind === "tool" ? facts.target.name : undefined),
     // A server's ping needs no grant; everything else it asks a client for must be allowed for the caller.
     allowsServerRequest: (method: string) => method === "ping" || engine.decide(origin, "serverRequest", method, roles).effect === "allow",
   };
-  const visible = row.listing ? { visible: (kind: TargetKind, name: string) => engine.isVisible(origin, kind, name, roles) } : {};
-  if (!row.target || facts.target === undefined) return { effect: "allow", ...base, ...visible };
-  const kind = row.target.kind;
-  const target = { kind, name: facts.target };
-  const verdict = engine.decide(origin, kind, facts.target, roles, row.target.arguments ? (facts.args ?? {}) : undefined);
-  if (verdict.effect === "deny") {
-    const detail = verdict.rule === DEFAULT_DENY ? `${kind} not permitted` : verdict.reason;
-    return { effect: "deny", rule: verdict.rule, refusal: { kind: "denied", reason: verdict.reason, detail }, target, ...base };
+  const deny = (rule: string, reason: string, detail: string, target?: Decision["target"]): Decision => ({
+    effect: "deny",
+    rule,
+    refusal: { kind: "denied", reason, detail },
+    ...(target ? { target } : {}),
+    ...base,
+  });
+  /** What the rules say about one named thing, as this message's Decision. */
+  const byRule = (target: NonNullable<Decision["target"]>, args: JsonObject | undefined): Decision => {
+    const verdict = engine.decide(origin, target.kind, target.name, roles, args);
+    if (verdict.effect === "deny") return deny(verdict.rule, verdict.reason, verdict.rule === DEFAULT_DENY ? `${KIND_WORDS[target.kind]} not permitted` : verdict.reason, target);
+    return { effect: "allow", rule: verdict.rule, target, ...base, ...(verdict.scrub ? { scrub: verdict.scrub } : {}) };
+  };
+
+  switch (row.governedBy) {
+    case "lifecycle":
+      return { effect: "allow", ...base };
+    case "listing":
+      return { effect: "allow", ...base, visible: (kind: TargetKind, name: string) => engine.isVisible(origin, kind, name, roles) };
+    case "method":
+      return byRule({ kind: "method", name: facts.method }, undefined);
+    case "target":
+    case "completion":
+      // Arguments are checked for the call itself; a completion only names the prompt or template.
+      return byRule(facts.target!, row.governedBy === "target" && row.target?.arguments ? (facts.args ?? {}) : undefined);
+    case "relayedRequest":
+      if (!facts.relayed) return deny(NOT_RELAYED, "response to no request the gateway relayed to this caller", "this response answers no request the gateway relayed to you");
+      return byRule({ kind: "serverRequest", name: facts.relayed.method }, undefined);
   }
-  return { effect: "allow", rule: verdict.rule, target, ...base, ...(verdict.scrub ? { scrub: verdict.scrub } : {}) };
 }
+
+/** The rule id a refused client response records: it answered nothing the gateway relayed to its sender. */
+export const NOT_RELAYED = "not-relayed";
+
+const KIND_WORDS: Record<TargetKind, string> = { tool: "tool", resource: "resource", prompt: "prompt", serverRequest: "answer to this server request", method: "method" };
 
 const INTEGRITY_DETAIL = {
   drift: "the tool's definition changed since it was reviewed",

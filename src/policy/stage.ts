@@ -25,11 +25,12 @@ export function policyDecision({ policy }: { policy: CompiledPolicy }) {
       originPolicy: origin,
       row: incoming.row,
       method: incoming.method,
-      ...(incoming.target === undefined ? {} : { target: incoming.target }),
+      ...(incoming.target === undefined || incoming.targetKind === undefined ? {} : { target: { kind: incoming.targetKind, name: incoming.target } }),
       ...(incoming.row.target?.arguments ? { args: (params?.arguments as JsonObject | undefined) ?? {} } : {}),
+      ...(incoming.relayed ? { relayed: incoming.relayed } : {}),
       roles: principal.roles,
     });
-    if (decision.effect === "allow" && decision.target?.kind === "tool") {
+    if (decision.effect === "allow" && incoming.method === "tools/call" && decision.target) {
       const flag = await toolCallVerdict(gatewaySecrets(c.env).tokens, policy.version, originName, origin.integrity, policy.pins[originName], decision.target.name);
       decision = withIntegrity(decision, flag);
     }

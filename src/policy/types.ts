@@ -2,7 +2,8 @@
 // Worker imports. Every reference is resolved and every default filled in, so run-time code never
 // re-validates it. `version` is the content hash operators see in audit events and /.well-known.
 
-export type TargetKind = "tool" | "resource" | "prompt" | "serverRequest";
+/** What a rule names: tools, resources, prompts, server-to-client requests, or methods without a named target. */
+export type TargetKind = "tool" | "resource" | "prompt" | "serverRequest" | "method";
 
 export type CompiledArgumentRule = {
   type: "string" | "number" | "integer" | "boolean" | "object" | "array";

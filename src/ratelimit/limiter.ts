@@ -1,6 +1,7 @@
 // Enforcing the limits a Decision names: one round trip to the store for all of them, a timeout, and
 // each limit's explicit failure mode when the store cannot answer. Produces the
-// IETF RateLimit/RateLimit-Policy headers, the 429 with Retry-After, and the abuse cooldown check.
+// IETF RateLimit/RateLimit-Policy headers, the 429 with Retry-After, the abuse cooldown check, and a
+// denied message's count against the abuse baseline.
 
 import { GatewayError } from "../errors.js";
 import type { CompiledLimit, GatewaySettings } from "../policy/types.js";
@@ -44,9 +45,12 @@ export async function enforce(
   principal: string,
   settings: GatewaySettings["rateLimit"],
   now: number,
+  denial?: { onAbuse(): void },
 ): Promise<RateOutcome> {
-  const checks = checksFor(limits, principal);
-  const cooldown = settings.abuse?.cooldownMs ? cooldownKey(principal) : undefined;
+  const abuse = settings.abuse;
+  // A denied message also counts against the abuse baseline, in the same round trip.
+  const checks = [...checksFor(limits, principal), ...(denial && abuse ? [{ limit: abuseBaseline(abuse), identifier: principal, rate: 1 }] : [])];
+  const cooldown = abuse?.cooldownMs ? cooldownKey(principal) : undefined;
   const deadline = timeout(settings.timeoutMs);
   let answer: { results: LimitResult[]; coolingDown: boolean };
   try {
@@ -62,6 +66,8 @@ export async function enforce(
   } finally {
     deadline.cancel();
   }
+  if (denial && abuse && answer.results[limits.length]?.success === false) denial.onAbuse();
+  answer = { ...answer, results: answer.results.slice(0, limits.length) };
   if (answer.coolingDown) {
     throw new GatewayError("rateLimited", "principal in abuse cooldown", {
       detail: "too many denied calls; try again later",
@@ -100,12 +106,9 @@ function policyHeaders(limits: readonly CompiledLimit[]): Record<string, string>
   return limits.length ? { "ratelimit-policy": policyHeader(limits) } : {};
 }
 
-/**
- * Counts a denied call against the principal's abuse baseline. Returns true when the burst crosses the
- * threshold: the caller is flagged in audit and, with a cooldown configured, refused for its duration.
- */
-export async function recordDenial(backend: LimitBackend, principal: string, abuse: NonNullable<GatewaySettings["rateLimit"]["abuse"]>): Promise<boolean> {
-  const baseline: CompiledLimit = {
+/** The abuse baseline as a limit: denied messages per principal in a fixed window. */
+function abuseBaseline(abuse: NonNullable<GatewaySettings["rateLimit"]["abuse"]>): CompiledLimit {
+  return {
     id: "abuse-denied-calls",
     origin: "*",
     per: "principal",
@@ -116,8 +119,4 @@ export async function recordDenial(backend: LimitBackend, principal: string, abu
     algorithm: "fixed-window",
     fail: "open",
   };
-  const [result] = await backend.consume([{ limit: baseline, identifier: principal, rate: 1 }]);
-  if (result?.success !== false) return false;
-  if (abuse.cooldownMs) await backend.startCooldown(cooldownKey(principal), abuse.cooldownMs);
-  return true;
 }

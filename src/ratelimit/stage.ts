@@ -1,8 +1,8 @@
-// The rate-limit stage: reads the Decision. A denied message counts against the caller's abuse baseline
-// (crossing it raises a flag event and, with a cooldown, refuses the caller for a while) and is then
-// refused with the Decision's refusal. An allowed metered message is checked against every limit the
-// Decision names and the caller's cooldown, in one round trip; its answer carries the budget left, and
-// response bytes are charged to byte limits once the answer is over.
+// The rate-limit stage: reads the Decision. Every message, allowed or denied, is checked against every
+// limit the Decision names and the caller's cooldown, in one round trip; a denied one also counts
+// against the abuse baseline there (crossing it raises a flag event and, with a cooldown, refuses the
+// caller for a while) and is then refused with the Decision's refusal. An answer carries the budget
+// left, and its bytes (GET streams included) are charged to byte limits once it is over.
 
 import { createMiddleware } from "hono/factory";
 import type { Principal } from "../auth/authenticate.js";
@@ -11,7 +11,7 @@ import type { Env } from "../config.js";
 import { GatewayError, asGatewayError } from "../errors.js";
 import type { Decision } from "../policy/decision.js";
 import type { CompiledPolicy } from "../policy/types.js";
-import { checksFor, enforce, recordDenial } from "./limiter.js";
+import { checksFor, cooldownKey, enforce } from "./limiter.js";
 import { limitBackend } from "./store.js";
 
 export type RateVariables = {
@@ -25,31 +25,27 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
   const settings = policy.gateway.rateLimit;
   const abuse = settings.abuse;
 
-  /** A denied call counts against the caller's abuse baseline; crossing it is its own audit event. */
+  /** Crossing the abuse baseline: a flag event and, with a cooldown configured, the caller refused for its length. */
   async function flagAbuse(env: Env, vars: Reads, waitUntil: (promise: Promise<unknown>) => void): Promise<void> {
-    if (!abuse) return;
     try {
-      if (!(await recordDenial(limitBackend(env), vars.principal.id, abuse))) return;
+      if (abuse?.cooldownMs) await limitBackend(env).startCooldown(cooldownKey(vars.principal.id), abuse.cooldownMs);
       emitFlag(policy.version, { queue: env.AUDIT_QUEUE, waitUntil }, {
         origin: vars.originName,
         principal: vars.principal.id,
         roles: vars.principal.roles,
         abuse: "burst of denied calls",
-        reason: abuse.cooldownMs ? `cooldown ${abuse.cooldownMs} ms` : "flagged",
+        reason: abuse?.cooldownMs ? `cooldown ${abuse.cooldownMs} ms` : "flagged",
       });
     } catch (error) {
-      console.error(JSON.stringify({ error: `abuse baseline update failed: ${asGatewayError(error).reason}` }));
+      console.error(JSON.stringify({ error: `abuse cooldown not started: ${asGatewayError(error).reason}` }));
     }
   }
 
   return createMiddleware<{ Bindings: Env; Variables: Reads }>(async (c, next) => {
     const { decision, principal } = c.var;
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
-    if (decision.refusal) {
-      if (decision.refusal.kind === "denied") waitUntil(flagAbuse(c.env, c.var, waitUntil));
-      throw new GatewayError(decision.refusal.kind, decision.refusal.reason, { detail: decision.refusal.detail });
-    }
-    if (decision.metered && (decision.limits.length || abuse?.cooldownMs)) {
+    // Every message counts, allowed or not: a loop of denied calls runs into the same limits.
+    if (decision.limits.length || abuse?.cooldownMs || (abuse && decision.refusal?.kind === "denied")) {
       const backend = limitBackend(c.env);
       const byteLimits = decision.limits.filter((limit) => limit.measure === "bytes");
       const rate: NonNullable<RateVariables["rate"]> = {
@@ -61,11 +57,13 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
         },
       };
       c.set("rate", rate);
-      const outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now());
+      const denial = decision.refusal?.kind === "denied" ? { onAbuse: () => waitUntil(flagAbuse(c.env, c.var, waitUntil)) } : undefined;
+      const outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now(), denial);
       rate.failedOpen = outcome.failedOpen;
       rate.headers = outcome.headers;
       if (outcome.failedOpen.length) console.warn(JSON.stringify({ warning: "rate limiter failed open", limits: outcome.failedOpen, requestId: c.var.audit.event.requestId }));
     }
+    if (decision.refusal) throw new GatewayError(decision.refusal.kind, decision.refusal.reason, { detail: decision.refusal.detail });
     await next();
     if (!c.error) for (const [name, value] of Object.entries(c.var.rate?.headers ?? {})) c.res.headers.set(name, value);
   });

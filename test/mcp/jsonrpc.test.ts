@@ -55,8 +55,8 @@ describe("JSON-RPC classification", () => {
 
   it("names the target of a request and checks its params", () => {
     const request = (method: string, params?: Record<string, unknown>) => ({ jsonrpc: "2.0", id: 1, method, params }) as JsonRpcRequest;
-    expect(targetOf(request("tools/call", { name: "echo", arguments: {} }), METHODS["tools/call"]!)).toEqual({ method: "tools/call", name: "echo" });
-    expect(targetOf(request("resources/read", { uri: "file:///x" }), METHODS["resources/read"]!)).toEqual({ method: "resources/read", name: "file:///x" });
+    expect(targetOf(request("tools/call", { name: "echo", arguments: {} }), METHODS["tools/call"]!)).toEqual({ method: "tools/call", name: "echo", kind: "tool" });
+    expect(targetOf(request("resources/read", { uri: "file:///x" }), METHODS["resources/read"]!)).toEqual({ method: "resources/read", name: "file:///x", kind: "resource" });
     expect(targetOf(request("tools/list"), METHODS["tools/list"]!)).toEqual({ method: "tools/list" });
     expect(() => targetOf(request("tools/call", { name: "" }), METHODS["tools/call"]!)).toThrow(GatewayError);
     expect(() => targetOf(request("tools/call", { name: "echo", arguments: [] }), METHODS["tools/call"]!)).toThrow(GatewayError);

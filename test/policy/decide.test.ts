@@ -4,6 +4,7 @@ import { PolicyEngine } from "../../src/policy/decide.js";
 import { pathProblem, urlProblem } from "../../src/policy/arguments.js";
 import { filterListing } from "../../src/policy/filter.js";
 import { METHODS } from "../../src/mcp/methods.js";
+import type { TargetKind } from "../../src/policy/types.js";
 
 const engine = new PolicyEngine(
   compilePolicy([
@@ -105,7 +106,7 @@ describe("policy decisions", () => {
   it("matches resources by prefix and keeps listings to what the caller may use", () => {
     expect(engine.decide("o", "resource", "docs://public/a.md", roles("viewer")).effect).toBe("allow");
     expect(engine.decide("o", "resource", "docs://private/a.md", roles("viewer")).effect).toBe("deny");
-    const visible = (kind: "tool" | "resource" | "prompt" | "serverRequest", name: string) => engine.isVisible("o", kind, name, roles("ops"));
+    const visible = (kind: TargetKind, name: string) => engine.isVisible("o", kind, name, roles("ops"));
     const { result, removed } = filterListing(METHODS["tools/list"]!.listing!, { tools: [{ name: "run" }, { name: "db_drop_all" }, { name: "get_secret" }, { notAName: 1 }, "junk"], nextCursor: "c2" }, visible);
     expect(result).toEqual({ tools: [{ name: "run" }], nextCursor: "c2" });
     expect(removed).toBe(4);

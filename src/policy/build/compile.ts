@@ -112,6 +112,7 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
         ["resource", rule.resources],
         ["prompt", rule.prompts],
         ["serverRequest", rule.serverRequests],
+        ["method", rule.methods],
       ];
       for (const [kind, patterns] of kinds) {
         if (!patterns) continue;

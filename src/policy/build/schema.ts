@@ -2,6 +2,8 @@
 // only (the compiler and the JSON Schema for editors); the Worker imports the compiled form in types.ts.
 
 import { z } from "zod";
+import { METHODS } from "../../mcp/methods.js";
+import { matchesNamePattern } from "../decide.js";
 
 const identifier = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "letters, digits, '_', '.', '-'; at most 64");
 const secretName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "an upper-case Worker secret name");
@@ -12,6 +14,11 @@ const namePattern = z
   .min(1)
   .max(512)
   .refine((pattern) => !pattern.slice(0, -1).includes("*"), "'*' may only end a pattern");
+
+/** The methods the method table says a `methods:` rule governs. */
+export const RULED_METHODS = Object.entries(METHODS)
+  .filter(([, row]) => row.governedBy === "method")
+  .map(([method]) => method);
 
 const argumentRule = z
   .strictObject({
@@ -65,14 +72,19 @@ export const ruleSchema = z
     resources: z.array(namePattern).min(1).optional(),
     prompts: z.array(namePattern).min(1).optional(),
     serverRequests: z.array(z.enum(["sampling/createMessage", "elicitation/create", "roots/list"])).min(1).optional(),
+    /** Methods that act on no named target (ping, logging/setLevel, tasks/*, …): exact names or a prefix with `*`. */
+    methods: z
+      .array(namePattern.refine((pattern) => RULED_METHODS.some((method) => matchesNamePattern(pattern, method)), `names no method a rule governs (${RULED_METHODS.join(", ")})`))
+      .min(1)
+      .optional(),
     arguments: z.record(z.string(), argumentRule).optional(),
     additionalArguments: z.boolean().optional(),
     /** Overrides the origin's scrub settings for answers to calls this rule allowed. */
     scrub: scrubSchema.optional(),
   })
   .superRefine((rule, ctx) => {
-    if (!rule.tools && !rule.resources && !rule.prompts && !rule.serverRequests) {
-      ctx.addIssue({ code: "custom", path: [], message: "a rule needs tools, resources, prompts or serverRequests" });
+    if (!rule.tools && !rule.resources && !rule.prompts && !rule.serverRequests && !rule.methods) {
+      ctx.addIssue({ code: "custom", path: [], message: "a rule needs tools, resources, prompts, serverRequests or methods" });
     }
     if (rule.effect === "deny" && (rule.arguments || rule.additionalArguments !== undefined || rule.scrub)) {
       ctx.addIssue({ code: "custom", path: ["arguments"], message: "deny rules match names only; they take no argument rules" });
