@@ -37,7 +37,7 @@ app.notFound(() => {
 
 app.get("/.well-known/oauth-protected-resource/mcp/:origin", (c) => {
   const name = c.req.param("origin");
-  if (!Object.hasOwn(policy.origins, name)) throw new GatewayError("unknownEndpoint", `unknown origin ${name}`);
+  if (!Object.hasOwn(policy.origins, name)) throw new GatewayError("unknownEndpoint", "no origin of that name");
   const base = new URL(c.req.url).origin;
   return c.json({ resource: `${base}/mcp/${name}`, bearer_methods_supported: ["header"], resource_name: `mcp-warden: ${name}`, resource_documentation: `${base}/.well-known/mcp-warden` });
 });

@@ -65,6 +65,17 @@ function idleGuardedReader(reader: Reader, idleTimeoutMs: number | undefined): {
   };
 }
 
+/**
+ * Why reading an answer failed: a body that does not decode as its Content-Encoding claims is the
+ * origin's invalid answer; anything else (a dropped connection) means the origin became unavailable.
+ */
+function streamFailure(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/decompress|gzip|deflate|brotli|incorrect header/i.test(message)) return invalid(`answer does not decode as its content encoding: ${message.slice(0, 200)}`);
+  return new GatewayError("originUnavailable", `answer stream failed: ${message.slice(0, 200)}`);
+}
+
 /** A JSON body, read up to the limit. */
 export async function readJsonAnswer(response: Response, limits: AnswerLimits): Promise<JsonRpcMessage> {
   const text = await readCappedText(response, limits.maxEventBytes, limits.idleTimeoutMs);
@@ -77,15 +88,18 @@ export async function readCappedText(response: Response, maxBytes: number, idleT
   const reader = response.body?.getReader();
   if (!reader) return "";
   const guarded = idleGuardedReader(reader, idleTimeoutMs);
+  let bytes: Uint8Array;
   try {
-    const bytes = await readCapped(reader, maxBytes, () => invalid(`answer larger than ${maxBytes} bytes`), guarded.read);
-    return utf8.decode(bytes);
+    bytes = await readCapped(reader, maxBytes, () => invalid(`answer larger than ${maxBytes} bytes`), guarded.read);
   } catch (error) {
-    if (error instanceof TypeError) throw invalid("answer is not valid UTF-8");
-    if (error instanceof GatewayError) throw error;
-    throw new GatewayError("originUnavailable", `answer stream failed: ${(error as Error).message}`);
+    throw streamFailure(error);
   } finally {
     guarded.stop();
+  }
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw invalid("answer is not valid UTF-8");
   }
 }
 
@@ -102,8 +116,7 @@ export async function* readSseAnswer(response: Response, limits: AnswerLimits): 
       try {
         chunk = await guarded.read();
       } catch (error) {
-        if (error instanceof GatewayError) throw error;
-        throw new GatewayError("originUnavailable", `answer stream failed: ${(error as Error).message}`);
+        throw streamFailure(error);
       }
       if (chunk.done) {
         let tail = "";

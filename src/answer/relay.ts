@@ -5,7 +5,7 @@
 
 import { GatewayError, errorMessage } from "../errors.js";
 import type { JsonRpcId, JsonRpcMessage } from "../mcp/jsonrpc.js";
-import { encodeSseEvent, encodeSseIdOnly } from "../mcp/sse.js";
+import { encodeSseEvent, encodeSseIdOnly, utf8Length } from "../mcp/sse.js";
 import { parseOriginMessage, readCappedText, readJsonAnswer, readSseAnswer, type AnswerItem, type AnswerLimits } from "./read.js";
 
 export type AnswerHook = (message: JsonRpcMessage) => Promise<JsonRpcMessage | undefined>;
@@ -75,8 +75,8 @@ async function relayUnsafe(origin: Response, options: RelayOptions): Promise<Res
     if (!settles(message, options.requestId)) throw new GatewayError("originInvalidAnswer", "JSON answer does not settle the request");
     const out = await options.hook(message);
     if (!out) throw new GatewayError("originInvalidAnswer", "answer withheld");
-    const body = JSON.stringify(out.message);
-    options.onEnd({ bytes: body.length });
+    const body = encoder.encode(JSON.stringify(out.message));
+    options.onEnd({ bytes: body.byteLength });
     return new Response(body, { status: 200, headers: { "content-type": "application/json", ...(await options.headers?.(origin, out)) } });
   }
   await origin.body?.cancel();
@@ -101,8 +101,8 @@ async function relayClientError(origin: Response, options: RelayOptions): Promis
   }
   const out = await options.hook(message);
   if (!out) throw new GatewayError("originInvalidAnswer", "answer withheld");
-  const body = JSON.stringify(out.message);
-  options.onEnd({ bytes: body.length });
+  const body = encoder.encode(JSON.stringify(out.message));
+  options.onEnd({ bytes: body.byteLength });
   return new Response(body, { status: origin.status, headers: { "content-type": "application/json" } });
 }
 
@@ -149,7 +149,7 @@ async function relaySse(origin: Response, options: RelayOptions): Promise<Respon
       if (!out) continue;
       if (settles(out, options.requestId)) settled = true;
       const data = JSON.stringify(out.message);
-      bytes += data.length;
+      bytes += utf8Length(data, 0);
       return { text: encodeSseEvent(data, eventId), message: out };
     }
   };
@@ -181,8 +181,15 @@ async function relaySse(origin: Response, options: RelayOptions): Promise<Respon
         if (piece) controller.enqueue(encoder.encode(piece.text));
         else controller.close();
       } catch (thrown) {
-        end(thrown instanceof GatewayError ? thrown : new GatewayError("internal", String(thrown)));
+        // The review failed mid-stream: the pending request still gets its error, the origin's stream is let go.
+        const error = thrown instanceof GatewayError ? thrown : new GatewayError("internal", String(thrown));
+        end(error);
+        if (options.requestId !== undefined && !settled) {
+          settled = true;
+          controller.enqueue(encoder.encode(encodeSseEvent(errorMessage(error, options.requestId))));
+        }
         controller.close();
+        await items.return(undefined);
       }
     },
     async cancel() {

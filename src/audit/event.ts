@@ -7,6 +7,7 @@
 import type { GatewayError } from "../errors.js";
 import { hmacSha256, toHex } from "../hmac.js";
 import { canonicalJson, type JsonObject } from "../mcp/json.js";
+import { utf8Length } from "../mcp/sse.js";
 import type { AuditEvent } from "./schema.js";
 
 export type { AuditEvent } from "./schema.js";
@@ -15,10 +16,42 @@ export type { AuditEvent } from "./schema.js";
 export type AuditSink = { queue?: Queue<AuditEvent>; waitUntil(promise: Promise<unknown>): void };
 
 /** A keyed digest of the arguments and the size of each: enough to correlate and size calls, nothing to read. */
-export async function describeArguments(key: string, args: JsonObject): Promise<{ argumentsDigest: string; argumentSizes: Record<string, number> }> {
+export async function describeArguments(key: string, args: JsonObject): Promise<{ argumentsDigest: string; argumentSizes: Record<string, number>; truncated?: true }> {
   const argumentSizes: Record<string, number> = {};
-  for (const [name, value] of Object.entries(args)) argumentSizes[name.slice(0, 64)] = new TextEncoder().encode(canonicalJson(value)).length;
-  return { argumentsDigest: toHex(await hmacSha256(key, `arguments\n${canonicalJson(args)}`)).slice(0, 32), argumentSizes };
+  const names = Object.keys(args);
+  // Identifier-like names only, and at most MAX_SIZED of them: the event stays small whatever the caller sends.
+  for (const name of names.slice(0, MAX_SIZED)) argumentSizes[/^[A-Za-z0-9_.-]{1,64}$/.test(name) ? name : "(other)"] = new TextEncoder().encode(canonicalJson(args[name]!)).length;
+  const digest = toHex(await hmacSha256(key, `arguments\n${canonicalJson(args)}`)).slice(0, 32);
+  return names.length > MAX_SIZED ? { argumentsDigest: digest, argumentSizes, truncated: true } : { argumentsDigest: digest, argumentSizes };
+}
+
+const MAX_SIZED = 32;
+/** Well under a Queues message (128 KB): an event over it loses its lists, marked `truncated`, never the event. */
+export const MAX_EVENT_BYTES = 16 * 1024;
+
+/** Every field within its bound; an event still too large keeps its identity and decision and drops its lists. */
+export function boundEvent(event: AuditEvent): AuditEvent {
+  const bounded: AuditEvent = { ...event };
+  for (const key of ["reason", "target", "rule", "method", "origin", "principal", "abuse", "ray"] as const) {
+    const value = bounded[key];
+    if (typeof value === "string" && value.length > 512) {
+      bounded[key] = value.slice(0, 512);
+      bounded.truncated = true;
+    }
+  }
+  if (bounded.roles && bounded.roles.length > 32) {
+    bounded.roles = bounded.roles.slice(0, 32);
+    bounded.truncated = true;
+  }
+  if (bounded.integrity && bounded.integrity.length > 20) {
+    bounded.integrity = bounded.integrity.slice(0, 20);
+    bounded.truncated = true;
+  }
+  if (utf8Length(JSON.stringify(bounded), 0) > MAX_EVENT_BYTES) {
+    for (const key of ["integrity", "argumentSizes", "redactions", "rateLimitFailedOpen", "roles"] as const) delete bounded[key];
+    bounded.truncated = true;
+  }
+  return bounded;
 }
 
 /** What an event records of the HTTP request itself. */
@@ -89,9 +122,10 @@ export class AuditDraft {
       this.event.decision = this.failure.auditDecision;
     }
     this.event.gatewayMs = Date.now() - this.started;
-    const line = JSON.stringify({ audit: this.event });
+    const event = boundEvent(this.event);
+    const line = JSON.stringify({ audit: event });
     console.log(line);
-    if (this.sink?.queue) toQueue({ event: this.event, bytes: line.length }, this.sink.queue, this.sink.waitUntil);
+    if (this.sink?.queue) toQueue({ event, bytes: utf8Length(line, 0) }, this.sink.queue, this.sink.waitUntil);
   }
 }
 
@@ -135,8 +169,11 @@ function toQueue(item: { event: AuditEvent; bytes: number }, queue: Queue<AuditE
       const batch = nextBatch();
       try {
         await queue.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
-      } catch (error) {
-        console.error(JSON.stringify({ error: `audit queue send failed: ${(error as Error).message}`, requestIds: batch.map((lost) => lost.requestId) }));
+      } catch {
+        // One bad message must not lose the others of its batch: each is sent again on its own.
+        const lost: string[] = [];
+        for (const body of batch) await queue.send(body, { contentType: "json" }).catch(() => lost.push(body.requestId));
+        if (lost.length) console.error(JSON.stringify({ error: "audit queue send failed", requestIds: lost }));
       }
     }
   })();

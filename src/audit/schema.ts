@@ -53,6 +53,8 @@ export const auditEventSchema = z.object({
   /** Set on the event that flags a principal, e.g. for a burst of denied calls. */
   abuse: z.optional(z.string()),
   responseBytes: z.optional(z.number()),
+  /** Set when a field was cut to its bound or lists were dropped to keep the event small. */
+  truncated: z.optional(z.literal(true)),
   gatewayMs: z.optional(z.number()),
   originMs: z.optional(z.number()),
   country: z.optional(z.string()),

@@ -16,14 +16,13 @@ import { AuditDraft, describeArguments, requestFacts } from "./event.js";
 
 export type AuditVariables = { audit: AuditDraft };
 
-type Reads = AuditVariables & RateVariables & { principal?: Principal; incoming?: Incoming; decision?: Decision; originMs?: number };
+type Reads = AuditVariables & RateVariables & { originName?: string; principal?: Principal; incoming?: Incoming; decision?: Decision; originMs?: number };
 
 export function auditTrail({ policy }: { policy: CompiledPolicy }) {
   const policyVersion = policy.version;
   return createMiddleware<{ Bindings: Env; Variables: Reads }>(async (c, next) => {
     const draft = new AuditDraft(requestFacts(c.req.raw), policyVersion, { queue: c.env.AUDIT_QUEUE, waitUntil: (promise) => c.executionCtx.waitUntil(promise) });
     c.set("audit", draft);
-    draft.event.origin = (c.req.param("origin") ?? "").slice(0, 64);
     await next();
     try {
       await record(draft, c.env, c.var);
@@ -37,7 +36,9 @@ export function auditTrail({ policy }: { policy: CompiledPolicy }) {
 
 async function record(draft: AuditDraft, env: Env, vars: Omit<Reads, "audit">): Promise<void> {
   const event = draft.event;
-  const { principal, incoming, decision, rate, originMs } = vars;
+  const { originName, principal, incoming, decision, rate, originMs } = vars;
+  // The origin once the endpoint named one of the policy: an unknown endpoint's name is request text.
+  if (originName !== undefined) event.origin = originName;
   if (principal) {
     event.principal = principal.id;
     event.roles = principal.roles;

@@ -86,14 +86,20 @@ export async function authenticate(
   const key = await tokenKey(pepper, token);
   let record = cachedRecord(key, now);
   if (!record) {
-    let stored: unknown;
+    let stored: string | null;
     try {
-      stored = await tokens.get(key, "json");
+      stored = await tokens.get(key, "text");
     } catch (error) {
       throw new GatewayError("tokenStoreUnavailable", `KV read failed: ${(error as Error).message}`);
     }
     if (stored === null) throw refuse(request, origin, "unknown or revoked token", INVALID_TOKEN);
-    const parsed = tokenRecordSchema.safeParse(stored);
+    let json: unknown;
+    try {
+      json = JSON.parse(stored);
+    } catch {
+      throw refuse(request, origin, "token record is not JSON", INVALID_TOKEN);
+    }
+    const parsed = tokenRecordSchema.safeParse(json);
     if (!parsed.success) throw refuse(request, origin, "token record fails its schema", INVALID_TOKEN);
     record = parsed.data;
     cacheRecord(key, record, now, cacheSeconds);

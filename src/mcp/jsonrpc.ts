@@ -40,7 +40,7 @@ export function classify(value: Json): JsonRpcMessage {
   if (Array.isArray(value)) throw new GatewayError("invalidRequest", "batch array", { detail: "batches are not supported" });
   if (!isObject(value)) throw new GatewayError("invalidRequest", "message is not an object");
   for (const key of Object.keys(value)) {
-    if (!MEMBERS.has(key)) throw new GatewayError("invalidRequest", `unknown member ${key}`, { detail: `unknown member "${key}"` });
+    if (!MEMBERS.has(key)) throw new GatewayError("invalidRequest", "unknown member", { detail: "the only members are jsonrpc, id, method, params, result and error" });
   }
   if (value.jsonrpc !== "2.0") throw new GatewayError("invalidRequest", "jsonrpc is not 2.0", { detail: 'jsonrpc must be "2.0"' });
   if ("params" in value && !isObject(value.params)) {
@@ -88,6 +88,25 @@ function requireString(params: JsonObject | undefined, field: string, method: st
   return value;
 }
 
+/**
+ * A resource URI is matched against policy patterns as written, so it must be written the one way every
+ * reader reads it: a URI the WHATWG parse rewrites (dot segments, `%2e`, backslashes, `file://localhost/`,
+ * an upper-case scheme or host), one with an empty path segment (`file:////etc`), or one whose
+ * percent-encoding hides a dot, slash, backslash or NUL from the pattern is refused.
+ */
+function requireCanonicalUri(uri: string, method: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(uri);
+  } catch {
+    parsed = undefined;
+  }
+  const emptySegment = parsed !== undefined && parsed.pathname.includes("//");
+  if (!parsed || parsed.href !== uri || emptySegment || /%(2e|2f|5c|00)/i.test(uri)) {
+    throw new GatewayError("invalidParams", `${method} uri not canonical`, { detail: '"uri" must be an absolute URI in canonical form' });
+  }
+}
+
 /** Checks the params the gateway relies on, as the method's row describes them, and names the request's target. */
 export function targetOf(request: JsonRpcRequest, row: MethodRow): Target {
   const { method, params } = request;
@@ -95,7 +114,9 @@ export function targetOf(request: JsonRpcRequest, row: MethodRow): Target {
     if (row.target.arguments && params && "arguments" in params && !isObject(params.arguments)) {
       throw new GatewayError("invalidParams", `${method} arguments not an object`, { detail: '"arguments" must be an object' });
     }
-    return { method, name: requireString(params, row.target.field, method), kind: row.target.kind };
+    const name = requireString(params, row.target.field, method);
+    if (row.target.field === "uri") requireCanonicalUri(name, method);
+    return { method, name, kind: row.target.kind };
   }
   if (row.governedBy === "completion") {
     // The prompt or resource template whose argument is completed: its rule governs the completion.

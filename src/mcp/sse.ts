@@ -1,5 +1,6 @@
 // Server-Sent Events as the WHATWG spec parses them: text in, whole events out, whatever the network
-// chunking. Holds at most one event in memory and refuses one larger than a limit. Also writes events.
+// chunking. Holds at most one event in memory and refuses one larger than a limit (in UTF-8 bytes,
+// like a JSON body). Also writes events.
 
 export type SseEvent = { event: string; data: string; id?: string };
 
@@ -8,15 +9,15 @@ export class SseTooLargeError extends Error {}
 export class SseParser {
   /** The start of a line whose end has not arrived yet, in pieces (joined once, when it ends). */
   private partial: string[] = [];
-  private partialChars = 0;
+  private partialBytes = 0;
   private data: string[] = [];
-  private dataChars = 0;
+  private dataBytes = 0;
   private event = "";
   private id: string | undefined;
   /** A chunk ended in CR: a LF starting the next chunk belongs to the same line break. */
   private pendingCr = false;
 
-  constructor(private readonly maxEventChars: number) {}
+  constructor(private readonly maxEventBytes: number) {}
 
   /** Feeds decoded text and returns the events it completes. Linear in the text fed, however it is chunked. */
   push(text: string): SseEvent[] {
@@ -37,7 +38,7 @@ export class SseParser {
       if (this.partial.length) {
         line = this.partial.join("") + line;
         this.partial = [];
-        this.partialChars = 0;
+        this.partialBytes = 0;
       }
       const event = this.line(line);
       if (event) events.push(event);
@@ -46,15 +47,15 @@ export class SseParser {
     }
     if (start < text.length) {
       this.partial.push(text.slice(start));
-      this.partialChars += text.length - start;
+      this.partialBytes += utf8Length(text, start);
     }
-    if (this.partialChars + this.dataChars > this.maxEventChars) throw new SseTooLargeError("event too large");
+    if (this.partialBytes + this.dataBytes > this.maxEventBytes) throw new SseTooLargeError("event too large");
     return events;
   }
 
   /** True when the stream stopped in the middle of an event. */
   get midEvent(): boolean {
-    return this.partialChars > 0 || this.data.length > 0;
+    return this.partialBytes > 0 || this.data.length > 0;
   }
 
   private line(line: string): SseEvent | undefined {
@@ -67,8 +68,8 @@ export class SseParser {
     switch (field) {
       case "data":
         this.data.push(value);
-        this.dataChars += value.length + 1;
-        if (this.dataChars > this.maxEventChars) throw new SseTooLargeError("event too large");
+        this.dataBytes += utf8Length(value, 0) + 1;
+        if (this.dataBytes > this.maxEventBytes) throw new SseTooLargeError("event too large");
         break;
       case "event":
         this.event = value;
@@ -85,11 +86,26 @@ export class SseParser {
     const event: SseEvent = { event: this.event || "message", data: this.data.join("\n") };
     if (this.id !== undefined) event.id = this.id;
     this.data = [];
-    this.dataChars = 0;
+    this.dataBytes = 0;
     this.event = "";
     this.id = undefined;
     return hadData ? event : undefined;
   }
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** The UTF-8 size of `text` from `start`: its length when it is ASCII (one fast scan), else counted. */
+export function utf8Length(text: string, start: number): number {
+  const part = start === 0 ? text : text.slice(start);
+  if (!NON_ASCII.test(part)) return part.length;
+  let bytes = 0;
+  for (let i = 0; i < part.length; i++) {
+    const code = part.charCodeAt(i);
+    // A surrogate pair is 4 bytes: 2 for each half.
+    bytes += code < 0x80 ? 1 : code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 2 : 3;
+  }
+  return bytes;
 }
 
 /** One event on the wire. `data` must not contain line breaks (re-serialized JSON never does). */

@@ -56,7 +56,7 @@ export function mcpEndpoint({ policy }: Options) {
   const { allowedOrigins } = policy.gateway;
   return createMiddleware<{ Bindings: Env; Variables: EndpointVariables }>(async (c, next) => {
     const name = c.req.param("origin") ?? "";
-    if (!Object.hasOwn(policy.origins, name)) throw new GatewayError("unknownEndpoint", `unknown origin ${name.slice(0, 64)}`);
+    if (!Object.hasOwn(policy.origins, name)) throw new GatewayError("unknownEndpoint", "no origin of that name");
     checkOrigin(c.req.raw.headers, allowedOrigins, new URL(c.req.url));
     c.set("originName", name);
     c.set("origin", policy.origins[name]!);
@@ -100,7 +100,7 @@ export function mcpMessage({ policy }: Options) {
         } else {
           const { method } = message.message;
           const row = methodRow(message.kind, method, stateless);
-          if (!row) throw new GatewayError("methodNotFound", `unknown method ${method.slice(0, 64)}`, { detail: "this method is not supported by the gateway" });
+          if (!row) throw new GatewayError("methodNotFound", "unknown method", { detail: "this method is not supported by the gateway" });
           const target = message.kind === "request" ? targetOf(message.message, row) : { method };
           incoming = { row, method, message, stateless };
           if (target.name !== undefined) incoming.target = target.name;

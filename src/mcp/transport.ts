@@ -26,15 +26,16 @@ export function checkOrigin(headers: Headers, allowedOrigins: readonly string[],
   const origin = headers.get("origin");
   if (origin === null || allowedOrigins.includes(origin)) return;
   if (origin === requestUrl.origin && LOOPBACK_HOSTS.has(requestUrl.hostname)) return;
-  throw new GatewayError("forbiddenOrigin", `origin ${JSON.stringify(origin.slice(0, 100))} not allowed`);
+  throw new GatewayError("forbiddenOrigin", "browser origin not on the allow-list");
 }
 
-/** The media types named in an Accept header, without parameters, lower-cased. */
+/** The media types an Accept header accepts, without parameters, lower-cased; `q=0` means not accepted. */
 function acceptedTypes(headers: Headers): string[] {
   return (headers.get("accept") ?? "")
     .split(",")
-    .map((part) => part.split(";")[0]!.trim().toLowerCase())
-    .filter((type) => type !== "");
+    .map((part) => part.split(";").map((piece) => piece.trim().toLowerCase()))
+    .filter(([type, ...parameters]) => type !== "" && !parameters.some((parameter) => /^q=0(\.0{0,3})?$/.test(parameter)))
+    .map(([type]) => type!);
 }
 
 function accepts(types: string[], type: string): boolean {
@@ -53,7 +54,7 @@ export function checkPostHeaders(headers: Headers): void {
   const [mediaType, ...parameters] = contentType.split(";").map((part) => part.trim().toLowerCase());
   const badParameter = parameters.find((parameter) => parameter !== "charset=utf-8" && parameter !== 'charset="utf-8"');
   if (mediaType !== "application/json" || badParameter !== undefined) {
-    throw new GatewayError("unsupportedMediaType", `content-type ${JSON.stringify(contentType.slice(0, 100))}`, {
+    throw new GatewayError("unsupportedMediaType", "content-type is not application/json", {
       detail: "Content-Type must be application/json",
     });
   }
@@ -78,7 +79,7 @@ export function headerVersion(headers: Headers): ProtocolVersion | undefined {
   const version = headers.get("mcp-protocol-version");
   if (version === null) return undefined;
   if (!isSupportedVersion(version)) {
-    throw new GatewayError("unsupportedVersion", `version ${JSON.stringify(version.slice(0, 40))}`, {
+    throw new GatewayError("unsupportedVersion", "unsupported protocol version header", {
       detail: `supported versions are ${SUPPORTED_VERSIONS.join(", ")}`,
     });
   }

@@ -1,6 +1,7 @@
 // Per-argument validators of an allow rule: type, lengths, anchored patterns, allowed values, ranges,
-// paths contained in roots, shell-safe strings and URL host allow-lists. Pure; returns the first
-// problem as a sentence about the caller's own argument, or undefined when the arguments pass.
+// paths contained in roots, shell-safe strings, canonical URLs on host allow-lists, and objects and
+// arrays checked member by member to any depth. Pure; returns the first problem as a sentence about
+// the caller's own argument (names bounded), or undefined when the arguments pass.
 
 import type { Json, JsonObject } from "../mcp/json.js";
 import type { CompiledArgumentRule, CompiledRule } from "./types.js";
@@ -38,7 +39,11 @@ function codePoints(text: string, limit: number): number {
   return text.length <= limit ? text.length : [...text].length;
 }
 
-const SHELL_SAFE = /^[A-Za-z0-9 _.,:/=+@%-]*$/;
+/**
+ * Shell-safe: letters, digits and `_ . , : / + @ % -`, never a leading `-` (no option injection such as
+ * `--checkpoint-action=exec=sh` or `-oProxyCommand=…`), no spaces (one value is one word) and no `=`.
+ */
+const SHELL_SAFE = /^(?:[A-Za-z0-9_.,:/+@%][A-Za-z0-9_.,:/+@%-]*)?$/;
 
 /** A path is accepted when it is absolute, plain, and inside one of the roots once `.` and `//` are folded. */
 export function pathProblem(path: string, roots: string[]): string | undefined {
@@ -55,7 +60,13 @@ function hostMatches(hostname: string, pattern: string): boolean {
   return pattern.startsWith("*.") ? hostname.endsWith(pattern.slice(1)) && hostname.length > pattern.length - 1 : hostname === pattern;
 }
 
-/** Only listed schemes and hosts; no credentials in the URL. IP literals pass only when listed exactly. */
+/**
+ * Only listed schemes and hosts; no credentials in the URL. IP literals (any notation: the WHATWG parse
+ * turns decimal, octal and hex IPv4 and IPv4-mapped IPv6 into one form) pass only when listed exactly.
+ * The URL must be written in the form the parse gives back (up to the root path's slash): a URL that
+ * parsers may read differently (`http://a.example\@b/`, tabs, dot segments, an upper-case host)
+ * is refused, so what was checked is what the origin reads.
+ */
 export function urlProblem(value: string, allowed: { schemes: string[]; hosts: string[] }): string | undefined {
   let url: URL;
   try {
@@ -63,6 +74,7 @@ export function urlProblem(value: string, allowed: { schemes: string[]; hosts: s
   } catch {
     return "is not a URL";
   }
+  if (url.href !== value && `${value}/` !== url.href) return "is not written in canonical form";
   if (!allowed.schemes.includes(url.protocol.slice(0, -1))) return "uses a scheme that is not allowed";
   if (url.username || url.password) return "must not carry credentials";
   const hostname = url.hostname;
@@ -91,23 +103,43 @@ function valueProblem(value: Json, rule: CompiledArgumentRule): string | undefin
     if (rule.min !== undefined && value < rule.min) return `is below ${rule.min}`;
     if (rule.max !== undefined && value > rule.max) return `is above ${rule.max}`;
   }
-  if (Array.isArray(value) && rule.maxItems !== undefined && value.length > rule.maxItems) return `has more than ${rule.maxItems} items`;
+  if (Array.isArray(value)) {
+    if (rule.maxItems !== undefined && value.length > rule.maxItems) return `has more than ${rule.maxItems} items`;
+    if (rule.items) {
+      for (const [index, item] of value.entries()) {
+        const problem = valueProblem(item, rule.items);
+        if (problem) return `item ${index} ${problem}`;
+      }
+    }
+  }
+  if (rule.type === "object" && rule.properties) {
+    const problem = membersProblem(value as JsonObject, rule.properties, rule.additionalProperties ?? false, "key");
+    if (problem) return problem;
+  }
   if (rule.enum && !rule.enum.includes(value as string | number)) return "is not one of the allowed values";
   return undefined;
 }
 
-export function argumentsProblem(args: JsonObject, rule: CompiledRule): string | undefined {
-  for (const [name, argumentRule] of Object.entries(rule.arguments)) {
-    if (argumentRule.required && !Object.hasOwn(args, name)) return `argument "${name}" is required`;
+/** A member's name as a problem may quote it: identifier-like names only, so no request text reaches audit. */
+const quoted = (name: string) => (/^[A-Za-z0-9_.-]{1,64}$/.test(name) ? `"${name}"` : "(a name that is no identifier)");
+
+/** Required members present, each member valid under its rule, unknown members only where allowed. */
+function membersProblem(values: JsonObject, rules: Record<string, CompiledArgumentRule>, additional: boolean, noun: "argument" | "key"): string | undefined {
+  for (const [name, memberRule] of Object.entries(rules)) {
+    if (memberRule.required && !Object.hasOwn(values, name)) return `${noun} ${quoted(name)} is required`;
   }
-  for (const [name, value] of Object.entries(args)) {
-    const argumentRule = Object.hasOwn(rule.arguments, name) ? rule.arguments[name] : undefined;
-    if (!argumentRule) {
-      if (rule.additionalArguments) continue;
-      return `argument "${name}" is not allowed`;
+  for (const [name, value] of Object.entries(values)) {
+    const memberRule = Object.hasOwn(rules, name) ? rules[name] : undefined;
+    if (!memberRule) {
+      if (additional) continue;
+      return `${noun} ${quoted(name)} is not allowed`;
     }
-    const problem = valueProblem(value, argumentRule);
-    if (problem) return `argument "${name}" ${problem}`;
+    const problem = valueProblem(value, memberRule);
+    if (problem) return `${noun} ${quoted(name)} ${problem}`;
   }
   return undefined;
+}
+
+export function argumentsProblem(args: JsonObject, rule: CompiledRule): string | undefined {
+  return membersProblem(args, rule.arguments, rule.additionalArguments, "argument");
 }

@@ -19,6 +19,11 @@ export type CompiledArgumentRule = {
   pathRoots?: string[];
   shellSafe?: boolean;
   url?: { schemes: string[]; hosts: string[] };
+  /** An object's known keys and their rules; other keys pass only with `additionalProperties`. */
+  properties?: Record<string, CompiledArgumentRule>;
+  additionalProperties?: boolean;
+  /** The rule every item of an array must pass. */
+  items?: CompiledArgumentRule;
 };
 
 export type ScrubPolicy = { families: ("credentials" | "personal")[]; action: "redact" | "refuse"; allow: string[] };

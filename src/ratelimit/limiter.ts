@@ -66,7 +66,7 @@ export async function enforce(
   } finally {
     deadline.cancel();
   }
-  if (denial && abuse && answer.results[limits.length]?.success === false) denial.onAbuse();
+  const crossed = denial !== undefined && abuse !== undefined && answer.results[limits.length]?.success === false;
   answer = { ...answer, results: answer.results.slice(0, limits.length) };
   if (answer.coolingDown) {
     throw new GatewayError("rateLimited", "principal in abuse cooldown", {
@@ -75,6 +75,8 @@ export async function enforce(
       headers: { "retry-after": String(Math.ceil((settings.abuse!.cooldownMs ?? 0) / 1000)) },
     });
   }
+  // Over the baseline and not yet cooling down: this message is the one that crossed it (or, without a cooldown, one past it).
+  if (crossed) denial.onAbuse();
   let tightest = 0;
   answer.results.forEach((result, index) => {
     if (result.remaining < answer.results[tightest]!.remaining) tightest = index;

@@ -11,6 +11,7 @@ import type { Env } from "../config.js";
 import { GatewayError, asGatewayError } from "../errors.js";
 import type { Decision } from "../policy/decision.js";
 import type { CompiledPolicy } from "../policy/types.js";
+import { IsolateCache } from "../isolate-cache.js";
 import { checksFor, cooldownKey, enforce } from "./limiter.js";
 import { limitBackend } from "./store.js";
 
@@ -19,14 +20,21 @@ export type RateVariables = {
   rate?: { store: string; failedOpen: string[]; headers: Record<string, string>; chargeBytes(bytes: number): void };
 };
 
+const refusal = ({ kind, reason, detail }: NonNullable<Decision["refusal"]>) => new GatewayError(kind, reason, { detail });
+
 type Reads = RateVariables & { audit: AuditDraft; principal: Principal; originName: string; decision: Decision };
 
 export function rateLimits({ policy }: { policy: CompiledPolicy }) {
   const settings = policy.gateway.rateLimit;
   const abuse = settings.abuse;
+  const flagged = new IsolateCache<string, number>(10_000);
 
   /** Crossing the abuse baseline: a flag event and, with a cooldown configured, the caller refused for its length. */
   async function flagAbuse(env: Env, vars: Reads, waitUntil: (promise: Promise<unknown>) => void): Promise<void> {
+    // Without a cooldown every denial past the baseline crosses it again: one flag per principal and window per isolate.
+    const now = Date.now();
+    if ((flagged.get(vars.principal.id) ?? 0) > now) return;
+    flagged.set(vars.principal.id, now + (abuse?.windowMs ?? 0));
     try {
       if (abuse?.cooldownMs) await limitBackend(env).startCooldown(cooldownKey(vars.principal.id), abuse.cooldownMs);
       emitFlag(policy.version, { queue: env.AUDIT_QUEUE, waitUntil }, {
@@ -58,12 +66,19 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
       };
       c.set("rate", rate);
       const denial = decision.refusal?.kind === "denied" ? { onAbuse: () => waitUntil(flagAbuse(c.env, c.var, waitUntil)) } : undefined;
-      const outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now(), denial);
+      let outcome;
+      try {
+        outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now(), denial);
+      } catch (error) {
+        // A store that cannot answer never turns a refusal into something else: a denied message stays denied.
+        if (decision.refusal && error instanceof GatewayError && error.kind === "rateLimiterUnavailable") throw refusal(decision.refusal);
+        throw error;
+      }
       rate.failedOpen = outcome.failedOpen;
       rate.headers = outcome.headers;
       if (outcome.failedOpen.length) console.warn(JSON.stringify({ warning: "rate limiter failed open", limits: outcome.failedOpen, requestId: c.var.audit.event.requestId }));
     }
-    if (decision.refusal) throw new GatewayError(decision.refusal.kind, decision.refusal.reason, { detail: decision.refusal.detail });
+    if (decision.refusal) throw refusal(decision.refusal);
     await next();
     if (!c.error) for (const [name, value] of Object.entries(c.var.rate?.headers ?? {})) c.res.headers.set(name, value);
   });

@@ -81,7 +81,12 @@ describe("policy decisions", () => {
   });
 
   it.each([
-    [{ cmd: "ls -la /tmp", count: 2 }, "allow"],
+    [{ cmd: "/tmp/report.txt", count: 2 }, "allow"],
+    [{ cmd: "ls -la /tmp" }, "deny"],
+    [{ cmd: "--checkpoint-action=exec=sh" }, "deny"],
+    [{ cmd: "-oProxyCommand=nc" }, "deny"],
+    [{ cmd: "--upload-pack=touch" }, "deny"],
+    [{ cmd: "a=b" }, "deny"],
     [{ cmd: "ls `id`" }, "deny"],
     [{ cmd: "ls $(id)" }, "deny"],
     [{ cmd: "ls | sh" }, "deny"],
@@ -127,8 +132,30 @@ describe("argument validators", () => {
     expect(pathProblem("/a/b", ["/"])).toBeUndefined();
     expect(pathProblem("/ab", ["/a"])).toBe("is outside the allowed directories");
   });
-  it("refuse URL tricks", () => {
-    expect(urlProblem("https://API.EXAMPLE.COM/", { schemes: ["https"], hosts: ["api.example.com"] })).toBeUndefined();
-    expect(urlProblem("https://api.example.com@evil.net/", { schemes: ["https"], hosts: ["api.example.com"] })).toBeDefined();
+  it("refuse URL tricks: only a URL written as every parser reads it passes", () => {
+    const api = { schemes: ["https", "http"], hosts: ["api.example.com", "*.example.com"] };
+    expect(urlProblem("https://api.example.com/v1?q=1", api)).toBeUndefined();
+    expect(urlProblem("https://api.example.com", api)).toBeUndefined();
+    for (const trick of [
+      "https://API.EXAMPLE.COM/",
+      "https://api.example.com@evil.net/",
+      "http://api.example.com\\@169.254.169.254/",
+      "http://api.example.com\\@169.254.169.254/latest",
+      "https://api.example.com/a/../../etc",
+      "https://api.example.com/%2e%2e/x",
+      "https://api.example.com\t/",
+      " https://api.example.com/",
+      "https://api.example.com./",
+      "https://evilexample.com/",
+      "https://example.com.evil.net/",
+      "http://2130706433/",
+      "http://0x7f.0.0.1/",
+      "http://0177.0.0.1/",
+      "http://[::ffff:127.0.0.1]/",
+      "http://[::ffff:a9fe:a9fe]/",
+    ]) {
+      expect({ trick, problem: urlProblem(trick, api) }).toEqual({ trick, problem: expect.any(String) });
+    }
+    expect(urlProblem("https://a.b.example.com/", api)).toBeUndefined();
   });
 });

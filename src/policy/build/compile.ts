@@ -101,9 +101,9 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
       for (const role of rule.roles) if (!roleInputs.has(role)) problems.push(`${at}.roles: unknown role "${role}"`);
       const compiledArguments: Record<string, CompiledArgumentRule> = {};
       for (const [name, argument] of Object.entries(rule.arguments ?? {})) {
-        if (argument.pattern !== undefined) {
-          const hazard = regexHazard(argument.pattern);
-          if (hazard) problems.push(`${at}.arguments.${name}.pattern: ${hazard}`);
+        for (const [pattern, where] of argumentPatterns(argument, `${at}.arguments.${name}`)) {
+          const hazard = regexHazard(pattern);
+          if (hazard) problems.push(`${where}.pattern: ${hazard}`);
         }
         compiledArguments[name] = compileArgument(argument);
       }
@@ -160,11 +160,22 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
 }
 
 function compileArgument(argument: ArgumentRuleInput): CompiledArgumentRule {
-  const { required, path, url, ...rest } = argument;
+  const { required, path, url, properties, items, ...rest } = argument;
   const compiled: CompiledArgumentRule = { ...rest, required: required ?? false };
   if (path) compiled.pathRoots = path.roots.map((root) => (root.length > 1 ? root.replace(/\/+$/, "") : root));
-  if (url) compiled.url = { schemes: url.schemes, hosts: url.hosts };
+  if (url) compiled.url = { schemes: url.schemes ?? ["https"], hosts: url.hosts };
+  if (properties) compiled.properties = Object.fromEntries(Object.entries(properties).map(([name, rule]) => [name, compileArgument(rule)]));
+  if (items) compiled.items = compileArgument(items);
   return compiled;
+}
+
+/** Every pattern of an argument rule, nested ones included, with where it is written. */
+function argumentPatterns(rule: ArgumentRuleInput, at: string): [string, string][] {
+  return [
+    ...(rule.pattern === undefined ? [] : ([[rule.pattern, at]] as [string, string][])),
+    ...Object.entries(rule.properties ?? {}).flatMap(([name, nested]) => argumentPatterns(nested, `${at}.properties.${name}`)),
+    ...(rule.items ? argumentPatterns(rule.items, `${at}.items`) : []),
+  ];
 }
 
 /**

@@ -20,39 +20,75 @@ export const RULED_METHODS = Object.entries(METHODS)
   .filter(([, row]) => row.governedBy === "method")
   .map(([method]) => method);
 
-const argumentRule = z
-  .strictObject({
-    type: z.enum(["string", "number", "integer", "boolean", "object", "array"]),
-    required: z.boolean().optional(),
-    minLength: z.int().min(0).optional(),
-    maxLength: z.int().min(0).optional(),
-    pattern: z.string().min(1).max(512).optional(),
-    enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
-    min: z.number().optional(),
-    max: z.number().optional(),
-    maxItems: z.int().min(0).optional(),
-    path: z.strictObject({ roots: z.array(z.string().regex(/^\/[^%\\]*$/, "an absolute path")).min(1) }).optional(),
-    shellSafe: z.literal(true).optional(),
-    url: z
-      .strictObject({
-        schemes: z.array(z.enum(["https", "http"])).min(1).default(["https"]),
-        hosts: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/, "a lower-case host, optionally '*.'-prefixed")).min(1),
-      })
-      .optional(),
-  })
-  .superRefine((rule, ctx) => {
-    const stringOnly = ["minLength", "maxLength", "pattern", "path", "shellSafe", "url"] as const;
-    for (const key of stringOnly) {
-      if (rule[key] !== undefined && rule.type !== "string") ctx.addIssue({ code: "custom", path: [key], message: `${key} needs type: string` });
-    }
-    for (const key of ["min", "max"] as const) {
-      if (rule[key] !== undefined && rule.type !== "number" && rule.type !== "integer") {
-        ctx.addIssue({ code: "custom", path: [key], message: `${key} needs type: number or integer` });
+type ArgumentRuleShape = {
+  type: "string" | "number" | "integer" | "boolean" | "object" | "array";
+  required?: boolean;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  enum?: (string | number)[];
+  min?: number;
+  max?: number;
+  maxItems?: number;
+  path?: { roots: string[] };
+  shellSafe?: true;
+  url?: { schemes?: ("https" | "http")[]; hosts: string[] };
+  properties?: Record<string, ArgumentRuleShape>;
+  additionalProperties?: boolean;
+  items?: ArgumentRuleShape;
+};
+
+/**
+ * One argument's validator. Objects and arrays say what they hold, to any depth: an object lists its
+ * `properties` (unknown keys refused unless `additionalProperties: true`), an array its `items`; an
+ * object or array rule that says neither is refused at build time, so nothing nested passes unread.
+ */
+const argumentRule: z.ZodType<ArgumentRuleShape> = z.lazy(() =>
+  z
+    .strictObject({
+      type: z.enum(["string", "number", "integer", "boolean", "object", "array"]),
+      required: z.boolean().optional(),
+      minLength: z.int().min(0).optional(),
+      maxLength: z.int().min(0).optional(),
+      pattern: z.string().min(1).max(512).optional(),
+      enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+      min: z.number().optional(),
+      max: z.number().optional(),
+      maxItems: z.int().min(0).optional(),
+      path: z.strictObject({ roots: z.array(z.string().regex(/^\/[^%\\]*$/, "an absolute path")).min(1) }).optional(),
+      shellSafe: z.literal(true).optional(),
+      url: z
+        .strictObject({
+          schemes: z.array(z.enum(["https", "http"])).min(1).default(["https"]),
+          hosts: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/, "a lower-case host, optionally '*.'-prefixed")).min(1),
+        })
+        .optional(),
+      properties: z.record(z.string(), argumentRule).optional(),
+      additionalProperties: z.boolean().optional(),
+      items: argumentRule.optional(),
+    })
+    .superRefine((rule, ctx) => {
+      const stringOnly = ["minLength", "maxLength", "pattern", "path", "shellSafe", "url"] as const;
+      for (const key of stringOnly) {
+        if (rule[key] !== undefined && rule.type !== "string") ctx.addIssue({ code: "custom", path: [key], message: `${key} needs type: string` });
       }
-    }
-    if (rule.maxItems !== undefined && rule.type !== "array") ctx.addIssue({ code: "custom", path: ["maxItems"], message: "maxItems needs type: array" });
-    if (rule.min !== undefined && rule.max !== undefined && rule.min > rule.max) ctx.addIssue({ code: "custom", path: ["min"], message: "min is above max" });
-  });
+      for (const key of ["min", "max"] as const) {
+        if (rule[key] !== undefined && rule.type !== "number" && rule.type !== "integer") {
+          ctx.addIssue({ code: "custom", path: [key], message: `${key} needs type: number or integer` });
+        }
+      }
+      if (rule.maxItems !== undefined && rule.type !== "array") ctx.addIssue({ code: "custom", path: ["maxItems"], message: "maxItems needs type: array" });
+      if (rule.min !== undefined && rule.max !== undefined && rule.min > rule.max) ctx.addIssue({ code: "custom", path: ["min"], message: "min is above max" });
+      for (const key of ["properties", "additionalProperties"] as const) {
+        if (rule[key] !== undefined && rule.type !== "object") ctx.addIssue({ code: "custom", path: [key], message: `${key} needs type: object` });
+      }
+      if (rule.items !== undefined && rule.type !== "array") ctx.addIssue({ code: "custom", path: ["items"], message: "items needs type: array" });
+      if (rule.type === "object" && rule.properties === undefined && rule.additionalProperties !== true) {
+        ctx.addIssue({ code: "custom", path: ["properties"], message: "an object argument lists its properties (or says additionalProperties: true to accept any)" });
+      }
+      if (rule.type === "array" && rule.items === undefined) ctx.addIssue({ code: "custom", path: ["items"], message: "an array argument says what its items are" });
+    }),
+);
 
 /** Which detector families run on answers, what happens when one fires, and values never redacted. */
 export const scrubSchema = z.strictObject({
@@ -182,4 +218,4 @@ export const pinFileSchema = z.strictObject({
 export type PinFile = z.infer<typeof pinFileSchema>;
 export type PolicyFile = z.infer<typeof policyFileSchema>;
 export type RuleInput = z.infer<typeof ruleSchema>;
-export type ArgumentRuleInput = z.infer<typeof argumentRule>;
+export type ArgumentRuleInput = ArgumentRuleShape;

@@ -1,0 +1,268 @@
+// Authentication (src/auth/authenticate.ts): `bearerToken` (the Authorization header only, RFC 6750
+// challenges naming the RFC 9728 resource metadata) and `authenticate` (shape and checksum before any KV
+// read, unknown, corrupt, expired and origin-restricted records, a failing store, and the isolate's record
+// cache). KV is a small in-memory object implementing only `get(key, "text" | "json")` and counting reads (the e2e
+// tests use a real KV namespace in workerd). The record cache is module-level: every test mints its own tokens.
+
+import { describe, expect, it } from "vitest";
+import { authenticate, bearerToken } from "../../src/auth/authenticate.js";
+import type { TokenRecord } from "../../src/auth/record.js";
+import { generateToken, tokenKey } from "../../src/auth/token.js";
+import { GatewayError } from "../../src/errors.js";
+
+const PEPPER = "pepper-for-unit-tests-0123456789abcdef";
+const NOW = 1_800_000_000;
+const ORIGIN = "everything";
+const URL_BASE = "https://gw.example/mcp/everything";
+const METADATA = "https://gw.example/.well-known/oauth-protected-resource/mcp/everything";
+
+class FakeKv {
+  readonly values = new Map<string, string>();
+  reads = 0;
+  failing: Error | undefined;
+
+  async get(key: string, type?: "text" | "json"): Promise<unknown> {
+    this.reads++;
+    if (this.failing) throw this.failing;
+    const value = this.values.get(key);
+    if (value === undefined) return null;
+    return type === "json" ? JSON.parse(value) : value;
+  }
+
+  get binding(): KVNamespace {
+    return this as unknown as KVNamespace;
+  }
+}
+
+function record(overrides: Partial<TokenRecord> = {}): TokenRecord {
+  return { v: 1, principal: "alice", name: "Alice's laptop", roles: ["developer"], createdAt: NOW - 100, expiresAt: null, ...overrides };
+}
+
+async function mint(kv: FakeKv, value: unknown = record()): Promise<string> {
+  const token = generateToken();
+  kv.values.set(await tokenKey(PEPPER, token), JSON.stringify(value));
+  return token;
+}
+
+function request(authorization?: string, init: { url?: string; cookie?: string } = {}): Request {
+  const headers: Record<string, string> = {};
+  if (authorization !== undefined) headers.authorization = authorization;
+  if (init.cookie !== undefined) headers.cookie = init.cookie;
+  return new Request(init.url ?? URL_BASE, { method: "POST", headers });
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(GatewayError);
+    return error as GatewayError;
+  }
+  throw new Error("expected a GatewayError");
+}
+
+const auth = (kv: FakeKv, token: string, now = NOW, cacheSeconds = 60, origin = ORIGIN) => authenticate(request(`Bearer ${token}`), origin, PEPPER, kv.binding, now, cacheSeconds);
+
+describe("bearerToken", () => {
+  it("refuses a request without Authorization with a challenge naming the resource metadata", () => {
+    const error = (() => {
+      try {
+        bearerToken(request(), ORIGIN);
+      } catch (thrown) {
+        return thrown as GatewayError;
+      }
+      throw new Error("accepted");
+    })();
+    expect(error.kind).toBe("unauthorized");
+    expect(error.status).toBe(401);
+    expect(error.options.headers?.["www-authenticate"]).toBe(`Bearer realm="mcp-warden", resource_metadata="${METADATA}"`);
+  });
+
+  it("refuses any other scheme, or more than one token, as invalid_request", () => {
+    for (const header of ["Basic YWxpY2U6c2VjcmV0", "Bearer", "Bearer ", "Bearer a b", "Token mcpw_x", "Bearer\tabc"]) {
+      try {
+        bearerToken(request(header), ORIGIN);
+        expect.unreachable(header);
+      } catch (error) {
+        expect((error as GatewayError).kind, header).toBe("unauthorized");
+        expect((error as GatewayError).options.headers?.["www-authenticate"], header).toContain('error="invalid_request"');
+        expect((error as GatewayError).options.headers?.["www-authenticate"], header).toContain(`resource_metadata="${METADATA}"`);
+      }
+    }
+  });
+
+  it("takes the token from the Bearer scheme, case-insensitively", () => {
+    expect(bearerToken(request("Bearer abc.DEF-123_~+/=="), ORIGIN)).toBe("abc.DEF-123_~+/==");
+    expect(bearerToken(request("bearer   tok "), ORIGIN)).toBe("tok");
+    expect(bearerToken(request("BEARER tok"), ORIGIN)).toBe("tok");
+  });
+
+  it("refuses a token offered in the query string or a cookie, even beside a valid header", () => {
+    const token = generateToken();
+    for (const offered of [
+      request(`Bearer ${token}`, { url: `${URL_BASE}?access_token=${token}` }),
+      request(`Bearer ${token}`, { url: `${URL_BASE}?access_token=anything` }),
+      request(`Bearer ${token}`, { url: `${URL_BASE}?t=${token}` }),
+      request(`Bearer ${token}`, { cookie: `session=1; token=${token}` }),
+      request(undefined, { cookie: `auth=${token}` }),
+    ]) {
+      try {
+        bearerToken(offered, ORIGIN);
+        expect.unreachable();
+      } catch (error) {
+        expect((error as GatewayError).kind).toBe("tokenNotInHeader");
+        expect((error as GatewayError).status).toBe(400);
+        expect((error as GatewayError).options.headers?.["www-authenticate"]).toContain('error="invalid_request"');
+      }
+    }
+  });
+});
+
+describe("authenticate", () => {
+  it("returns the principal of a valid token", async () => {
+    const kv = new FakeKv();
+    const token = await mint(kv, record({ principal: "bob", name: "CI", roles: ["reader", "ci"] }));
+    expect(await auth(kv, token)).toEqual({ id: "bob", name: "CI", roles: ["reader", "ci"], token });
+    expect(kv.reads).toBe(1);
+  });
+
+  it("refuses a malformed token or one with a bad checksum without reading KV", async () => {
+    const kv = new FakeKv();
+    const good = generateToken();
+    const badChecksum = `${good.slice(0, -1)}${good.endsWith("0") ? "1" : "0"}`;
+    for (const token of ["not-a-token", "mcpw_short", badChecksum, good.replace("mcpw_", "mcpx_"), `${good}A`]) {
+      const error = await failureOf(auth(kv, token));
+      expect(error.kind, token).toBe("unauthorized");
+      expect(error.options.headers?.["www-authenticate"]).toContain('error="invalid_token"');
+    }
+    expect(kv.reads).toBe(0);
+  });
+
+  it("refuses an unknown token after one read", async () => {
+    const kv = new FakeKv();
+    const error = await failureOf(auth(kv, generateToken()));
+    expect(error.kind).toBe("unauthorized");
+    expect(error.reason).toBe("unknown or revoked token");
+    expect(error.options.headers?.["www-authenticate"]).toBe(
+      `Bearer realm="mcp-warden", resource_metadata="${METADATA}", error="invalid_token", error_description="the token is invalid, expired or revoked; ask your operator for a new one"`,
+    );
+    expect(kv.reads).toBe(1);
+  });
+
+  it("refuses a stored value that is not JSON as invalid, not as a store failure", async () => {
+    const kv = new FakeKv();
+    const token = generateToken();
+    kv.values.set(await tokenKey(PEPPER, token), "{not json");
+    const error = await failureOf(authenticate(request(`Bearer ${token}`), ORIGIN, PEPPER, kv.binding, NOW, 0));
+    expect(error.kind).toBe("unauthorized");
+  });
+
+  it("refuses a record that fails its schema", async () => {
+    const kv = new FakeKv();
+    for (const bad of [
+      { ...record(), v: 2 },
+      { ...record(), roles: "admin" },
+      { ...record(), principal: "" },
+      { ...record(), expiresAt: "never" },
+      { ...record(), origins: "everything" },
+      "a string",
+      [record()],
+    ]) {
+      const error = await failureOf(auth(kv, await mint(kv, bad)));
+      expect(error.kind, JSON.stringify(bad)).toBe("unauthorized");
+    }
+  });
+
+  it("refuses an expired record, from the second it expires", async () => {
+    const kv = new FakeKv();
+    expect((await failureOf(auth(kv, await mint(kv, record({ expiresAt: NOW - 1 }))))).kind).toBe("unauthorized");
+    expect((await failureOf(auth(kv, await mint(kv, record({ expiresAt: NOW }))))).kind).toBe("unauthorized");
+    expect((await auth(kv, await mint(kv, record({ expiresAt: NOW + 1 })))).id).toBe("alice");
+  });
+
+  it("refuses a cached record once it has expired, without reading KV again", async () => {
+    const kv = new FakeKv();
+    const token = await mint(kv, record({ expiresAt: NOW + 10 }));
+    expect((await auth(kv, token, NOW, 60)).id).toBe("alice");
+    expect((await auth(kv, token, NOW + 9, 60)).id).toBe("alice");
+    expect((await failureOf(auth(kv, token, NOW + 10, 60))).kind).toBe("unauthorized");
+    expect(kv.reads).toBe(1);
+  });
+
+  it("refuses a token restricted to other origins with forbidden (403)", async () => {
+    const kv = new FakeKv();
+    const token = await mint(kv, record({ origins: ["toolbox"] }));
+    const error = await failureOf(auth(kv, token, NOW, 60, ORIGIN));
+    expect(error.kind).toBe("forbidden");
+    expect(error.status).toBe(403);
+    expect((await auth(kv, token, NOW, 60, "toolbox")).id).toBe("alice");
+    expect((await failureOf(auth(kv, await mint(kv, record({ origins: [] })), NOW, 60, "toolbox"))).kind).toBe("forbidden");
+  });
+
+  it("turns a failing token store into tokenStoreUnavailable (503), without its message on the wire", async () => {
+    const kv = new FakeKv();
+    const token = await mint(kv);
+    kv.failing = new Error("KV GET failed: 503 upstream kv-7.internal");
+    const error = await failureOf(auth(kv, token));
+    expect(error.kind).toBe("tokenStoreUnavailable");
+    expect(error.status).toBe(503);
+    expect(JSON.stringify(error.toJsonRpcError())).not.toContain("kv-7.internal");
+  });
+
+  describe("the record cache", () => {
+    it("reads a found record once within cacheSeconds, and again after", async () => {
+      const kv = new FakeKv();
+      const token = await mint(kv);
+      await auth(kv, token, NOW, 30);
+      await auth(kv, token, NOW + 1, 30);
+      await auth(kv, token, NOW + 29, 30);
+      expect(kv.reads).toBe(1);
+      await auth(kv, token, NOW + 30, 30);
+      expect(kv.reads).toBe(2);
+      await auth(kv, token, NOW + 31, 30);
+      expect(kv.reads).toBe(2);
+    });
+
+    it("sees a revocation once the cached record is due again", async () => {
+      const kv = new FakeKv();
+      const token = await mint(kv);
+      await auth(kv, token, NOW, 30);
+      kv.values.clear();
+      expect((await auth(kv, token, NOW + 10, 30)).id).toBe("alice");
+      expect((await failureOf(auth(kv, token, NOW + 30, 30))).kind).toBe("unauthorized");
+    });
+
+    it("never caches an unknown token: minted after a miss, it works at once", async () => {
+      const kv = new FakeKv();
+      const token = generateToken();
+      expect((await failureOf(auth(kv, token, NOW, 60))).kind).toBe("unauthorized");
+      kv.values.set(await tokenKey(PEPPER, token), JSON.stringify(record({ principal: "carol" })));
+      expect((await auth(kv, token, NOW + 1, 60)).id).toBe("carol");
+      expect(kv.reads).toBe(2);
+    });
+
+    it("never caches a record that fails its schema", async () => {
+      const kv = new FakeKv();
+      const token = await mint(kv, { ...record(), v: 0 });
+      expect((await failureOf(auth(kv, token, NOW, 60))).kind).toBe("unauthorized");
+      kv.values.set(await tokenKey(PEPPER, token), JSON.stringify(record({ principal: "dave" })));
+      expect((await auth(kv, token, NOW + 1, 60)).id).toBe("dave");
+    });
+
+    it("reads every time with cacheSeconds 0", async () => {
+      const kv = new FakeKv();
+      const token = await mint(kv);
+      for (let i = 0; i < 3; i++) await auth(kv, token, NOW, 0);
+      expect(kv.reads).toBe(3);
+    });
+
+    it("keys the cache by the token: another token is read on its own", async () => {
+      const kv = new FakeKv();
+      const first = await mint(kv, record({ principal: "erin" }));
+      const second = await mint(kv, record({ principal: "frank" }));
+      expect((await auth(kv, first)).id).toBe("erin");
+      expect((await auth(kv, second)).id).toBe("frank");
+      expect(kv.reads).toBe(2);
+    });
+  });
+});
