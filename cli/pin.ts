@@ -106,7 +106,13 @@ export async function pinCommand(args: string[]): Promise<number> {
   const { report, tools } = await comparePins(definitions, existing);
   const lines = formatReport(report);
   if (check) {
-    if (!existing) lines.unshift(`no pin file ${file}: every tool is new`);
+    if (!existing) {
+      // Nothing to drift from: say so, and how to make pins, instead of calling every tool drifted.
+      for (const line of lines.filter((line) => line.startsWith("FINDING"))) console.log(line);
+      console.log(`${name}: no pins (${file} does not exist), so there is no drift to report; ${definitions.length} tools, ${report.findings.length} findings.`);
+      console.log(`Review the tools and pin them with: mcp-warden pin ${name}${dir === "policies" ? "" : ` --dir ${dir}`}`);
+      return report.findings.length === 0 ? 0 : 1;
+    }
     for (const line of lines) console.log(line);
     const drift = report.changed.length + report.added.length + report.removed.length;
     console.log(`${name}: ${definitions.length} tools, ${drift} drifted, ${report.findings.length} findings`);

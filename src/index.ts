@@ -23,6 +23,7 @@ import { GatewayError, handleError } from "./errors.js";
 import { forwardToOrigin } from "./forward/stage.js";
 import { mcpEndpoint, mcpMessage } from "./mcp/stage.js";
 import { policyDecision } from "./policy/stage.js";
+import { failedAuthGuard } from "./ratelimit/failed-auth.js";
 import { rateLimits } from "./ratelimit/stage.js";
 
 export { RateLimitStore } from "./ratelimit/embedded.js";
@@ -50,7 +51,7 @@ app.use(
   MCP,
   auditTrail({ policy }),
   mcpEndpoint({ policy }),
-  authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds }),
+  authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, failures: failedAuthGuard(policy.gateway.rateLimit.failedAuth) }),
   mcpMessage({ policy }),
   policyDecision({ policy }),
   rateLimits({ policy }),

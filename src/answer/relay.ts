@@ -17,6 +17,8 @@ export type RelayOptions = {
   hook: AnswerHook;
   /** Headers for the client, computed from the origin's response and the settled answer (initialize's session id). */
   headers?: (origin: Response, answer: JsonRpcMessage | undefined) => Promise<Record<string, string>>;
+  /** The id the client sees for an origin's SSE event id (sealed), or undefined to send the event without one. */
+  eventId?: (originId: string) => Promise<string | undefined>;
   /** Called once when the answer is over, with the error that ended it, if any. */
   onEnd: (outcome: { error?: GatewayError; bytes: number }) => void;
 };
@@ -142,8 +144,12 @@ async function relaySse(origin: Response, options: RelayOptions): Promise<Respon
         end();
         return undefined;
       }
-      const { message, eventId } = item.value;
-      if (!message) return { text: encodeSseIdOnly(eventId) };
+      const { message } = item.value;
+      const eventId = item.value.eventId === undefined || !options.eventId ? item.value.eventId : await options.eventId(item.value.eventId);
+      if (!message) {
+        if (eventId === undefined) continue;
+        return { text: encodeSseIdOnly(eventId) };
+      }
       if (message.kind === "response" && !settles(message, options.requestId)) continue;
       const out = await options.hook(message);
       if (!out) continue;

@@ -12,10 +12,10 @@ import { GatewayError, asGatewayError, errorObject } from "../errors.js";
 import { callOrigin, type OriginCall } from "../forward/origin.js";
 import { stripInvisible } from "../integrity/poison.js";
 import { recordBlocked } from "../integrity/registry.js";
-import { reviewToolListing } from "../integrity/review.js";
-import type { JsonObject } from "../mcp/json.js";
+import { reviewItem, reviewToolListing, type IntegrityFlag } from "../integrity/review.js";
+import type { Json, JsonObject } from "../mcp/json.js";
 import type { JsonRpcMessage, JsonRpcResponse } from "../mcp/jsonrpc.js";
-import { sealRelayedId } from "../mcp/relayed.js";
+import { echoSeals } from "../mcp/relayed.js";
 import type { Incoming } from "../mcp/stage.js";
 import type { Decision } from "../policy/decision.js";
 import { filterListing } from "../policy/filter.js";
@@ -63,16 +63,19 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
     if (listing && decision.visible) {
       const { result, removed } = filterListing(listing, message.message.result, decision.visible);
       audit.event.listingRemoved = (audit.event.listingRemoved ?? 0) + removed;
-      const checked = incoming.method === "tools/list" ? await reviewTools(ctx, result) : stripInvisible(result);
+      const checked = incoming.method === "tools/list" ? await reviewTools(ctx, result) : reviewItems(ctx, result, listing);
       return { kind: "response", message: { ...message.message, result: checked } };
     }
-    if (incoming.method === "initialize") return { kind: "response", message: { ...message.message, result: stripInvisible(message.message.result) } };
+    if (incoming.method === "initialize") return { kind: "response", message: { ...message.message, result: reviewInstructions(ctx, message.message.result) } };
     return message;
   };
 
+  const seals = echoSeals(gatewaySecrets(ctx.env).sessionSecret);
+  const sealTask = (originId: string) => seals.sealTaskId(relayBinding, { originId, rule: decision.scrubRule });
+
   return async (message) => {
     const before = total();
-    const scrubbed = scrubMessage(await review(message), settings, redactions);
+    const scrubbed = await withSealedTaskIds(scrubMessage(await review(message), settings, redactions), sealTask);
     if (total() > 0) audit.event.redactions = redactions;
     if (decision.scrub.action === "refuse" && total() > before && scrubbed.kind === "response" && incoming.requestId !== undefined) {
       audit.event.reason = "result withheld: it contained sensitive data";
@@ -86,11 +89,71 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
         return undefined;
       }
       // The client may answer it only under the sealed id, which the gateway opens again on the way back.
-      const id = await sealRelayedId(gatewaySecrets(ctx.env).sessionSecret, relayBinding, scrubbed.message, Math.floor(Date.now() / 1000));
+      const id = await seals.sealRequest(relayBinding, scrubbed.message, Math.floor(Date.now() / 1000));
       return { kind: "request", message: { ...scrubbed.message, id } };
     }
     return scrubbed;
   };
+}
+
+const RELATED_TASK = "io.modelcontextprotocol/related-task";
+
+/**
+ * Every task id an origin's message carries, replaced by one sealed for this caller (with the rule that
+ * governs the task): a created task (`result.task`), a task's state (`result.taskId`), a listing
+ * (`result.tasks`), a status notification (`params.taskId`) and related-task metadata (`_meta`).
+ */
+async function withSealedTaskIds(message: JsonRpcMessage, sealTask: (originId: string) => Promise<string>): Promise<JsonRpcMessage> {
+  const payload = message.message as unknown as JsonObject;
+  const field = "result" in payload ? "result" : "params" in payload ? "params" : undefined;
+  const body = field === undefined ? undefined : payload[field];
+  if (!isObject(body)) return message;
+  let changed: JsonObject | undefined;
+  const sealIn = async (holder: JsonObject): Promise<JsonObject | undefined> => (typeof holder.taskId === "string" ? { ...holder, taskId: await sealTask(holder.taskId) } : undefined);
+  if (typeof body.taskId === "string" && message.kind !== "request") changed = (await sealIn(body))!;
+  if (isObject(body.task)) {
+    const task = await sealIn(body.task);
+    if (task) changed = { ...(changed ?? body), task };
+  }
+  if (Array.isArray(body.tasks)) {
+    const tasks = await Promise.all(body.tasks.map(async (task) => (isObject(task) ? ((await sealIn(task)) ?? task) : task)));
+    changed = { ...(changed ?? body), tasks };
+  }
+  const meta = body._meta;
+  if (isObject(meta) && isObject(meta[RELATED_TASK])) {
+    const related = await sealIn(meta[RELATED_TASK]);
+    if (related) changed = { ...(changed ?? body), _meta: { ...meta, [RELATED_TASK]: related } };
+  }
+  return changed ? ({ kind: message.kind, message: { ...payload, [field!]: changed } } as unknown as JsonRpcMessage) : message;
+}
+
+const isObject = (value: Json | undefined): value is JsonObject => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Flags of items the review did not show as listed, into the audit event (bounded). */
+function recordFlags(ctx: ReviewContext, flags: IntegrityFlag[]): void {
+  if (flags.length) ctx.audit.event.integrity = [...(ctx.audit.event.integrity ?? []), ...flags].slice(0, 100);
+}
+
+/** prompts/list, resources/list, resources/templates/list: each listed item scanned for poisoning. */
+function reviewItems(ctx: ReviewContext, result: JsonObject, listing: NonNullable<Incoming["row"]["listing"]>): JsonObject {
+  const flags: IntegrityFlag[] = [];
+  const shown: Json[] = [];
+  for (const item of result[listing.field] as JsonObject[]) {
+    const review = reviewItem(item, ctx.origin.integrity, `${listing.kind}:${String(item[listing.key])}`);
+    if (review.show) shown.push(review.show);
+    if (review.flag) flags.push(review.flag);
+  }
+  recordFlags(ctx, flags);
+  return { ...stripInvisible(result), [listing.field]: shown };
+}
+
+/** initialize: server instructions reach the model like a tool description; poisoned ones are dropped. */
+function reviewInstructions(ctx: ReviewContext, result: JsonObject): JsonObject {
+  if (typeof result.instructions !== "string") return stripInvisible(result);
+  const review = reviewItem(result.instructions, ctx.origin.integrity, "initialize:instructions");
+  if (review.flag) recordFlags(ctx, [review.flag]);
+  const { instructions: _instructions, ...rest } = result;
+  return review.show === undefined ? stripInvisible(rest) : { ...stripInvisible(rest), instructions: stripInvisible(review.show) };
 }
 
 /**
@@ -99,10 +162,8 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
  */
 async function reviewTools(ctx: ReviewContext, result: JsonObject): Promise<JsonObject> {
   const { shown, flags } = await reviewToolListing(result.tools as JsonObject[], ctx.origin.integrity, ctx.policy.pins[ctx.originName]);
-  if (flags.length) {
-    ctx.audit.event.integrity = [...(ctx.audit.event.integrity ?? []), ...flags].slice(0, 100);
-    recordBlocked(ctx.env.TOKENS, ctx.policy.version, ctx.originName, flags, ctx.waitUntil);
-  }
+  recordFlags(ctx, flags);
+  if (flags.length) recordBlocked(ctx.env.TOKENS, ctx.policy.version, ctx.originName, flags, ctx.waitUntil);
   const { tools: _listed, ...rest } = result;
   return { ...stripInvisible(rest), tools: shown };
 }

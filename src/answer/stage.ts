@@ -9,6 +9,7 @@ import type { Principal } from "../auth/authenticate.js";
 import { gatewaySecrets, type Env } from "../config.js";
 import { GatewayError } from "../errors.js";
 import type { ForwardVariables } from "../forward/stage.js";
+import { echoSeals } from "../mcp/relayed.js";
 import { sessionFromInitialize } from "../mcp/session.js";
 import type { McpVariables } from "../mcp/stage.js";
 import type { Decision } from "../policy/decision.js";
@@ -37,7 +38,12 @@ export function answerClient({ policy }: { policy: CompiledPolicy }) {
     const hook = answerReview({ env: c.env, policy, originName, origin, principal, incoming, decision: c.var.decision, audit, waitUntil });
     const answerOver = audit.hold();
     const isInitialize = incoming.method === "initialize";
+    const seals = echoSeals(gatewaySecrets(c.env).sessionSecret);
+    const binding = { origin: originName, principal: principal.id, originSession: incoming.session?.originSessionId };
+    const scrubRule = c.var.decision.scrubRule;
     return relay(originResponse, {
+      // Event ids go out sealed with the rule that governs this answer, so a resumed stream keeps it.
+      eventId: async (originId) => (/^[\x21-\x7e]{1,256}$/.test(originId) ? seals.sealEventId(binding, { originId, rule: scrubRule }) : undefined),
       // A GET stream may stay quiet for as long as the client keeps it open.
       limits: { maxEventBytes, maxDepth, ...(incoming.row.kind === "stream" ? {} : { idleTimeoutMs: origin.timeoutMs }) },
       ...(incoming.requestId === undefined ? {} : { requestId: incoming.requestId }),

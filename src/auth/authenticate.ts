@@ -10,6 +10,7 @@ import { createMiddleware } from "hono/factory";
 import { gatewaySecrets, type Env } from "../config.js";
 import { GatewayError } from "../errors.js";
 import { IsolateCache } from "../isolate-cache.js";
+import type { FailedAuthGuard } from "../ratelimit/failed-auth.js";
 import { TOKEN_PREFIX, isWellFormedToken, tokenKey } from "./token.js";
 import { tokenRecordSchema, type TokenRecord } from "./record.js";
 
@@ -113,11 +114,24 @@ export async function authenticate(
 
 export type AuthVariables = { principal: Principal };
 
-export function authentication({ tokenCacheSeconds }: { tokenCacheSeconds: number }) {
+/**
+ * `failures` bounds unauthenticated traffic per client address (ratelimit/failed-auth.ts): an address
+ * over its limit is refused before its token costs a KV read, and every failure is counted.
+ */
+export function authentication({ tokenCacheSeconds, failures }: { tokenCacheSeconds: number; failures: FailedAuthGuard }) {
   if (!Number.isInteger(tokenCacheSeconds) || tokenCacheSeconds < 0) throw new Error("authentication: tokenCacheSeconds must be a whole number of seconds");
   return createMiddleware<{ Bindings: Env; Variables: AuthVariables & { originName: string } }>(async (c, next) => {
     const { pepper, tokens } = gatewaySecrets(c.env);
-    c.set("principal", await authenticate(c.req.raw, c.var.originName, pepper, tokens, Math.floor(Date.now() / 1000), tokenCacheSeconds));
+    // Cloudflare sets CF-Connecting-IP and a client cannot: without it (local development) all callers share one address.
+    const address = c.req.header("cf-connecting-ip") ?? "unknown";
+    const now = Date.now();
+    failures.refuseIfBlocked(address, now);
+    try {
+      c.set("principal", await authenticate(c.req.raw, c.var.originName, pepper, tokens, Math.floor(now / 1000), tokenCacheSeconds));
+    } catch (error) {
+      if (error instanceof GatewayError && error.kind === "unauthorized") c.executionCtx.waitUntil(failures.recordFailure(c.env, address, now));
+      throw error;
+    }
     await next();
   });
 }

@@ -97,6 +97,12 @@ export function scanDefinition(tool: JsonObject): Finding[] {
   if (typeof tool.name !== "string" || !TOOL_NAME.test(tool.name)) {
     findings.push({ kind: "tool-name", at: "name", excerpt: excerpt(String(tool.name), 0) });
   }
+  return [...findings, ...scanValue(tool)];
+}
+
+/** Every finding in every key and string of a value (a prompt, a resource, server instructions). */
+export function scanValue(root: Json): Finding[] {
+  const findings: Finding[] = [];
   const visit = (value: Json, at: string): void => {
     if (typeof value === "string") findings.push(...scanText(value, at));
     else if (Array.isArray(value)) value.forEach((item, index) => visit(item, `${at}[${index}]`));
@@ -108,7 +114,7 @@ export function scanDefinition(tool: JsonObject): Finding[] {
       }
     }
   };
-  visit(tool, "");
+  visit(root, "");
   return findings;
 }
 

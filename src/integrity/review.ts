@@ -6,10 +6,10 @@
 //   with `poisoning: strip`, a tool whose only findings are invisible characters is kept, stripped.
 // Pure apart from hashing.
 
-import type { JsonObject } from "../mcp/json.js";
+import type { Json, JsonObject } from "../mcp/json.js";
 import type { OriginIntegrity } from "../policy/types.js";
 import { definitionHash } from "./definition.js";
-import { scanDefinition, stripInvisible, type FindingKind } from "./poison.js";
+import { scanDefinition, scanValue, stripInvisible, type FindingKind } from "./poison.js";
 
 export type IntegrityReason = "drift" | "unpinned" | "poisoned";
 
@@ -45,6 +45,20 @@ export async function reviewTool(tool: JsonObject, settings: OriginIntegrity, pi
   // Without pins the hash only identifies a caught definition in audit: computed for those alone.
   const flag: IntegrityFlag = { tool: name, reason: "poisoned", seen: await definitionHash(tool), findings, action };
   return { show: action === "stripped" ? stripInvisible(tool) : undefined, flag };
+}
+
+/**
+ * What an origin says besides its tools — prompts, resources and templates in listings, and the
+ * `instructions` of its initialize answer — is not pinned but scanned like an unpinned tool: a finding
+ * hides the item (or, with `poisoning: strip`, a finding of invisible characters alone strips them).
+ * `label` names the item in the flag, e.g. `prompt:greet`.
+ */
+export function reviewItem<T extends Json>(item: T, settings: OriginIntegrity, label: string): { show: T | undefined; flag?: IntegrityFlag } {
+  const findings = [...new Set(scanValue(item).map((finding) => finding.kind))];
+  if (findings.length === 0) return { show: item };
+  const onlyInvisible = findings.every((kind) => kind === "invisible-unicode");
+  const action = settings.poisoning === "strip" && onlyInvisible ? "stripped" : "blocked";
+  return { show: action === "stripped" ? stripInvisible(item) : undefined, flag: { tool: label.slice(0, 128), reason: "poisoned", findings, action } };
 }
 
 /** A tools/list result reviewed tool by tool: what is shown, and the flags of what was not shown as listed. */

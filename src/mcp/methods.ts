@@ -30,6 +30,8 @@ export type MethodRow = {
   /** A listing: the result field whose items are filtered, their target kind and the field naming each. */
   listing?: { field: string; kind: TargetKind; key: "name" | "uri" | "uriTemplate" };
   governedBy: Governance;
+  /** Names a task by `params.taskId`: a task id the gateway sealed for this caller (mcp/relayed.ts). */
+  namesTask?: true;
 };
 
 const both = { sessions: true, stateless: true };
@@ -63,10 +65,10 @@ export const METHODS: Readonly<Record<string, MethodRow>> = {
   "prompts/get": named(both, "prompt", "name", true),
   "completion/complete": request(both, "completion"),
   "logging/setLevel": request(sessionsOnly, "method"),
-  "tasks/get": request(sessionsOnly, "method"),
+  "tasks/get": { ...request(sessionsOnly, "method"), namesTask: true },
   "tasks/list": request(sessionsOnly, "method"),
-  "tasks/result": request(sessionsOnly, "method"),
-  "tasks/cancel": request(sessionsOnly, "method"),
+  "tasks/result": { ...request(sessionsOnly, "method"), namesTask: true },
+  "tasks/cancel": { ...request(sessionsOnly, "method"), namesTask: true },
   "notifications/initialized": notification("lifecycle"),
   "notifications/cancelled": notification("lifecycle"),
   "notifications/progress": notification("lifecycle"),

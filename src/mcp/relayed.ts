@@ -1,49 +1,79 @@
-// Server-to-client requests the gateway relayed, remembered without a table: before a request from
-// an origin reaches the client, its id is replaced by a sealed one that names the method and the
-// origin's own id, bound under an HMAC (SESSION_SECRET) to the origin, the principal and the origin
-// session, and dated. A client's response is forwarded only when its id opens under the same binding
-// within REPLY_WINDOW_S, and then with the origin's own id restored: a client can answer only what it
-// was asked, in its own session. Format: `mcpw-r1.<base64url JSON [method, id, issued]>.<base64url mac>`.
+// What the gateway gives a client in place of an origin's own identifiers, so that a client can only
+// echo back what it was given, in its own session: the ids of server-to-client requests the gateway
+// relayed (with their method and when they were relayed), SSE event ids (with the rule whose scrub
+// settings governed the stream they came from) and task ids (with the rule that allowed the call that
+// created the task). All are sealed (sealed.ts) to the origin, the principal and the origin session.
 
-import { fromBase64Url, hmacSha256, hmacVerify, toBase64Url } from "../hmac.js";
+import { seal, unseal, type Sealing } from "../sealed.js";
 import type { JsonRpcId } from "./jsonrpc.js";
 
 /** How long a relayed request may wait for its answer (an elicitation waits on a person). */
 export const REPLY_WINDOW_S = 3600;
-const PREFIX = "mcpw-r1.";
 
-export type RelayBinding = { origin: string; principal: string; originSession: string | undefined };
+export type EchoBinding = { origin: string; principal: string; originSession: string | undefined };
 export type RelayedRequest = { method: string; id: JsonRpcId };
+/** An origin's identifier and the rule that governs what it leads to (null: the origin's defaults). */
+export type Echoed = { originId: string; rule: string | null };
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const bound = (binding: EchoBinding) => [binding.origin, binding.principal, binding.originSession ?? ""];
+const isId = (value: unknown): value is JsonRpcId => typeof value === "string" || Number.isSafeInteger(value);
 
-function macInput(binding: RelayBinding, payload: string): string {
-  return ["r1", binding.origin, binding.principal, binding.originSession ?? "", payload].join("\n");
-}
+export class EchoSeals {
+  private readonly relayed: Sealing;
+  private readonly events: Sealing;
+  private readonly tasks: Sealing;
 
-export async function sealRelayedId(secret: string, binding: RelayBinding, request: RelayedRequest, nowSeconds: number): Promise<string> {
-  const payload = toBase64Url(encoder.encode(JSON.stringify([request.method, request.id, nowSeconds])));
-  return `${PREFIX}${payload}.${toBase64Url(await hmacSha256(secret, macInput(binding, payload)))}`;
-}
-
-/** The relayed request a client's response id names, or undefined when it is not one the gateway sealed for this binding, or too old. */
-export async function openRelayedId(secret: string, binding: RelayBinding, id: JsonRpcId | null, nowSeconds: number): Promise<RelayedRequest | undefined> {
-  if (typeof id !== "string" || !id.startsWith(PREFIX) || id.length > 4096) return undefined;
-  const [payload, encodedMac, ...rest] = id.slice(PREFIX.length).split(".");
-  const mac = encodedMac === undefined ? undefined : fromBase64Url(encodedMac);
-  const bytes = payload === undefined ? undefined : fromBase64Url(payload);
-  if (rest.length || !mac || mac.length !== 32 || !bytes) return undefined;
-  if (!(await hmacVerify(secret, macInput(binding, payload!), mac))) return undefined;
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(decoder.decode(bytes));
-  } catch {
-    return undefined;
+  constructor(secret: string) {
+    this.relayed = { secret, purpose: "relayed-request", prefix: "mcpw-r2." };
+    this.events = { secret, purpose: "event-id", prefix: "mcpw-e1." };
+    this.tasks = { secret, purpose: "task-id", prefix: "mcpw-t1." };
   }
-  if (!Array.isArray(decoded) || decoded.length !== 3) return undefined;
-  const [method, originalId, issued] = decoded as unknown[];
-  if (typeof method !== "string" || !(typeof originalId === "string" || Number.isSafeInteger(originalId)) || typeof issued !== "number") return undefined;
-  if (nowSeconds < issued || nowSeconds - issued > REPLY_WINDOW_S) return undefined;
-  return { method, id: originalId as JsonRpcId };
+
+  sealRequest(binding: EchoBinding, request: RelayedRequest, nowSeconds: number): Promise<string> {
+    return seal(this.relayed, bound(binding), [request.method, request.id, nowSeconds]);
+  }
+
+  /** The relayed request a client's response id names, or undefined when it is not one sealed for this binding, or too old. */
+  async openRequest(binding: EchoBinding, id: JsonRpcId | null, nowSeconds: number): Promise<RelayedRequest | undefined> {
+    if (typeof id !== "string") return undefined;
+    const value = await unseal(this.relayed, bound(binding), id);
+    if (!Array.isArray(value) || value.length !== 3) return undefined;
+    const [method, originalId, issued] = value as unknown[];
+    if (typeof method !== "string" || !isId(originalId) || typeof issued !== "number") return undefined;
+    if (nowSeconds < issued || nowSeconds - issued > REPLY_WINDOW_S) return undefined;
+    return { method, id: originalId };
+  }
+
+  sealEventId(binding: EchoBinding, echoed: Echoed): Promise<string> {
+    return seal(this.events, bound(binding), [echoed.originId, echoed.rule]);
+  }
+
+  openEventId(binding: EchoBinding, text: string): Promise<Echoed | undefined> {
+    return this.open(this.events, binding, text);
+  }
+
+  sealTaskId(binding: EchoBinding, echoed: Echoed): Promise<string> {
+    return seal(this.tasks, bound(binding), [echoed.originId, echoed.rule]);
+  }
+
+  openTaskId(binding: EchoBinding, text: string): Promise<Echoed | undefined> {
+    return this.open(this.tasks, binding, text);
+  }
+
+  private async open(sealing: Sealing, binding: EchoBinding, text: string): Promise<Echoed | undefined> {
+    const value = await unseal(sealing, bound(binding), text);
+    if (!Array.isArray(value) || value.length !== 2) return undefined;
+    const [originId, rule] = value as unknown[];
+    if (typeof originId !== "string" || !(rule === null || typeof rule === "string")) return undefined;
+    return { originId, rule };
+  }
+}
+
+const seals = new Map<string, EchoSeals>();
+
+/** The seals for one secret, made once per isolate. */
+export function echoSeals(secret: string): EchoSeals {
+  let found = seals.get(secret);
+  if (!found) seals.set(secret, (found = new EchoSeals(secret)));
+  return found;
 }

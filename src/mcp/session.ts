@@ -1,24 +1,20 @@
-// Stateless gateway sessions. The id the client holds wraps the origin's session id, the protocol
-// version negotiated at initialize, and binds both to the origin and the principal under an HMAC keyed
-// by the SESSION_SECRET Worker secret: no session table, and an id is only good for the caller it was
-// issued to. Format: `w1.<base64url origin id>.<version>.<base64url mac>`. An isolate remembers the ids
-// it verified (for their binding) so a session's later requests skip the MAC.
+// Stateless gateway sessions. The id the client holds seals the origin's session id and the protocol
+// version negotiated at initialize (AES-GCM, sealed.ts), bound to the origin and the principal: no
+// session table, the origin's id never travels in clear, and an id is only good for the caller it was
+// issued to. Format: `w2.<base64url sealed>`. An isolate remembers the ids it opened (for their
+// binding) so a session's later requests skip the decryption.
 
 import { GatewayError } from "../errors.js";
-import { fromBase64Url, hmacSha256, hmacVerify, toBase64Url } from "../hmac.js";
 import { IsolateCache } from "../isolate-cache.js";
+import { seal, unseal, type Sealing } from "../sealed.js";
 import type { JsonRpcMessage } from "./jsonrpc.js";
 import { STATELESS_VERSION, isSupportedVersion, type ProtocolVersion } from "./transport.js";
 
 export type SessionBinding = { origin: string; principal: string };
 export type Session = { originSessionId: string; version: ProtocolVersion };
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-function macInput(binding: SessionBinding, session: Session): string {
-  return ["w1", binding.origin, binding.principal, session.version, session.originSessionId].join("\n");
-}
+const sealing = (secret: string): Sealing => ({ secret, purpose: "session", prefix: "w2." });
+const bound = (binding: SessionBinding) => [binding.origin, binding.principal];
 
 /** Origin session ids are visible ASCII per the spec; anything else from an origin is refused. */
 export function isValidOriginSessionId(id: string): boolean {
@@ -26,11 +22,10 @@ export function isValidOriginSessionId(id: string): boolean {
 }
 
 export async function wrapSession(secret: string, binding: SessionBinding, session: Session): Promise<string> {
-  const mac = await hmacSha256(secret, macInput(binding, session));
-  return `w1.${toBase64Url(encoder.encode(session.originSessionId))}.${session.version}.${toBase64Url(mac)}`;
+  return seal(sealing(secret), bound(binding), [session.version, session.originSessionId]);
 }
 
-/** Ids this isolate verified, per secret, by their binding and id. */
+/** Ids this isolate opened, per secret, by their binding and id. */
 const verifiedBySecret = new Map<string, IsolateCache<string, Session>>();
 
 /** The session inside a client's id, or a 404 GatewayError when it is malformed, forged or someone else's. */
@@ -40,23 +35,13 @@ export async function unwrapSession(secret: string, binding: SessionBinding, cli
   const known = JSON.stringify([binding.origin, binding.principal, clientId]);
   const cached = verified.get(known);
   if (cached) return cached;
-  const notFound = (reason: string) => new GatewayError("sessionNotFound", reason);
-  const parts = clientId.split(".");
-  if (parts.length !== 4 || parts[0] !== "w1") throw notFound("malformed session id");
-  const [, encodedId, version, encodedMac] = parts as [string, string, string, string];
-  const idBytes = fromBase64Url(encodedId);
-  const mac = fromBase64Url(encodedMac);
-  if (!idBytes || !mac || mac.length !== 32 || !isSupportedVersion(version)) throw notFound("malformed session id");
-  let originSessionId: string;
-  try {
-    originSessionId = decoder.decode(idBytes);
-  } catch {
-    throw notFound("malformed session id");
+  const opened = await unseal(sealing(secret), bound(binding), clientId);
+  if (!Array.isArray(opened) || opened.length !== 2) throw new GatewayError("sessionNotFound", "session id does not open for this origin and principal");
+  const [version, originSessionId] = opened as unknown[];
+  if (typeof version !== "string" || !isSupportedVersion(version) || typeof originSessionId !== "string" || !isValidOriginSessionId(originSessionId)) {
+    throw new GatewayError("sessionNotFound", "session id holds no valid session");
   }
   const session = { originSessionId, version };
-  if (!isValidOriginSessionId(originSessionId) || !(await hmacVerify(secret, macInput(binding, session), mac))) {
-    throw notFound("session id does not verify for this origin and principal");
-  }
   verified.set(known, session);
   return session;
 }

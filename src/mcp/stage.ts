@@ -14,7 +14,7 @@ import { readBody } from "./body.js";
 import { JsonSyntaxError, parseJsonBytes } from "./json.js";
 import { classify, salvageId, targetOf, type JsonRpcId, type JsonRpcMessage, type JsonRpcResponse } from "./jsonrpc.js";
 import { OTHER_MESSAGES, methodRow, type MethodRow } from "./methods.js";
-import { openRelayedId, type RelayedRequest } from "./relayed.js";
+import { echoSeals, type Echoed, type EchoBinding, type RelayedRequest } from "./relayed.js";
 import { unwrapSession, type Session } from "./session.js";
 import {
   STATELESS_VERSION,
@@ -45,6 +45,12 @@ export type Incoming = {
   lastEventId?: string;
   /** For a client's response: the server-to-client request it answers, when the gateway relayed it to this caller. */
   relayed?: RelayedRequest;
+  /** For a message naming a task: the task the sealed id names, or null when the id is not one sealed for this caller. */
+  task?: Echoed | null;
+  /** A GET stream resumed after an event the gateway sealed: the rule that governed the stream it resumes. */
+  resumeRule?: string | null;
+  /** A tools/call the client wants run as a task (`params.task`). */
+  taskAugmented?: true;
 };
 
 export type EndpointVariables = { originName: string; origin: CompiledOrigin };
@@ -120,14 +126,23 @@ export function mcpMessage({ policy }: Options) {
         }
         const effective = version ?? incoming.session?.version;
         if (effective) incoming.version = effective;
+        const binding: EchoBinding = { origin: c.var.originName, principal: c.var.principal.id, originSession: incoming.session?.originSessionId };
+        const seals = echoSeals(gatewaySecrets(c.env).sessionSecret);
         if (message.kind === "response") {
           // A response is forwarded only as the answer to a request the gateway relayed to this caller in this session.
-          const binding = { origin: c.var.originName, principal: c.var.principal.id, originSession: incoming.session?.originSessionId };
-          const relayed = await openRelayedId(gatewaySecrets(c.env).sessionSecret, binding, message.message.id, Math.floor(Date.now() / 1000));
+          const relayed = await seals.openRequest(binding, message.message.id, Math.floor(Date.now() / 1000));
           if (relayed) {
             incoming.relayed = relayed;
             incoming.message = { kind: "response", message: { ...message.message, id: relayed.id } as JsonRpcResponse };
           }
+        } else if (message.kind === "request" && incoming.row.namesTask) {
+          // A task is reached only through the id the gateway sealed for this caller; the origin gets its own id back.
+          const taskId = message.message.params?.taskId;
+          const task = typeof taskId === "string" ? await seals.openTaskId(binding, taskId) : undefined;
+          incoming.task = task ?? null;
+          if (task) incoming.message = { kind: "request", message: { ...message.message, params: { ...message.message.params, taskId: task.originId } } };
+        } else if (message.kind === "request" && incoming.method === "tools/call" && message.message.params?.task !== undefined) {
+          incoming.taskAugmented = true;
         }
         break;
       }
@@ -138,10 +153,16 @@ export function mcpMessage({ policy }: Options) {
         // An origin without sessions gives the client none; its server-to-client stream is then not offered.
         if (!headers.has("mcp-session-id")) throw new GatewayError("methodNotAllowed", "GET stream without a session", { headers: { allow: "POST, DELETE" } });
         const session = await requireSession(c, headers);
-        const lastEventId = headers.get("last-event-id") ?? undefined;
-        if (lastEventId !== undefined && !/^[\x21-\x7e]{1,256}$/.test(lastEventId)) throw new GatewayError("badTransport", "bad last-event-id");
         const incoming: Incoming = { row: OTHER_MESSAGES["GET stream"], method: "GET stream", stateless: false, session, version: version ?? session.version };
-        if (lastEventId !== undefined) incoming.lastEventId = lastEventId;
+        const lastEventId = headers.get("last-event-id");
+        if (lastEventId !== null) {
+          // Resumption only from an event the gateway sealed for this caller and session; the origin gets its own id.
+          const binding = { origin: c.var.originName, principal: c.var.principal.id, originSession: session.originSessionId };
+          const resumed = await echoSeals(gatewaySecrets(c.env).sessionSecret).openEventId(binding, lastEventId);
+          if (!resumed) throw new GatewayError("badTransport", "last-event-id not issued to this caller in this session", { detail: "Last-Event-ID must be an event id this gateway sent you in this session" });
+          incoming.lastEventId = resumed.originId;
+          incoming.resumeRule = resumed.rule;
+        }
         c.set("incoming", incoming);
         break;
       }

@@ -100,6 +100,11 @@ export class PolicyEngine {
     return { effect: "deny", rule: DEFAULT_DENY, reason: `no rule allows this ${kind}` };
   }
 
+  /** The scrub settings a rule sets, for an answer that rule governs though it comes later (a task's result, a resumed stream). */
+  scrubOfRule(id: string): ScrubPolicy | undefined {
+    return this.policy.rules.find((rule) => rule.id === id && rule.scrub)?.scrub;
+  }
+
   /** The limits that apply to one message of this caller: its origin's, for its roles, and for the tool it calls. */
   limitsFor(origin: string, roles: ReadonlySet<string>, method: string, tool: string | undefined): CompiledLimit[] {
     return this.policy.limits.filter(

@@ -21,6 +21,12 @@ export type Decision = {
   roles: ReadonlySet<string>;
   /** How the answer is scrubbed: the allowing rule's settings, or the origin's default. */
   scrub: ScrubPolicy;
+  /**
+   * The rule whose scrub settings those are (null: the origin's default). It travels sealed with the
+   * ids of what the answer leads to (SSE event ids, task ids), so a task's result or a resumed stream
+   * is scrubbed as the call that started it.
+   */
+  scrubRule: string | null;
   /** The rate limits this message counts against, allowed or not. */
   limits: readonly CompiledLimit[];
   /** A tool call the integrity check refused. */
@@ -42,15 +48,25 @@ export type MessageFacts = {
   args?: JsonObject;
   /** For a client's response: the relayed server-to-client request it answers, if the gateway relayed one. */
   relayed?: { method: string };
+  /** For a message naming a task: the rule recorded with the task, or null when the task id is not this caller's. */
+  task?: { rule: string | null } | null;
+  /** A resumed GET stream: the rule recorded with the event it resumes after. */
+  resumeRule?: string | null;
+  /** A tools/call to be run as a task. */
+  taskAugmented?: boolean;
   roles: readonly string[];
 };
 
 export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decision {
   const { origin, row } = facts;
   const roles = engine.expandRoles(facts.roles);
+  // What started this answer's work decides its scrubbing: the task's or the resumed stream's rule.
+  const inherited = facts.task?.rule ?? facts.resumeRule ?? null;
+  const inheritedScrub = inherited === null ? undefined : engine.scrubOfRule(inherited);
   const base = {
     roles,
-    scrub: facts.originPolicy.scrub,
+    scrub: inheritedScrub ?? facts.originPolicy.scrub,
+    scrubRule: inheritedScrub ? inherited : null,
     limits: engine.limitsFor(origin, roles, facts.method, facts.target?.kind === "tool" ? facts.target.name : undefined),
     // A server's ping needs no grant; everything else it asks a client for must be allowed for the caller.
     allowsServerRequest: (method: string) => method === "ping" || engine.decide(origin, "serverRequest", method, roles).effect === "allow",
@@ -66,7 +82,7 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
   const byRule = (target: NonNullable<Decision["target"]>, args: JsonObject | undefined): Decision => {
     const verdict = engine.decide(origin, target.kind, target.name, roles, args);
     if (verdict.effect === "deny") return deny(verdict.rule, verdict.reason, verdict.rule === DEFAULT_DENY ? `${KIND_WORDS[target.kind]} not permitted` : verdict.reason, target);
-    return { effect: "allow", rule: verdict.rule, target, ...base, ...(verdict.scrub ? { scrub: verdict.scrub } : {}) };
+    return { effect: "allow", rule: verdict.rule, target, ...base, ...(verdict.scrub ? { scrub: verdict.scrub, scrubRule: verdict.rule } : {}) };
   };
 
   switch (row.governedBy) {
@@ -75,11 +91,18 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
     case "listing":
       return { effect: "allow", ...base, visible: (kind: TargetKind, name: string) => engine.isVisible(origin, kind, name, roles) };
     case "method":
+      if (row.namesTask && !facts.task) return deny(FOREIGN_TASK, "task id not sealed for this caller in this session", "no such task of yours", { kind: "method", name: facts.method });
       return byRule({ kind: "method", name: facts.method }, undefined);
     case "target":
-    case "completion":
+    case "completion": {
       // Arguments are checked for the call itself; a completion only names the prompt or template.
-      return byRule(facts.target!, row.governedBy === "target" && row.target?.arguments ? (facts.args ?? {}) : undefined);
+      const decision = byRule(facts.target!, row.governedBy === "target" && row.target?.arguments ? (facts.args ?? {}) : undefined);
+      // A call run as a task is fetched later with tasks/result: the caller needs that grant too.
+      if (decision.effect === "allow" && facts.taskAugmented && engine.decide(origin, "method", "tasks/result", roles).effect !== "allow") {
+        return deny(decision.rule!, "task-augmented call without a tasks/result grant", "this call may not run as a task", decision.target);
+      }
+      return decision;
+    }
     case "relayedRequest":
       if (!facts.relayed) return deny(NOT_RELAYED, "response to no request the gateway relayed to this caller", "this response answers no request the gateway relayed to you");
       return byRule({ kind: "serverRequest", name: facts.relayed.method }, undefined);
@@ -88,6 +111,8 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
 
 /** The rule id a refused client response records: it answered nothing the gateway relayed to its sender. */
 export const NOT_RELAYED = "not-relayed";
+/** The rule id a refused task operation records: the task id was not sealed for this caller. */
+export const FOREIGN_TASK = "foreign-task";
 
 const KIND_WORDS: Record<TargetKind, string> = { tool: "tool", resource: "resource", prompt: "prompt", serverRequest: "answer to this server request", method: "method" };
 

@@ -28,6 +28,9 @@ export function policyDecision({ policy }: { policy: CompiledPolicy }) {
       ...(incoming.target === undefined || incoming.targetKind === undefined ? {} : { target: { kind: incoming.targetKind, name: incoming.target } }),
       ...(incoming.row.target?.arguments ? { args: (params?.arguments as JsonObject | undefined) ?? {} } : {}),
       ...(incoming.relayed ? { relayed: incoming.relayed } : {}),
+      ...(incoming.task !== undefined ? { task: incoming.task } : {}),
+      ...(incoming.resumeRule !== undefined ? { resumeRule: incoming.resumeRule } : {}),
+      ...(incoming.taskAugmented ? { taskAugmented: true } : {}),
       roles: principal.roles,
     });
     if (decision.effect === "allow" && incoming.method === "tools/call" && decision.target) {

@@ -73,7 +73,11 @@ export type GatewaySettings = {
   maxDepth: number;
   maxAnswerEventBytes: number;
   tokenCacheSeconds: number;
-  rateLimit: { timeoutMs: number; abuse?: { deniedCalls: number; windowMs: number; cooldownMs?: number } };
+  rateLimit: {
+    timeoutMs: number;
+    abuse?: { deniedCalls: number; windowMs: number; cooldownMs?: number };
+    failedAuth: { limit: number; windowMs: number };
+  };
 };
 
 export type CompiledPolicy = {

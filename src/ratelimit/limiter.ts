@@ -43,7 +43,7 @@ export async function enforce(
   backend: LimitBackend,
   limits: readonly CompiledLimit[],
   principal: string,
-  settings: GatewaySettings["rateLimit"],
+  settings: Pick<GatewaySettings["rateLimit"], "timeoutMs" | "abuse">,
   now: number,
   denial?: { onAbuse(): void },
 ): Promise<RateOutcome> {

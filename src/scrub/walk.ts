@@ -2,15 +2,22 @@
 // data), notifications (log messages, progress), tool descriptions in listings — every string value
 // at any depth, so the JSON stays valid and its shape unchanged. Server-to-client requests (sampling,
 // elicitation) are gated by policy instead: redacting their schemas and defaults breaks them. Base64 blobs
-// (image and audio `data`, resource `blob`) are binary and passed as they are (see README). Copies
-// only the branches that change.
+// (image and audio `data`, resource `blob`) are binary and passed as they are when they are base64
+// (see README). Copies only the branches that change.
 
 import type { Json, JsonObject } from "../mcp/json.js";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.js";
 import { scrubText, type Counts, type ScrubSettings } from "./scrub.js";
 
-function isBinaryField(parent: JsonObject, key: string): boolean {
-  return (key === "data" && (parent.type === "image" || parent.type === "audio")) || (key === "blob" && typeof parent.uri === "string");
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Image and audio `data` and a resource's `blob` are passed unread only when they are what they claim
+ * to be: base64. Any other text in such a field (say `password=…` in a `data` field) is scrubbed.
+ */
+function isBinaryField(parent: JsonObject, key: string, value: Json): boolean {
+  const binary = (key === "data" && (parent.type === "image" || parent.type === "audio")) || (key === "blob" && typeof parent.uri === "string");
+  return binary && typeof value === "string" && BASE64.test(value);
 }
 
 function walk(value: Json, settings: ScrubSettings, counts: Counts): Json {
@@ -26,7 +33,7 @@ function walk(value: Json, settings: ScrubSettings, counts: Counts): Json {
   if (value !== null && typeof value === "object") {
     let copy: JsonObject | undefined;
     for (const [key, item] of Object.entries(value)) {
-      if (isBinaryField(value, key)) continue;
+      if (isBinaryField(value, key, item)) continue;
       const scrubbed = walk(item, settings, counts);
       if (scrubbed !== item) (copy ??= { ...value })[key] = scrubbed;
     }

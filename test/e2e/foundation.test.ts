@@ -75,7 +75,7 @@ describe("through the gateway to server-everything", () => {
   it("ends a session with DELETE, after which the session id is refused", async () => {
     const { client, transport } = await connect(everything(), admin);
     const sessionId = transport.sessionId!;
-    expect(sessionId).toMatch(/^w1\./);
+    expect(sessionId).toMatch(/^w2\./);
     await transport.terminateSession(); // the SDK throws unless the DELETE succeeded
     await client.close();
     const after = await post(everything(), JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list" }), {
@@ -225,10 +225,11 @@ describe("transport checks", () => {
     expect(elsewhere.status).toBe(404);
   });
 
-  it("removes invisible characters from the origin's initialize instructions", async () => {
+  it("drops initialize instructions that fail the poisoning scan (here: invisible characters) and keeps the rest of the answer", async () => {
     const response = await post(recorderUrl(), initialize(), auth(admin));
     const answer = await jsonBody(response);
-    expect(answer.result.instructions).toBe("Call echo to test; hidden");
+    expect(answer.result.instructions).toBeUndefined();
+    expect(answer.result.serverInfo).toEqual({ name: "test-origin", version: "1.0.0" });
   });
 
   it("refuses unsupported HTTP methods with 405", async () => {

@@ -127,6 +127,18 @@ describe("pinned origin (drift: block)", () => {
     expect(refused.data.error.code).toBe(-32036);
   });
 
+  it("says with pin --check that an origin without pins has nothing to drift from, and how to pin it", async () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const exit = await pinCommand(["--check", "scanned", "--dir", dir]);
+    const printed = log.mock.calls.map((args) => String(args[0]));
+    log.mockRestore();
+    expect(printed.some((line) => /^(NEW|ADDED|CHANGED|REMOVED)/.test(line))).toBe(false);
+    expect(printed.some((line) => line.includes("no pins") && line.includes("no drift"))).toBe(true);
+    expect(printed).toContain(`Review the tools and pin them with: mcp-warden pin scanned --dir ${dir}`);
+    expect(printed.some((line) => line.includes("0 findings"))).toBe(true);
+    expect(exit).toBe(0);
+  });
+
   it("reports drift with pin --check and refuses to pin poisoned definitions", async () => {
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     expect(await pinCommand(["--check", "pinned", "--dir", dir])).toBe(0);

@@ -16,11 +16,14 @@ async function refused(promise: Promise<unknown>): Promise<string> {
 }
 
 describe("stateless gateway sessions", () => {
-  it("round-trips the origin session id and version", async () => {
+  it("round-trips the origin session id and version, sealed: the origin's id is not readable", async () => {
     const id = await wrapSession(secret, binding, session);
-    expect(id).toMatch(/^w1\.[A-Za-z0-9_-]+\.2025-11-25\.[A-Za-z0-9_-]{43}$/);
+    expect(id).toMatch(/^w2\.[A-Za-z0-9_-]+$/);
     expect(id).not.toContain(session.originSessionId);
+    expect(atob(id.slice(3).replaceAll("-", "+").replaceAll("_", "/") + "==".slice(0, (4 - ((id.length - 3) % 4)) % 4))).not.toContain(session.originSessionId);
     expect(await unwrapSession(secret, binding, id)).toEqual(session);
+    // Each id is sealed with a fresh IV: two ids of one session differ.
+    expect(await wrapSession(secret, binding, session)).not.toBe(id);
   });
 
   it("refuses the id for another principal, another origin, another secret", async () => {
@@ -30,7 +33,7 @@ describe("stateless gateway sessions", () => {
     expect(await refused(unwrapSession("t".repeat(40), binding, id))).toBe("sessionNotFound");
   });
 
-  it("refuses a non-canonical encoding of the same MAC (the unused bits of the last character)", async () => {
+  it("refuses a non-canonical encoding of the same bytes (the unused bits of the last character)", async () => {
     const id = await wrapSession(secret, binding, session);
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     const last = alphabet.indexOf(id.at(-1)!);
@@ -40,17 +43,9 @@ describe("stateless gateway sessions", () => {
 
   it("refuses any change to the id", async () => {
     const id = await wrapSession(secret, binding, session);
-    const [tag, encoded, version, mac] = id.split(".") as [string, string, string, string];
-    const swapped = await wrapSession(secret, binding, { ...session, originSessionId: "another" });
-    for (const forged of [
-      `${tag}.${encoded}.2025-06-18.${mac}`,
-      `${tag}.${swapped.split(".")[1]}.${version}.${mac}`,
-      `${tag}.${encoded}.${version}.${mac.slice(0, -1)}A`,
-      `w2.${encoded}.${version}.${mac}`,
-      `${id}.extra`,
-      "",
-    ]) {
-      if (forged === id) continue;
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const flipped = (at: number) => `${id.slice(0, at)}${alphabet[(alphabet.indexOf(id[at]!) + 7) % 64]}${id.slice(at + 1)}`;
+    for (const forged of [flipped(3), flipped(10), flipped(id.length - 5), `w1.${id.slice(3)}`, `${id}.extra`, id.slice(0, -4), "w2.", ""]) {
       expect(await refused(unwrapSession(secret, binding, forged))).toBe("sessionNotFound");
     }
   });

@@ -35,6 +35,7 @@ function compileGateway(input: NonNullable<PolicyFile["gateway"]>): GatewaySetti
     ...rest,
     rateLimit: {
       timeoutMs: rateLimit.timeoutMs,
+      failedAuth: { limit: rateLimit.failedAuth.limit, windowMs: durationMs(rateLimit.failedAuth.window) },
       ...(abuse ? { abuse: { deniedCalls: abuse.deniedCalls, windowMs: durationMs(abuse.window), ...(abuse.cooldown ? { cooldownMs: durationMs(abuse.cooldown) } : {}) } } : {}),
     },
   };

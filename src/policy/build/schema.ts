@@ -184,8 +184,13 @@ export const gatewaySchema = z.strictObject({
       timeoutMs: z.int().min(10).max(5000).default(250),
       /** A burst of denied calls flags the principal and, with a cooldown, refuses it for a while. */
       abuse: z.strictObject({ deniedCalls: z.int().min(1), window: duration, cooldown: duration.optional() }).optional(),
+      /**
+       * Failed authentications per client address (Cloudflare's CF-Connecting-IP) in a window; past it the
+       * address gets 429 before its tokens cost a KV read. Valid tokens never count.
+       */
+      failedAuth: z.strictObject({ limit: z.int().min(1), window: duration }).default({ limit: 120, window: "1m" }),
     })
-    .default({ timeoutMs: 250 }),
+    .default({ timeoutMs: 250, failedAuth: { limit: 120, window: "1m" } }),
 });
 
 export const roleSchema = z.strictObject({
