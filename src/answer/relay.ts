@@ -17,6 +17,8 @@ export type RelayOptions = {
   hook: AnswerHook;
   /** Headers for the client, computed from the origin's response and the settled answer (initialize's session id). */
   headers?: (origin: Response, answer: JsonRpcMessage | undefined) => Promise<Record<string, string>>;
+  /** A resumed stream: the origin replays responses to earlier requests of the client, and they are relayed. */
+  replayedResponses?: boolean;
   /** The id the client sees for an origin's SSE event id (sealed), or undefined to send the event without one. */
   eventId?: (originId: string) => Promise<string | undefined>;
   /** Called once when the answer is over, with the error that ended it, if any. */
@@ -150,7 +152,7 @@ async function relaySse(origin: Response, options: RelayOptions): Promise<Respon
         if (eventId === undefined) continue;
         return { text: encodeSseIdOnly(eventId) };
       }
-      if (message.kind === "response" && !settles(message, options.requestId)) continue;
+      if (message.kind === "response" && !settles(message, options.requestId) && !options.replayedResponses) continue;
       const out = await options.hook(message);
       if (!out) continue;
       if (settles(out, options.requestId)) settled = true;

@@ -77,10 +77,11 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
     const before = total();
     const scrubbed = await withSealedTaskIds(scrubMessage(await review(message), settings, redactions), sealTask);
     if (total() > 0) audit.event.redactions = redactions;
-    if (decision.scrub.action === "refuse" && total() > before && scrubbed.kind === "response" && incoming.requestId !== undefined) {
+    // A result under a refusing rule that needed redaction is withheld: the direct answer, or one replayed on a resumed stream.
+    if (decision.scrub.action === "refuse" && total() > before && scrubbed.kind === "response" && scrubbed.message.id !== null) {
       audit.event.reason = "result withheld: it contained sensitive data";
       const withheld = new GatewayError("resultWithheld", "result withheld: it contained sensitive data");
-      return { kind: "response", message: errorObject(withheld, incoming.requestId) as JsonRpcResponse };
+      return { kind: "response", message: errorObject(withheld, scrubbed.message.id) as JsonRpcResponse };
     }
     if (scrubbed.kind === "request") {
       if (!decision.allowsServerRequest(scrubbed.message.method)) {

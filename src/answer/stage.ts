@@ -47,6 +47,8 @@ export function answerClient({ policy }: { policy: CompiledPolicy }) {
       // A GET stream may stay quiet for as long as the client keeps it open.
       limits: { maxEventBytes, maxDepth, ...(incoming.row.kind === "stream" ? {} : { idleTimeoutMs: origin.timeoutMs }) },
       ...(incoming.requestId === undefined ? {} : { requestId: incoming.requestId }),
+      // Only a stream resumed after an event the gateway sealed carries responses (to the requests of the stream it resumes).
+      ...(incoming.resumeRule !== undefined ? { replayedResponses: true } : {}),
       hook,
       ...(isInitialize
         ? {

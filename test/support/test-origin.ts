@@ -54,10 +54,20 @@ function sse(response: ServerResponse): (message: unknown) => void {
 export async function startTestOrigin(port: number, options: { leak?: string } = {}): Promise<TestOrigin> {
   const requests: RecordedRequest[] = [];
   let sessions = 0;
+  let taskCount = 0;
+  let eventCount = 0;
+  const tasks = new Map<string, Record<string, unknown>>();
+  const replayable = new Map<string, unknown>();
   const server = createServer(async (request, response) => {
     const body = await readBody(request);
     requests.push({ method: request.method ?? "", headers: request.headers, body });
     if (request.method === "DELETE") return void response.writeHead(200).end();
+    // Resumption: a GET after an event id this origin sent replays that event (a result, with the same id).
+    const lastEventId = request.headers["last-event-id"];
+    if (request.method === "GET" && typeof lastEventId === "string" && replayable.has(lastEventId)) {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      return void response.end(`id: ${lastEventId}\nevent: message\ndata: ${JSON.stringify(replayable.get(lastEventId))}\n\n`);
+    }
     if (request.method !== "POST") return void response.writeHead(405).end();
     let message: { id?: string | number; method?: string; params?: Record<string, any> };
     try {
@@ -67,6 +77,20 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
     }
     if (message.id === undefined || message.method === undefined) return void response.writeHead(202).end();
     const reply = (result: unknown) => ({ jsonrpc: "2.0", id: message.id, result });
+    const secretText = (args: Record<string, unknown>) => `here is a secret: ${options.leak ?? ""} and ${String(args.extra ?? "")}`;
+    // Tasks: a task-augmented tools/call is answered with a task; its result comes with tasks/result.
+    const taskState = (taskId: string) => ({ taskId, status: "completed", createdAt: "2026-01-01T00:00:00Z", lastUpdatedAt: "2026-01-01T00:00:00Z", ttl: null });
+    if (message.method === "tools/call" && message.params?.task !== undefined) {
+      const taskId = `origin-task-${++taskCount}`;
+      tasks.set(taskId, message.params?.arguments ?? {});
+      return json(response, reply({ task: taskState(taskId) }));
+    }
+    if (message.method === "tasks/get" || message.method === "tasks/result") {
+      const taskId = String(message.params?.taskId);
+      const args = tasks.get(taskId);
+      if (!args) return json(response, { jsonrpc: "2.0", id: message.id, error: { code: -32602, message: "no such task" } });
+      return json(response, reply(message.method === "tasks/get" ? taskState(taskId) : { content: [{ type: "text", text: secretText(args) }], _meta: { "io.modelcontextprotocol/related-task": { taskId } } }));
+    }
     switch (message.method) {
       case "initialize": {
         const requested = message.params?.protocolVersion;
@@ -153,8 +177,17 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
         }, 300);
       }
       case "leak":
-      case "leak-strict":
-        return json(response, text(`here is a secret: ${options.leak ?? ""} and ${String(args.extra ?? "")}`));
+      case "leak-strict": {
+        if (!args.sse) return json(response, text(secretText(args)));
+        // With an event id, so a client can resume the stream (and have the result replayed) on GET.
+        const eventId = `ev-${++eventCount}`;
+        replayable.set(eventId, text(secretText(args)));
+        response.writeHead(200, { "content-type": "text/event-stream" });
+        return void response.end(`id: ${eventId}\nevent: message\ndata: ${JSON.stringify(text(secretText(args)))}\n\n`);
+      }
+      case "image-leak":
+        // Fields named like binary data that hold text: they are scrubbed, not passed as binary.
+        return json(response, reply({ content: [{ type: "image", mimeType: "image/png", data: `password=${options.leak ?? ""}` }], structuredContent: { type: "image", data: `password=${options.leak ?? ""}` } }));
       case "drip": {
         // One SSE event written a few bytes at a time: a secret in it spans many network chunks.
         response.writeHead(200, { "content-type": "text/event-stream" });
