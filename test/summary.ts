@@ -3,7 +3,7 @@
 // a redis-server and how to install it.
 
 import { existsSync, readFileSync } from "node:fs";
-import { REDIS_INSTALL, REDIS_TAG } from "./support/redis.js";
+import { REDIS_INSTALL, REDIS_TAG, redisInstalled } from "./support/redis.js";
 
 type Report = {
   numPassedTests: number;
@@ -19,6 +19,6 @@ const skippedRedis = report.testResults
   .flatMap((file) => file.assertionResults)
   .filter((test) => test.status !== "passed" && test.status !== "failed" && [...test.ancestorTitles, test.title].some((title) => title.includes(REDIS_TAG))).length;
 console.log(`vitest ${report.numPassedTests} passed, ${report.numFailedTests} failed; conformance through the gateway ${passed} passed, ${failed} failed`);
-if (skippedRedis) console.log(`skipped ${skippedRedis} Redis-backed tests: no redis-server on PATH. Install it to run them: ${REDIS_INSTALL}`);
+if (skippedRedis && !redisInstalled) console.log(`skipped ${skippedRedis} Redis-backed tests: no redis-server on PATH. Install it to run them: ${REDIS_INSTALL}`);
 const skipped = report.numPendingTests ? `, ${report.numPendingTests} skipped` : "";
 console.log(`tests: ${report.numPassedTests + Number(passed)} passed, ${report.numFailedTests + Number(failed)} failed${skipped}`);
