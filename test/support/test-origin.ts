@@ -101,6 +101,13 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
       }
       case "tools/list":
         return json(response, reply({ tools: TOOLS }));
+      // Listings whose second item hides invisible characters in its description.
+      case "prompts/list":
+        return json(response, reply({ prompts: [{ name: "clean-prompt", description: "Greets" }, { name: "hidden-prompt", description: "Greets\u200b\u202eloudly" }] }));
+      case "resources/list":
+        return json(response, reply({ resources: [{ uri: "test://clean", name: "clean" }, { uri: "test://hidden", name: "hid\u2060den" }] }));
+      case "resources/templates/list":
+        return json(response, reply({ resourceTemplates: [{ uriTemplate: "test://clean/{id}", name: "clean" }, { uriTemplate: "test://hidden/{id}", name: "t", description: "\ufeffx" }] }));
       case "tools/call":
         break;
       default:
