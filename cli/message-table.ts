@@ -15,6 +15,7 @@ const DECISION: Record<MethodRow["governedBy"], (row: MethodRow, method: string)
   completion: () => "a rule allowing the prompt (`ref/prompt`) or resource template (`ref/resource`) it completes",
   listing: (row) => `allowed; the answer keeps only the ${row.listing!.kind}s a rule lets the caller use`,
   method: (row, method) => `a \`methods:\` rule naming \`${method}\`${row.namesTask ? "; its `taskId` must be one the gateway sealed for this caller and session" : ""}`,
+  subscription: (_row, method) => `a \`methods:\` rule naming \`${method}\`, and a resource rule for every URI in \`notifications.resourceSubscriptions\``,
   lifecycle: () => "allowed to every caller admitted to the endpoint (protocol plumbing)",
   relayedRequest: () => "only an answer to a server-to-client request the gateway relayed to this caller in this session (sealed id) that a `serverRequests:` rule still allows",
 };
@@ -23,6 +24,7 @@ function scrubbing(row: MethodRow, method: string): string {
   if (row.kind === "notification") return "no answer (202)";
   if (row.kind === "response") return "no answer (202); the client's answer is forwarded as given, under the origin's own id";
   if (row.kind === "endSession") return "no answer body";
+  if (row.governedBy === "subscription") return "a long-lived stream of the notifications asked for, each scrubbed; no idle timeout";
   if (row.kind === "stream") return "every event scrubbed with the origin's settings; a stream resumed from a sealed event id keeps the rule of the stream it resumes";
   if (method === "initialize") return "scrubbed; `instructions` scanned for poisoning; the origin's session id sealed";
   if (row.listing) return `filtered, ${method === "tools/list" ? "tools checked against pins or scanned" : "items scanned for poisoning"}, then scrubbed`;

@@ -10,6 +10,8 @@ export const ErrorKind = {
   parse: { code: -32700, status: 400, message: "Parse error", audit: "error" },
   invalidRequest: { code: -32600, status: 400, message: "Invalid request", audit: "error" },
   methodNotFound: { code: -32601, status: 400, message: "Method not found", audit: "error" },
+  /** 2026-07-28: a method the revision removed (initialize, ping, …) or never had is 404. */
+  methodNotFoundStateless: { code: -32601, status: 404, message: "Method not found", audit: "error" },
   invalidParams: { code: -32602, status: 400, message: "Invalid params", audit: "error" },
   badTransport: { code: -32000, status: 400, message: "Bad request", audit: "error" },
   sessionNotFound: { code: -32001, status: 404, message: "Session not found", audit: "error" },

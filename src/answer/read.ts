@@ -7,12 +7,12 @@ import { GatewayError } from "../errors.js";
 import { readCapped, type Reader } from "../mcp/body.js";
 import { JsonSyntaxError, parseJson } from "../mcp/json.js";
 import { classify, type JsonRpcMessage } from "../mcp/jsonrpc.js";
-import { SseParser, SseTooLargeError } from "../mcp/sse.js";
+import { SseParser, SseTooLargeError, utf8Length } from "../mcp/sse.js";
 
 export type AnswerLimits = { maxEventBytes: number; maxDepth: number; idleTimeoutMs?: number };
 
 /** One item of an origin's answer: a message (with its SSE event id, if any) or a bare resumption id. */
-export type AnswerItem = { message: JsonRpcMessage; eventId?: string } | { message?: undefined; eventId: string };
+export type AnswerItem = { message: JsonRpcMessage; eventId?: string; retry?: number } | { message?: undefined; eventId?: string; retry?: number };
 
 function invalid(reason: string): GatewayError {
   return new GatewayError("originInvalidAnswer", reason);
@@ -76,12 +76,6 @@ function streamFailure(error: unknown): GatewayError {
   return new GatewayError("originUnavailable", `answer stream failed: ${message.slice(0, 200)}`);
 }
 
-/** A JSON body, read up to the limit. */
-export async function readJsonAnswer(response: Response, limits: AnswerLimits): Promise<JsonRpcMessage> {
-  const text = await readCappedText(response, limits.maxEventBytes, limits.idleTimeoutMs);
-  return parseOriginMessage(text, limits.maxDepth);
-}
-
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export async function readCappedText(response: Response, maxBytes: number, idleTimeoutMs?: number): Promise<string> {
@@ -100,6 +94,131 @@ export async function readCappedText(response: Response, maxBytes: number, idleT
     return utf8.decode(bytes);
   } catch {
     throw invalid("answer is not valid UTF-8");
+  }
+}
+
+const STRUCTURE = /["{}]/g;
+const STRING_END = /["\\]/g;
+
+/**
+ * Splits JSON text, fed in pieces, into its top-level values (objects, separated by white space) without
+ * parsing them: braces are counted outside strings. Each value is then parsed strictly on its own. This
+ * is how an `application/json` answer that carries several messages, one after another (newline-
+ * delimited JSON, as some servers stream), is read; a value over the limit or anything between values
+ * but white space is the origin's invalid answer. Linear: every character is looked at once.
+ */
+export class JsonSequence {
+  private parts: string[] = [];
+  private bytes = 0;
+  private depth = 0;
+  private inString = false;
+  /** A backslash ended the last piece inside a string: the next piece's first character is escaped. */
+  private escapePending = false;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get midValue(): boolean {
+    return this.depth > 0;
+  }
+
+  push(text: string): string[] {
+    const values: string[] = [];
+    let start = 0;
+    let i = 0;
+    if (this.escapePending && text.length) {
+      this.escapePending = false;
+      i = 1;
+    }
+    while (i < text.length) {
+      if (this.depth === 0) {
+        const code = text.charCodeAt(i);
+        if (code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09) {
+          i++;
+          continue;
+        }
+        if (code !== 0x7b) throw invalid("JSON answer holds something other than JSON-RPC messages");
+        this.depth = 1;
+        start = i++;
+        continue;
+      }
+      if (this.inString) {
+        STRING_END.lastIndex = i;
+        const found = STRING_END.exec(text);
+        if (!found) {
+          i = text.length;
+          break;
+        }
+        if (text.charCodeAt(found.index) === 0x5c) {
+          i = found.index + 2;
+          if (i > text.length) this.escapePending = true;
+          continue;
+        }
+        this.inString = false;
+        i = found.index + 1;
+        continue;
+      }
+      STRUCTURE.lastIndex = i;
+      const found = STRUCTURE.exec(text);
+      if (!found) {
+        i = text.length;
+        break;
+      }
+      i = found.index + 1;
+      const char = text.charCodeAt(found.index);
+      if (char === 0x22) this.inString = true;
+      else if (char === 0x7b) this.depth++;
+      else if (--this.depth === 0) {
+        const piece = text.slice(start, i);
+        this.grow(piece);
+        values.push(this.parts.length ? this.parts.join("") + piece : piece);
+        this.parts = [];
+        this.bytes = 0;
+      }
+    }
+    if (this.depth > 0) {
+      const rest = text.slice(start);
+      this.grow(rest);
+      this.parts.push(rest);
+    }
+    return values;
+  }
+
+  private grow(piece: string): void {
+    this.bytes += utf8Length(piece, 0);
+    if (this.bytes > this.maxBytes) throw invalid(`answer larger than ${this.maxBytes} bytes`);
+  }
+}
+
+/** An `application/json` body: one message, or several one after another, read as they arrive. */
+export async function* readJsonAnswers(response: Response, limits: AnswerLimits): AsyncGenerator<AnswerItem> {
+  const reader = response.body?.getReader();
+  if (!reader) return;
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  const sequence = new JsonSequence(limits.maxEventBytes);
+  const guarded = idleGuardedReader(reader, limits.idleTimeoutMs);
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await guarded.read();
+      } catch (error) {
+        throw streamFailure(error);
+      }
+      let text: string;
+      try {
+        text = chunk.done ? decoder.decode() : decoder.decode(chunk.value, { stream: true });
+      } catch {
+        throw invalid("answer is not valid UTF-8");
+      }
+      for (const value of sequence.push(text)) yield { message: parseOriginMessage(value, limits.maxDepth) };
+      if (chunk.done) {
+        if (sequence.midValue) throw invalid("origin closed the answer in the middle of a message");
+        return;
+      }
+    }
+  } finally {
+    guarded.stop();
+    reader.cancel().catch(() => {});
   }
 }
 
@@ -143,12 +262,12 @@ export async function* readSseAnswer(response: Response, limits: AnswerLimits): 
       }
       for (const event of events) {
         if (event.event !== "message") continue;
+        const control = { ...(event.id === undefined ? {} : { eventId: event.id }), ...(event.retry === undefined ? {} : { retry: event.retry }) };
         if (event.data === "") {
-          if (event.id !== undefined) yield { eventId: event.id };
+          if (event.id !== undefined || event.retry !== undefined) yield control;
           continue;
         }
-        const message = parseOriginMessage(event.data, limits.maxDepth);
-        yield event.id === undefined ? { message } : { message, eventId: event.id };
+        yield { message: parseOriginMessage(event.data, limits.maxDepth), ...control };
       }
     }
   } finally {

@@ -5,8 +5,8 @@
 
 import { GatewayError, errorMessage } from "../errors.js";
 import type { JsonRpcId, JsonRpcMessage } from "../mcp/jsonrpc.js";
-import { encodeSseEvent, encodeSseIdOnly, utf8Length } from "../mcp/sse.js";
-import { parseOriginMessage, readCappedText, readJsonAnswer, readSseAnswer, type AnswerItem, type AnswerLimits } from "./read.js";
+import { encodeSseControl, encodeSseEvent, utf8Length } from "../mcp/sse.js";
+import { parseOriginMessage, readCappedText, readJsonAnswers, readSseAnswer, type AnswerItem, type AnswerLimits } from "./read.js";
 
 export type AnswerHook = (message: JsonRpcMessage) => Promise<JsonRpcMessage | undefined>;
 
@@ -75,8 +75,15 @@ async function relayUnsafe(origin: Response, options: RelayOptions): Promise<Res
   const type = contentType(origin);
   if (type === "text/event-stream") return relaySse(origin, options);
   if (type === "application/json") {
-    const message = await readJsonAnswer(origin, options.limits);
+    // One message is a JSON answer. Several in a row (a server streaming newline-delimited JSON) are a
+    // stream, relayed to the client as SSE: known once the first message is not the answer itself.
+    const items = readJsonAnswers(origin, options.limits);
+    const first = await items.next();
+    if (first.done) throw new GatewayError("originInvalidAnswer", "empty JSON answer");
+    const message = first.value.message!;
+    if (message.kind !== "response") return relaySse(origin, options, prepended(first.value, items));
     if (!settles(message, options.requestId)) throw new GatewayError("originInvalidAnswer", "JSON answer does not settle the request");
+    if (!(await items.next()).done) throw new GatewayError("originInvalidAnswer", "JSON answer goes on after the response");
     const out = await options.hook(message);
     if (!out) throw new GatewayError("originInvalidAnswer", "answer withheld");
     const body = encoder.encode(JSON.stringify(out.message));
@@ -110,8 +117,17 @@ async function relayClientError(origin: Response, options: RelayOptions): Promis
   return new Response(body, { status: origin.status, headers: { "content-type": "application/json" } });
 }
 
-async function relaySse(origin: Response, options: RelayOptions): Promise<Response> {
-  const items = readSseAnswer(origin, options.limits);
+/** The items of an answer whose first item was already read. */
+async function* prepended(first: AnswerItem, rest: AsyncGenerator<AnswerItem>): AsyncGenerator<AnswerItem> {
+  try {
+    yield first;
+    yield* rest;
+  } finally {
+    await rest.return(undefined);
+  }
+}
+
+async function relaySse(origin: Response, options: RelayOptions, items: AsyncGenerator<AnswerItem> = readSseAnswer(origin, options.limits)): Promise<Response> {
   let settled = false;
   let bytes = 0;
   let ended = false;
@@ -146,11 +162,11 @@ async function relaySse(origin: Response, options: RelayOptions): Promise<Respon
         end();
         return undefined;
       }
-      const { message } = item.value;
+      const { message, retry } = item.value;
       const eventId = item.value.eventId === undefined || !options.eventId ? item.value.eventId : await options.eventId(item.value.eventId);
       if (!message) {
-        if (eventId === undefined) continue;
-        return { text: encodeSseIdOnly(eventId) };
+        if (eventId === undefined && retry === undefined) continue;
+        return { text: encodeSseControl(eventId, retry) };
       }
       if (message.kind === "response" && !settles(message, options.requestId) && !options.replayedResponses) continue;
       const out = await options.hook(message);
@@ -158,7 +174,7 @@ async function relaySse(origin: Response, options: RelayOptions): Promise<Respon
       if (settles(out, options.requestId)) settled = true;
       const data = JSON.stringify(out.message);
       bytes += utf8Length(data, 0);
-      return { text: encodeSseEvent(data, eventId), message: out };
+      return { text: encodeSseEvent(data, eventId, retry), message: out };
     }
   };
 

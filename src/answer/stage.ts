@@ -44,8 +44,8 @@ export function answerClient({ policy }: { policy: CompiledPolicy }) {
     return relay(originResponse, {
       // Event ids go out sealed with the rule that governs this answer, so a resumed stream keeps it.
       eventId: async (originId) => (/^[\x21-\x7e]{1,256}$/.test(originId) ? seals.sealEventId(binding, { originId, rule: scrubRule }) : undefined),
-      // A GET stream may stay quiet for as long as the client keeps it open.
-      limits: { maxEventBytes, maxDepth, ...(incoming.row.kind === "stream" ? {} : { idleTimeoutMs: origin.timeoutMs }) },
+      // A GET stream or a subscriptions/listen stream may stay quiet for as long as the client keeps it open.
+      limits: { maxEventBytes, maxDepth, ...(incoming.row.kind === "stream" || incoming.row.governedBy === "subscription" ? {} : { idleTimeoutMs: origin.timeoutMs }) },
       ...(incoming.requestId === undefined ? {} : { requestId: incoming.requestId }),
       // Only a stream resumed after an event the gateway sealed carries responses (to the requests of the stream it resumes).
       ...(incoming.resumeRule !== undefined ? { replayedResponses: true } : {}),

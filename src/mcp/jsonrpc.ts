@@ -78,7 +78,7 @@ export function classify(value: Json): JsonRpcMessage {
 }
 
 /** What a request acts on, for policy, audit and the 2026-07-28 Mcp-Name header. */
-export type Target = { method: string; name?: string; kind?: TargetKind };
+export type Target = { method: string; name?: string; kind?: TargetKind; resources?: string[] };
 
 function requireString(params: JsonObject | undefined, field: string, method: string): string {
   const value = params?.[field];
@@ -130,6 +130,17 @@ export function targetOf(request: JsonRpcRequest, row: MethodRow): Target {
     return ref.type === "ref/prompt"
       ? { method, name: requireString(ref, "name", method), kind: "prompt" }
       : { method, name: requireString(ref, "uri", method), kind: "resource" };
+  }
+  if (row.governedBy === "subscription") {
+    // subscriptions/listen: the notifications asked for, and the resources whose updates it wants.
+    const filter = params?.notifications;
+    if (!isObject(filter)) throw new GatewayError("invalidParams", "listen without notifications", { detail: '"notifications" must be an object' });
+    const uris = filter.resourceSubscriptions ?? [];
+    if (!Array.isArray(uris) || uris.length > 100 || !uris.every((uri): uri is string => typeof uri === "string" && uri !== "")) {
+      throw new GatewayError("invalidParams", "listen with bad resourceSubscriptions", { detail: '"resourceSubscriptions" must be at most 100 URIs' });
+    }
+    for (const uri of uris) requireCanonicalUri(uri, method);
+    return { method, resources: uris };
   }
   if (method === "initialize") {
     requireString(params, "protocolVersion", method);

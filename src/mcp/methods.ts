@@ -15,11 +15,13 @@ export type MessageKind = "request" | "notification" | "response" | "stream" | "
  * - `completion`: allowed where the caller may use the prompt or resource template it completes;
  * - `listing`: allowed, and the answer keeps only the items the caller may see;
  * - `method`: a rule must allow the method itself (`methods:` in policy);
+ * - `subscription`: 2026-07-28's `subscriptions/listen`: a `methods:` rule for it, and a resource rule for
+ *   every URI in its `resourceSubscriptions`;
  * - `lifecycle`: the protocol's own plumbing, allowed to every caller admitted to the endpoint;
  * - `relayedRequest`: a client's answer, allowed only to a server-to-client request the gateway relayed
  *   to this caller in this session under a policy that allowed it (its sealed id proves that).
  */
-export type Governance = "target" | "completion" | "listing" | "method" | "lifecycle" | "relayedRequest";
+export type Governance = "target" | "completion" | "listing" | "method" | "subscription" | "lifecycle" | "relayedRequest";
 
 export type MethodRow = {
   kind: MessageKind;
@@ -53,7 +55,8 @@ const notification = (governedBy: Governance): MethodRow => ({ kind: "notificati
 export const METHODS: Readonly<Record<string, MethodRow>> = {
   initialize: request(sessionsOnly, "lifecycle"),
   "server/discover": request(statelessOnly, "lifecycle"),
-  ping: request(both, "method"),
+  "subscriptions/listen": request(statelessOnly, "subscription"),
+  ping: request(sessionsOnly, "method"),
   "tools/list": listing("tools", "tool", "name"),
   "tools/call": named(both, "tool", "name", true),
   "resources/list": listing("resources", "resource", "uri"),

@@ -2,7 +2,8 @@
 // chunking. Holds at most one event in memory and refuses one larger than a limit (in UTF-8 bytes,
 // like a JSON body). Also writes events.
 
-export type SseEvent = { event: string; data: string; id?: string };
+/** `retry` is the reconnection time the origin asks for, in milliseconds. */
+export type SseEvent = { event: string; data: string; id?: string; retry?: number };
 
 export class SseTooLargeError extends Error {}
 
@@ -14,6 +15,7 @@ export class SseParser {
   private dataBytes = 0;
   private event = "";
   private id: string | undefined;
+  private retry: number | undefined;
   /** A chunk ended in CR: a LF starting the next chunk belongs to the same line break. */
   private pendingCr = false;
 
@@ -77,19 +79,24 @@ export class SseParser {
       case "id":
         if (!value.includes("\0")) this.id = value;
         break;
+      case "retry":
+        if (/^\d{1,9}$/.test(value)) this.retry = Number(value);
+        break;
     }
     return undefined;
   }
 
   private dispatch(): SseEvent | undefined {
-    const hadData = this.data.length > 0;
+    const dispatches = this.data.length > 0 || this.retry !== undefined;
     const event: SseEvent = { event: this.event || "message", data: this.data.join("\n") };
     if (this.id !== undefined) event.id = this.id;
+    if (this.retry !== undefined) event.retry = this.retry;
     this.data = [];
     this.dataBytes = 0;
     this.event = "";
     this.id = undefined;
-    return hadData ? event : undefined;
+    this.retry = undefined;
+    return dispatches ? event : undefined;
   }
 }
 
@@ -109,11 +116,11 @@ export function utf8Length(text: string, start: number): number {
 }
 
 /** One event on the wire. `data` must not contain line breaks (re-serialized JSON never does). */
-export function encodeSseEvent(data: string, id?: string): string {
-  return id === undefined ? `event: message\ndata: ${data}\n\n` : `id: ${id}\nevent: message\ndata: ${data}\n\n`;
+export function encodeSseEvent(data: string, id?: string, retry?: number): string {
+  return `${id === undefined ? "" : `id: ${id}\n`}${retry === undefined ? "" : `retry: ${retry}\n`}event: message\ndata: ${data}\n\n`;
 }
 
-/** An event that only carries an id, so the client can resume from it (2025-11-25 priming events). */
-export function encodeSseIdOnly(id: string): string {
-  return `id: ${id}\ndata: \n\n`;
+/** An event without a message: an id the client can resume from, and/or a reconnection time (2025-11-25 priming and polling). */
+export function encodeSseControl(id: string | undefined, retry: number | undefined): string {
+  return `${id === undefined ? "" : `id: ${id}\n`}${retry === undefined ? "" : `retry: ${retry}\n`}data: \n\n`;
 }

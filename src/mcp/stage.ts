@@ -11,7 +11,7 @@ import { gatewaySecrets, type Env } from "../config.js";
 import { GatewayError } from "../errors.js";
 import type { CompiledOrigin, CompiledPolicy, TargetKind } from "../policy/types.js";
 import { readBody } from "./body.js";
-import { JsonSyntaxError, parseJsonBytes } from "./json.js";
+import { JsonSyntaxError, parseJsonBytes, type Json } from "./json.js";
 import { classify, salvageId, targetOf, type JsonRpcId, type JsonRpcMessage, type JsonRpcResponse } from "./jsonrpc.js";
 import { OTHER_MESSAGES, methodRow, type MethodRow } from "./methods.js";
 import { echoSeals, type Echoed, type EchoBinding, type RelayedRequest } from "./relayed.js";
@@ -49,6 +49,8 @@ export type Incoming = {
   task?: Echoed | null;
   /** A GET stream resumed after an event the gateway sealed: the rule that governed the stream it resumes. */
   resumeRule?: string | null;
+  /** subscriptions/listen: the resources whose updates it asks for. */
+  subscribedResources?: string[];
   /** A tools/call the client wants run as a task (`params.task`). */
   taskAugmented?: true;
 };
@@ -70,6 +72,15 @@ export function mcpEndpoint({ policy }: Options) {
   });
 }
 
+/** A message that names its revision in `_meta`, as 2026-07-28 requests do: its refusals list that revision's versions. */
+function speaksStateless(value: Json): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const params = value.params;
+  if (typeof params !== "object" || params === null || Array.isArray(params)) return false;
+  const meta = params._meta;
+  return typeof meta === "object" && meta !== null && !Array.isArray(meta) && Object.hasOwn(meta, "io.modelcontextprotocol/protocolVersion");
+}
+
 export function mcpMessage({ policy }: Options) {
   const { maxBodyBytes, maxDepth } = policy.gateway;
 
@@ -84,7 +95,7 @@ export function mcpMessage({ policy }: Options) {
     switch (c.req.method) {
       case "POST": {
         checkPostHeaders(headers);
-        const version = headerVersion(headers);
+        // The body is read before the revision is checked, so that even that refusal carries the request's id.
         const bytes = await readBody(c.req.raw, maxBodyBytes);
         let value;
         try {
@@ -94,6 +105,7 @@ export function mcpMessage({ policy }: Options) {
           throw error;
         }
         c.set("rpcId", salvageId(value));
+        const version = headerVersion(headers, speaksStateless(value));
         const message = classify(value);
         // Only a request is answered: an error about any other message carries no id.
         c.set("rpcId", message.kind === "request" ? message.message.id : null);
@@ -106,11 +118,12 @@ export function mcpMessage({ policy }: Options) {
         } else {
           const { method } = message.message;
           const row = methodRow(message.kind, method, stateless);
-          if (!row) throw new GatewayError("methodNotFound", "unknown method", { detail: "this method is not supported by the gateway" });
+          if (!row) throw new GatewayError(stateless ? "methodNotFoundStateless" : "methodNotFound", "unknown method", { detail: "this method is not supported by the gateway" });
           const target = message.kind === "request" ? targetOf(message.message, row) : { method };
           incoming = { row, method, message, stateless };
           if (target.name !== undefined) incoming.target = target.name;
           if (target.kind !== undefined) incoming.targetKind = target.kind;
+          if (target.resources) incoming.subscribedResources = target.resources;
           if (message.kind === "request") incoming.requestId = message.message.id;
           c.set("incoming", incoming);
           // Mcp-Name carries the name of tools/call and prompts/get and the URI of resources/read only.

@@ -74,13 +74,19 @@ export function checkGetHeaders(headers: Headers): void {
   }
 }
 
-/** The MCP-Protocol-Version header, if the client sent one; an unsupported value is refused. */
-export function headerVersion(headers: Headers): ProtocolVersion | undefined {
+/**
+ * The MCP-Protocol-Version header, if the client sent one; an unsupported value is refused with the
+ * 2026-07-28 UnsupportedProtocolVersionError data: the versions supported (for a message that speaks
+ * the stateless revision, that revision's; otherwise all) and the version requested.
+ */
+export function headerVersion(headers: Headers, stateless = false): ProtocolVersion | undefined {
   const version = headers.get("mcp-protocol-version");
   if (version === null) return undefined;
   if (!isSupportedVersion(version)) {
+    const supported = stateless ? [STATELESS_VERSION] : [...SUPPORTED_VERSIONS];
     throw new GatewayError("unsupportedVersion", "unsupported protocol version header", {
-      detail: `supported versions are ${SUPPORTED_VERSIONS.join(", ")}`,
+      detail: `supported versions are ${supported.join(", ")}`,
+      data: { supported, requested: version.slice(0, 64) },
     });
   }
   return version;

@@ -54,6 +54,8 @@ export type MessageFacts = {
   resumeRule?: string | null;
   /** A tools/call to be run as a task. */
   taskAugmented?: boolean;
+  /** subscriptions/listen: the resource URIs it subscribes to. */
+  subscribedResources?: readonly string[];
   roles: readonly string[];
 };
 
@@ -102,6 +104,16 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
         return deny(decision.rule!, "task-augmented call without a tasks/result grant", "this call may not run as a task", decision.target);
       }
       return decision;
+    }
+    case "subscription": {
+      const listen = byRule({ kind: "method", name: facts.method }, undefined);
+      if (listen.effect === "deny") return listen;
+      // Every resource it would hear about must be one the caller may read.
+      for (const uri of facts.subscribedResources ?? []) {
+        const resource = byRule({ kind: "resource", name: uri }, undefined);
+        if (resource.effect === "deny") return resource;
+      }
+      return listen;
     }
     case "relayedRequest":
       if (!facts.relayed) return deny(NOT_RELAYED, "response to no request the gateway relayed to this caller", "this response answers no request the gateway relayed to you");

@@ -31,6 +31,7 @@ export function policyDecision({ policy }: { policy: CompiledPolicy }) {
       ...(incoming.task !== undefined ? { task: incoming.task } : {}),
       ...(incoming.resumeRule !== undefined ? { resumeRule: incoming.resumeRule } : {}),
       ...(incoming.taskAugmented ? { taskAugmented: true } : {}),
+      ...(incoming.subscribedResources ? { subscribedResources: incoming.subscribedResources } : {}),
       roles: principal.roles,
     });
     if (decision.effect === "allow" && incoming.method === "tools/call" && decision.target) {

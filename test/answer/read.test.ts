@@ -5,7 +5,16 @@
 // Real Response and ReadableStream objects throughout.
 
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseOriginMessage, readJsonAnswer, readSseAnswer, type AnswerItem, type AnswerLimits } from "../../src/answer/read.js";
+import { JsonSequence, parseOriginMessage, readJsonAnswers, readSseAnswer, type AnswerItem, type AnswerLimits } from "../../src/answer/read.js";
+import type { JsonRpcMessage } from "../../src/mcp/jsonrpc.js";
+
+/** The one message of a JSON answer (a body with none or several is refused here, as the relay does for a request's direct answer). */
+async function readJsonAnswer(response: Response, limits: AnswerLimits): Promise<JsonRpcMessage> {
+  const messages: JsonRpcMessage[] = [];
+  for await (const item of readJsonAnswers(response, limits)) messages.push(item.message!);
+  if (messages.length !== 1) throw new GatewayError("originInvalidAnswer", `${messages.length} messages`);
+  return messages[0]!;
+}
 import { GatewayError } from "../../src/errors.js";
 
 const encoder = new TextEncoder();
@@ -347,3 +356,38 @@ describe("parseOriginMessage", () => {
     }
   });
 });
+
+describe("JsonSequence (application/json bodies carrying several messages)", () => {
+  const split = (pieces: string[], max = 1 << 20) => {
+    const sequence = new JsonSequence(max);
+    return pieces.flatMap((piece) => sequence.push(piece));
+  };
+
+  it("splits newline-delimited messages and keeps a pretty-printed one whole", () => {
+    expect(split(['{"a":1}\n{"b":{"c":[1,{"d":2}]}}\n'])).toEqual(['{"a":1}', '{"b":{"c":[1,{"d":2}]}}']);
+    expect(split(['{\n  "a": {\n    "b": 1\n  }\n}\n'])).toEqual(['{\n  "a": {\n    "b": 1\n  }\n}']);
+  });
+
+  it("ignores braces and quotes inside strings, escapes included, however the text is cut", () => {
+    const text = '{"s":"}{\\"\\\\"}{"t":"\\u007b"}';
+    const whole = split([text]);
+    expect(whole).toEqual(['{"s":"}{\\"\\\\"}', '{"t":"\\u007b"}']);
+    for (let cut = 1; cut < text.length; cut++) expect(split([text.slice(0, cut), text.slice(cut)])).toEqual(whole);
+    for (let cut = 1; cut < text.length - 1; cut++) expect(split([text.slice(0, cut), text.slice(cut, cut + 1), text.slice(cut + 1)])).toEqual(whole);
+  });
+
+  it("refuses anything between messages but white space, and a message over the limit", () => {
+    expect(() => split(['{"a":1} x {"b":2}'])).toThrow(GatewayError);
+    expect(() => split(["[1,2]"])).toThrow(GatewayError);
+    expect(() => split(['{"a":"' + "x".repeat(200) + '"}'], 100)).toThrow(GatewayError);
+    expect(() => split(['{"a":"' + "x".repeat(60), "x".repeat(60) + '"}'], 100)).toThrow(GatewayError);
+  });
+
+  it("reads adversarial input in one pass (a quadratic scan of these 2 MB would outlast the test's timeout)", () => {
+    const sequence = new JsonSequence(64 << 20);
+    sequence.push("{".repeat(1 << 20));
+    sequence.push('"'.repeat(1 << 20));
+    expect(sequence.midValue).toBe(true);
+  });
+});
+

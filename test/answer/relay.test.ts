@@ -100,7 +100,7 @@ describe("relay: JSON answers", () => {
   });
 
   it("refuses an answer that does not settle the request, after calling onEnd once with the error", async () => {
-    for (const body of [answer(6, "other id"), answer("5", "string id"), progress(1), { jsonrpc: "2.0", id: 9, method: "ping" }]) {
+    for (const body of [answer(6, "other id"), answer("5", "string id")]) {
       let hooked = 0;
       const { options: opts, ends } = options({ requestId: 5, hook: async (m) => (hooked++, m) });
       const error = await thrownBy(relay(jsonResponse(body), opts));
@@ -110,6 +110,27 @@ describe("relay: JSON answers", () => {
       expect(ends[0]!.error).toBe(error);
       expect(ends[0]!.bytes).toBe(0);
     }
+  });
+
+  it("relays a JSON body of several messages (newline-delimited) as SSE, event by event, ending with the answer", async () => {
+    const { options: opts, ends } = options({ requestId: 5 });
+    const body = [progress(1), progress(2), answer(5, "done")].map((message) => JSON.stringify(message)).join("\n") + "\n";
+    const response = await relay(jsonResponse(body), opts);
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    const data = (await response.text()).split("\n").filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)));
+    expect(data).toEqual([progress(1), progress(2), answer(5, "done")]);
+    expect(ends).toHaveLength(1);
+    expect(ends[0]!.error).toBeUndefined();
+  });
+
+  it("ends a JSON stream of notifications that never answers with the request's error, and refuses a response followed by more", async () => {
+    const { options: opts } = options({ requestId: 5 });
+    const response = await relay(jsonResponse(JSON.stringify(progress(1)) + "\n"), opts);
+    const data = (await response.text()).split("\n").filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)));
+    expect(data.at(-1)).toMatchObject({ id: 5, error: { code: -32052 } });
+    const trailing = options({ requestId: 5 });
+    const error = await thrownBy(relay(jsonResponse(JSON.stringify(answer(5, "a")) + "\n" + JSON.stringify(progress(1))), trailing.options));
+    expect(error.kind).toBe("originInvalidAnswer");
   });
 
   it("refuses an answer the hook withholds", async () => {

@@ -1,11 +1,13 @@
-// `npm run conformance`: runs @modelcontextprotocol/conformance (server mode) against its reference
-// everything-server directly, then through the gateway in workerd, and compares scenario by scenario.
-// The runner sends no Authorization header, so a small loopback proxy adds an admin token: the
-// gateway runs with its production defaults. Exits 1 unless both runs pass the same checks.
+// `npm run conformance`: runs @modelcontextprotocol/conformance 0.2 (server mode) with the requirements
+// of both spec revisions (2025-11-25 and 2026-07-28) against its reference everything-server directly,
+// then through the gateway in workerd, and compares check by check. The runner sends no Authorization
+// header, so a small loopback proxy adds an admin token: the gateway runs with its production defaults.
+// Exits 1 when a check that passes directly fails through the gateway; checks the reference server
+// fails on its own are listed, and those the gateway passes anyway are counted as its own.
 
 import { execFile, spawn } from "node:child_process";
 import { createServer, request as httpRequest } from "node:http";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -15,17 +17,39 @@ import { startGateway } from "../support/gateway.js";
 const ORIGIN_PORT = 21401;
 const PROXY_PORT = 21402;
 const WORKER = ".warden/conformance/worker.js";
+const REVISIONS = ["2025-11-25", "2026-07-28"] as const;
 
-async function runSuite(url: string): Promise<{ scenarios: Map<string, string>; total: string }> {
-  const args = ["node_modules/@modelcontextprotocol/conformance/dist/index.js", "server", "--url", url, "-o", mkdtempSync(join(tmpdir(), "conformance-"))];
-  const { stdout } = await promisify(execFile)(process.execPath, args, {
-    maxBuffer: 64 * 1024 * 1024,
-  }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? "" }));
+/** Every check of one run, by `scenario/check id`, with its status (SUCCESS, FAILURE, WARNING, …). */
+type Checks = Map<string, string>;
+/** Why a check failed, by the same key, for the report of regressions. */
+const reasons = new Map<string, string>();
+
+async function runSuite(url: string, revision: string): Promise<Checks> {
+  const output = mkdtempSync(join(tmpdir(), "conformance-"));
+  const args = ["node_modules/@modelcontextprotocol/conformance/dist/index.js", "server", "--url", url, "--requirements", revision, "-o", output];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? "" }));
   if (process.env.CONFORMANCE_VERBOSE) console.log(stdout);
-  const scenarios = new Map<string, string>();
-  for (const match of stdout.matchAll(/^([✓✗]) (\S+): (\d+ passed, \d+ failed)/gm)) scenarios.set(match[2]!, `${match[1]} ${match[3]}`);
-  return { scenarios, total: /Total: \d+ passed, \d+ failed/.exec(stdout)?.[0] ?? "Total: no result" };
+  const checks: Checks = new Map();
+  for (const directory of readdirSync(output)) {
+    const scenario = directory.replace(/^server-/, "").replace(/-\d{4}-\d{2}-\d{2}T[\d-]+Z$/, "");
+    const file = join(output, directory, "checks.json");
+    let results: { id: string; status: string; errorMessage?: string }[];
+    try {
+      results = JSON.parse(readFileSync(file, "utf8"));
+    } catch {
+      continue;
+    }
+    results.forEach((check, index) => {
+      const key = `${scenario}/${check.id}#${results.slice(0, index).filter((other) => other.id === check.id).length}`;
+      checks.set(key, check.status);
+      if (check.errorMessage && url.includes(`:${PROXY_PORT}/`)) reasons.set(`${revision} ${key}`, check.errorMessage.slice(0, 300));
+    });
+  }
+  return checks;
 }
+
+const passed = (checks: Checks) => [...checks.values()].filter((status) => status === "SUCCESS").length;
+const failed = (checks: Checks) => [...checks.values()].filter((status) => status === "FAILURE").length;
 
 const origin = spawn(process.execPath, ["node_modules/tsx/dist/cli.mjs", "--tsconfig", "test/conformance/tsconfig.json", "test/conformance/everything-server.ts"], {
   env: { ...process.env, PORT: String(ORIGIN_PORT) },
@@ -64,48 +88,39 @@ await new Promise<void>((resolve, reject) => {
 
 let exitCode = 1;
 try {
-  const direct = await runSuite(`http://127.0.0.1:${ORIGIN_PORT}/mcp`);
-  // The reference server sends some server-to-client requests (sampling, elicitation) on the
-  // standalone GET stream, which the SDK client opens in parallel with its next POST: when the POST
-  // reaches the server first, the request is stored for a resumption that never comes and the
-  // scenario times out. Direct, the GET nearly always wins; the gateway's added latency makes it lose
-  // now and then. So the suite runs through the gateway up to three times, a scenario counts as
-  // passing if one run passed it, and every scenario that needed another run is reported.
-  const through = await runSuite(`http://127.0.0.1:${PROXY_PORT}/mcp/conformance`);
-  const rerun: string[] = [];
-  for (let attempt = 2; attempt <= 3; attempt++) {
-    const failing = [...through.scenarios.keys()].filter((name) => through.scenarios.get(name) !== direct.scenarios.get(name));
-    if (!failing.length) break;
-    const again = await runSuite(`http://127.0.0.1:${PROXY_PORT}/mcp/conformance`);
-    for (const name of failing) {
-      if (again.scenarios.get(name) === direct.scenarios.get(name)) {
-        through.scenarios.set(name, again.scenarios.get(name)!);
-        rerun.push(`${name} (run ${attempt})`);
-      }
+  let countedPassed = 0;
+  let countedFailed = 0;
+  const regressions: string[] = [];
+  for (const revision of REVISIONS) {
+    const direct = await runSuite(`http://127.0.0.1:${ORIGIN_PORT}/mcp`, revision);
+    const through = await runSuite(`http://127.0.0.1:${PROXY_PORT}/mcp/conformance`, revision);
+    const names = [...new Set([...direct.keys(), ...through.keys()])].sort();
+    const lost = names.filter((name) => direct.get(name) === "SUCCESS" && through.get(name) !== "SUCCESS");
+    const gained = names.filter((name) => direct.get(name) !== "SUCCESS" && through.get(name) === "SUCCESS");
+    const scenarios = [...new Set(names.map((name) => name.split("/")[0]!))];
+    console.log(`\n--requirements ${revision}`);
+    console.log(`${"scenario".padEnd(48)}${"direct".padEnd(22)}through mcp-warden`);
+    for (const scenario of scenarios) {
+      const count = (checks: Checks) => {
+        const own = [...checks].filter(([name]) => name.startsWith(`${scenario}/`));
+        return `${own.filter(([, status]) => status === "SUCCESS").length} passed, ${own.filter(([, status]) => status === "FAILURE").length} failed`;
+      };
+      console.log(`${scenario.padEnd(48)}${count(direct).padEnd(22)}${count(through)}`);
     }
+    console.log(`direct:  Total: ${passed(direct)} passed, ${failed(direct)} failed`);
+    console.log(`through: Total: ${passed(through)} passed, ${failed(through)} failed`);
+    if (gained.length) console.log(`passed through the gateway, failed directly (the gateway enforces them): ${gained.join(", ")}`);
+    for (const name of lost) console.log(`PASSED DIRECTLY, FAILED THROUGH THE GATEWAY: ${name}: ${reasons.get(`${revision} ${name}`) ?? "no result"}`);
+    regressions.push(...lost.map((name) => `${revision} ${name}`));
+    // The closing line of `npm test` counts every check the gateway must pass: those the origin passes, and those it adds.
+    countedPassed += passed(through);
+    countedFailed += lost.length;
+    if (direct.size === 0 || through.size === 0) regressions.push(`${revision}: no checks ran`);
   }
-  const totals = [...through.scenarios.values()].map((result) => /(\d+) passed, (\d+) failed/.exec(result)!);
-  through.total = `Total: ${totals.reduce((sum, m) => sum + Number(m[1]), 0)} passed, ${totals.reduce((sum, m) => sum + Number(m[2]), 0)} failed`;
-  if (rerun.length) console.log(`passed on another run (GET/POST race of the reference server): ${rerun.join(", ")}`);
-  const names = [...new Set([...direct.scenarios.keys(), ...through.scenarios.keys()])];
-  // Scenarios whose only failure mode through the gateway is that race (the server-to-client request
-  // is sent on the GET stream and times out): still failing after three runs, they are reported as
-  // such and do not fail the comparison. Any other difference does.
-  const KNOWN_RACES = new Set(["tools-call-sampling", "tools-call-elicitation", "elicitation-sep1034-defaults", "elicitation-sep1330-enums"]);
-  const raced = names.filter((name) => KNOWN_RACES.has(name) && direct.scenarios.get(name) !== through.scenarios.get(name));
-  if (raced.length) console.log(`lost the GET/POST race in all three runs (reference server design, see README): ${raced.join(", ")}`);
-  const differences = names.filter((name) => !KNOWN_RACES.has(name) && direct.scenarios.get(name) !== through.scenarios.get(name));
-  console.log(`${"scenario".padEnd(34)}${"direct".padEnd(22)}through mcp-warden`);
-  for (const name of names) console.log(`${name.padEnd(34)}${(direct.scenarios.get(name) ?? "-").padEnd(22)}${through.scenarios.get(name) ?? "-"}`);
-  console.log(`direct:  ${direct.total}\nthrough: ${through.total}`);
-  // The closing line of `npm test` counts the checks compared: a known race is listed above, not counted.
-  const counted = names.filter((name) => !raced.includes(name)).map((name) => /(\d+) passed, (\d+) failed/.exec(through.scenarios.get(name) ?? "0 passed, 1 failed")!);
-  writeFileSync(".warden/conformance-total.txt", `Total: ${counted.reduce((sum, m) => sum + Number(m[1]), 0)} passed, ${counted.reduce((sum, m) => sum + Number(m[2]), 0)} failed`);
-  const allPass = (total: string) => /Total: [1-9]\d* passed, 0 failed/.test(total);
-  if (differences.length) console.log(`differences: ${differences.join(", ")}`);
+  writeFileSync(".warden/conformance-total.txt", `Total: ${countedPassed} passed, ${countedFailed} failed`);
   if (proxyErrors.length) console.log(`proxy errors: ${proxyErrors.join("; ")}`);
-  exitCode = differences.length === 0 && names.length > 0 && allPass(direct.total) ? 0 : 1;
-  console.log(exitCode === 0 ? "conformance through the gateway equals direct" : "conformance differs (gateway log: .warden/conformance-gateway.log)");
+  exitCode = regressions.length === 0 ? 0 : 1;
+  console.log(exitCode === 0 ? "\nconformance through the gateway: every check that passes directly passes" : `\nconformance regressions: ${regressions.join(", ")} (gateway log: .warden/conformance-gateway.log)`);
   writeFileSync(".warden/conformance-gateway.log", gateway.logs.join("\n"));
 } finally {
   proxy.close();

@@ -17,7 +17,7 @@ const namePattern = z
 
 /** The methods the method table says a `methods:` rule governs. */
 export const RULED_METHODS = Object.entries(METHODS)
-  .filter(([, row]) => row.governedBy === "method")
+  .filter(([, row]) => row.governedBy === "method" || row.governedBy === "subscription")
   .map(([method]) => method);
 
 type ArgumentRuleShape = {
