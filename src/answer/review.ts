@@ -73,6 +73,32 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
   const seals = echoSeals(gatewaySecrets(ctx.env).sessionSecret);
   const sealTask = (originId: string) => seals.sealTaskId(relayBinding, { originId, rule: decision.scrubRule });
 
+  /**
+   * An input-required result (2026-07-28): input requests of a kind this caller may not be asked are
+   * dropped (and counted), like server-to-client requests; the `requestState` the client echoes is
+   * sealed with what was asked, so the retry can answer only that, and only by this caller.
+   */
+  const inputRequired = async (response: Extract<JsonRpcResponse, { result: JsonObject }>): Promise<JsonRpcMessage> => {
+    const { inputRequests, requestState, ...rest } = response.result;
+    const kept: JsonObject = {};
+    const asked: Record<string, string> = {};
+    for (const [key, request] of Object.entries(isObject(inputRequests) ? inputRequests : {})) {
+      const method = isObject(request) && typeof request.method === "string" ? request.method : undefined;
+      if (method !== undefined && decision.allowsServerRequest(method)) {
+        kept[key] = request;
+        asked[key] = method;
+      } else audit.event.droppedServerRequests = (audit.event.droppedServerRequests ?? 0) + 1;
+    }
+    const originState = typeof requestState === "string" ? requestState : null;
+    if (Object.keys(asked).length === 0 && originState === null) {
+      const refused = new GatewayError("denied", "input required that this caller may not give", { detail: "the origin needs input this caller may not be asked for" });
+      return { kind: "response", message: errorObject(refused, response.id) as JsonRpcResponse };
+    }
+    const sealedState = await seals.sealInputState(relayBinding, { originState, asked }, Math.floor(Date.now() / 1000));
+    const result: JsonObject = { ...rest, ...(Object.keys(kept).length ? { inputRequests: kept } : {}), requestState: sealedState };
+    return { kind: "response", message: { ...response, result } };
+  };
+
   return async (message) => {
     const before = total();
     const scrubbed = await withSealedTaskIds(scrubMessage(await review(message), settings, redactions), sealTask);
@@ -82,6 +108,9 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
       audit.event.reason = "result withheld: it contained sensitive data";
       const withheld = new GatewayError("resultWithheld", "result withheld: it contained sensitive data");
       return { kind: "response", message: errorObject(withheld, scrubbed.message.id) as JsonRpcResponse };
+    }
+    if (scrubbed.kind === "response" && "result" in scrubbed.message && scrubbed.message.result.resultType === "input_required") {
+      return inputRequired(scrubbed.message as Extract<JsonRpcResponse, { result: JsonObject }>);
     }
     if (scrubbed.kind === "request") {
       if (!decision.allowsServerRequest(scrubbed.message.method)) {

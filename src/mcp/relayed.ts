@@ -1,8 +1,10 @@
 // What the gateway gives a client in place of an origin's own identifiers, so that a client can only
 // echo back what it was given, in its own session: the ids of server-to-client requests the gateway
 // relayed (with their method and when they were relayed), SSE event ids (with the rule whose scrub
-// settings governed the stream they came from) and task ids (with the rule that allowed the call that
-// created the task). All are sealed (sealed.ts) to the origin, the principal and the origin session.
+// settings governed the stream they came from), task ids (with the rule that allowed the call that
+// created the task) and 2026-07-28's `requestState` of an input-required result (with the input the
+// origin asked for, so an answer can only answer that). All are sealed (sealed.ts) to the origin, the
+// principal and the origin session.
 
 import { seal, unseal, type Sealing } from "../sealed.js";
 import type { JsonRpcId } from "./jsonrpc.js";
@@ -14,6 +16,8 @@ export type EchoBinding = { origin: string; principal: string; originSession: st
 export type RelayedRequest = { method: string; id: JsonRpcId };
 /** An origin's identifier and the rule that governs what it leads to (null: the origin's defaults). */
 export type Echoed = { originId: string; rule: string | null };
+/** An input-required result's state: the origin's own `requestState` (if any) and the input asked for, by key and method. */
+export type InputState = { originState: string | null; asked: Record<string, string> };
 
 const bound = (binding: EchoBinding) => [binding.origin, binding.principal, binding.originSession ?? ""];
 const isId = (value: unknown): value is JsonRpcId => typeof value === "string" || Number.isSafeInteger(value);
@@ -22,8 +26,10 @@ export class EchoSeals {
   private readonly relayed: Sealing;
   private readonly events: Sealing;
   private readonly tasks: Sealing;
+  private readonly inputs: Sealing;
 
   constructor(secret: string) {
+    this.inputs = { secret, purpose: "request-state", prefix: "mcpw-s1." };
     this.relayed = { secret, purpose: "relayed-request", prefix: "mcpw-r2." };
     this.events = { secret, purpose: "event-id", prefix: "mcpw-e1." };
     this.tasks = { secret, purpose: "task-id", prefix: "mcpw-t1." };
@@ -58,6 +64,21 @@ export class EchoSeals {
 
   openTaskId(binding: EchoBinding, text: string): Promise<Echoed | undefined> {
     return this.open(this.tasks, binding, text);
+  }
+
+  sealInputState(binding: EchoBinding, state: InputState, nowSeconds: number): Promise<string> {
+    return seal(this.inputs, bound(binding), [state.originState, state.asked, nowSeconds]);
+  }
+
+  /** The state of an input-required result sealed for this binding within REPLY_WINDOW_S, or undefined. */
+  async openInputState(binding: EchoBinding, text: string, nowSeconds: number): Promise<InputState | undefined> {
+    const value = await unseal(this.inputs, bound(binding), text, 64 * 1024);
+    if (!Array.isArray(value) || value.length !== 3) return undefined;
+    const [originState, asked, issued] = value as unknown[];
+    if (!(originState === null || typeof originState === "string") || typeof asked !== "object" || asked === null || Array.isArray(asked) || typeof issued !== "number") return undefined;
+    if (!Object.values(asked).every((method) => typeof method === "string")) return undefined;
+    if (nowSeconds < issued || nowSeconds - issued > REPLY_WINDOW_S) return undefined;
+    return { originState, asked: asked as Record<string, string> };
   }
 
   private async open(sealing: Sealing, binding: EchoBinding, text: string): Promise<Echoed | undefined> {

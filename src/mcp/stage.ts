@@ -11,10 +11,10 @@ import { gatewaySecrets, type Env } from "../config.js";
 import { GatewayError } from "../errors.js";
 import type { CompiledOrigin, CompiledPolicy, TargetKind } from "../policy/types.js";
 import { readBody } from "./body.js";
-import { JsonSyntaxError, parseJsonBytes, type Json } from "./json.js";
+import { JsonSyntaxError, parseJsonBytes, type Json, type JsonObject } from "./json.js";
 import { classify, salvageId, targetOf, type JsonRpcId, type JsonRpcMessage, type JsonRpcResponse } from "./jsonrpc.js";
 import { OTHER_MESSAGES, methodRow, type MethodRow } from "./methods.js";
-import { echoSeals, type Echoed, type EchoBinding, type RelayedRequest } from "./relayed.js";
+import { echoSeals, type EchoSeals, type Echoed, type EchoBinding, type RelayedRequest } from "./relayed.js";
 import { unwrapSession, type Session } from "./session.js";
 import {
   STATELESS_VERSION,
@@ -49,6 +49,8 @@ export type Incoming = {
   task?: Echoed | null;
   /** A GET stream resumed after an event the gateway sealed: the rule that governed the stream it resumes. */
   resumeRule?: string | null;
+  /** `inputResponses` sent without a `requestState`: answers the gateway cannot tie to a question it relayed. */
+  unverifiedInput?: true;
   /** subscriptions/listen: the resources whose updates it asks for. */
   subscribedResources?: string[];
   /** A tools/call the client wants run as a task (`params.task`). */
@@ -79,6 +81,35 @@ function speaksStateless(value: Json): boolean {
   if (typeof params !== "object" || params === null || Array.isArray(params)) return false;
   const meta = params._meta;
   return typeof meta === "object" && meta !== null && !Array.isArray(meta) && Object.hasOwn(meta, "io.modelcontextprotocol/protocolVersion");
+}
+
+/**
+ * A request that retries an input-required result (2026-07-28). A `requestState` must be one the
+ * gateway sealed for this caller (and session): a forged, altered or foreign one is refused, as the
+ * revision requires of state that fails its integrity check. The origin gets its own state back, and
+ * of the `inputResponses` only those answering input asked in that result (others are ignored, as
+ * unrecognized information). Answers sent without any state cannot be tied to a question: they are
+ * marked, and policy decides (only a caller that may be asked every kind of input may send them).
+ */
+async function openInputAnswers(incoming: Incoming, seals: EchoSeals, binding: EchoBinding): Promise<void> {
+  const request = incoming.message as Extract<JsonRpcMessage, { kind: "request" }>;
+  const params = request.message.params;
+  if (!params || !(Object.hasOwn(params, "requestState") || Object.hasOwn(params, "inputResponses"))) return;
+  if (!Object.hasOwn(params, "requestState")) {
+    incoming.unverifiedInput = true;
+    return;
+  }
+  const state = typeof params.requestState === "string" ? await seals.openInputState(binding, params.requestState, Math.floor(Date.now() / 1000)) : undefined;
+  if (!state) throw new GatewayError("invalidParams", "requestState not sealed for this caller", { detail: "requestState must be the one this gateway gave you, unchanged" });
+  const { requestState: _sealed, inputResponses: answers, ...rest } = params;
+  const kept: JsonObject = {};
+  if (typeof answers === "object" && answers !== null && !Array.isArray(answers)) {
+    for (const [key, answer] of Object.entries(answers)) if (Object.hasOwn(state.asked, key)) kept[key] = answer;
+  }
+  const forwarded: JsonObject = { ...rest };
+  if (state.originState !== null) forwarded.requestState = state.originState;
+  if (Object.keys(kept).length) forwarded.inputResponses = kept;
+  incoming.message = { kind: "request", message: { ...request.message, params: forwarded } };
 }
 
 export function mcpMessage({ policy }: Options) {
@@ -157,6 +188,7 @@ export function mcpMessage({ policy }: Options) {
         } else if (message.kind === "request" && incoming.method === "tools/call" && message.message.params?.task !== undefined) {
           incoming.taskAugmented = true;
         }
+        if (incoming.message?.kind === "request") await openInputAnswers(incoming, seals, binding);
         break;
       }
       case "GET": {

@@ -56,6 +56,8 @@ export type MessageFacts = {
   taskAugmented?: boolean;
   /** subscriptions/listen: the resource URIs it subscribes to. */
   subscribedResources?: readonly string[];
+  /** Input answers sent without the gateway's sealed requestState (2026-07-28). */
+  unverifiedInput?: boolean;
   roles: readonly string[];
 };
 
@@ -87,6 +89,10 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
     return { effect: "allow", rule: verdict.rule, target, ...base, ...(verdict.scrub ? { scrub: verdict.scrub, scrubRule: verdict.rule } : {}) };
   };
 
+  // Answers that no sealed question backs may only come from a caller that may be asked every kind of input.
+  if (facts.unverifiedInput && !INPUT_KINDS.every((method) => base.allowsServerRequest(method))) {
+    return deny(UNVERIFIED_INPUT, "inputResponses without a requestState from a caller not allowed every kind of input", "answers to input requests need the requestState this gateway gave you");
+  }
   switch (row.governedBy) {
     case "lifecycle":
       return { effect: "allow", ...base };
@@ -123,6 +129,10 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
 
 /** The rule id a refused client response records: it answered nothing the gateway relayed to its sender. */
 export const NOT_RELAYED = "not-relayed";
+/** The kinds of input a server may ask a client for (server-to-client requests, or 2026-07-28 input requests). */
+const INPUT_KINDS = ["sampling/createMessage", "elicitation/create", "roots/list"];
+/** The rule id a refused request records when it carries input answers no sealed question backs. */
+export const UNVERIFIED_INPUT = "unverified-input";
 /** The rule id a refused task operation records: the task id was not sealed for this caller. */
 export const FOREIGN_TASK = "foreign-task";
 

@@ -32,6 +32,7 @@ export function policyDecision({ policy }: { policy: CompiledPolicy }) {
       ...(incoming.resumeRule !== undefined ? { resumeRule: incoming.resumeRule } : {}),
       ...(incoming.taskAugmented ? { taskAugmented: true } : {}),
       ...(incoming.subscribedResources ? { subscribedResources: incoming.subscribedResources } : {}),
+      ...(incoming.unverifiedInput ? { unverifiedInput: true } : {}),
       roles: principal.roles,
     });
     if (decision.effect === "allow" && incoming.method === "tools/call" && decision.target) {

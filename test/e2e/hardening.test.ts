@@ -270,3 +270,47 @@ describe("smaller gaps", () => {
     expect(decoded).not.toMatch(/session-\d+/);
   });
 });
+
+describe("input-required results (2026-07-28) under policy", () => {
+  const stateless = (token: string, params: Record<string, unknown>) =>
+    callTool({ ...bearer(token), "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "mrtr" }, "mrtr", {}, params);
+
+  it("shows a caller only the input it may be asked, seals the state, and forwards only answers to what was asked", async () => {
+    const developer = await setup.gateway.mint(["developer"]);
+    const [first] = await messages(await stateless(developer, {}));
+    expect(Object.keys(first!.result.inputRequests)).toEqual(["sample"]);
+    const state = first!.result.requestState as string;
+    expect(state).toMatch(/^mcpw-s1\./);
+    expect(JSON.stringify(first)).not.toContain("origin-state-1");
+
+    const before = recorded().length;
+    const answers = { sample: { role: "assistant", content: { type: "text", text: "ok" }, model: "m" }, confirm: { action: "accept", content: { ok: true } } };
+    const [second] = await messages(await stateless(developer, { inputResponses: answers, requestState: state }));
+    expect(second!.result.content[0].text).toBe("answered: sample");
+    const forwarded = JSON.parse(recorded()[before]!).params;
+    expect(forwarded.requestState).toBe("origin-state-1");
+    expect(Object.keys(forwarded.inputResponses)).toEqual(["sample"]);
+  });
+
+  it("never shows a caller allowed no input kind any input request", async () => {
+    const [first] = await messages(await stateless(await setup.gateway.mint(["viewer"]), {}));
+    expect(first!.result.inputRequests).toBeUndefined();
+    expect(first!.result.requestState).toMatch(/^mcpw-s1\./);
+  });
+
+  it("refuses a state replayed by another principal, or altered, and answers that no state backs, forwarding nothing", async () => {
+    const developer = await setup.gateway.mint(["developer"]);
+    const [first] = await messages(await stateless(developer, {}));
+    const state = first!.result.requestState as string;
+    const answers = { sample: { role: "assistant", content: { type: "text", text: "ok" }, model: "m" } };
+    const before = recorded().length;
+    const replayed = await stateless(await setup.gateway.mint(["developer"]), { inputResponses: answers, requestState: state });
+    expect(replayed.status).toBe(400);
+    expect((await jsonBody(replayed)).error.code).toBe(-32602);
+    expect((await stateless(developer, { inputResponses: answers, requestState: `${state}x` })).status).toBe(400);
+    const unbacked = await stateless(developer, { inputResponses: { confirm: { action: "accept", content: { ok: true } } } });
+    expect(unbacked.status).toBe(403);
+    expect(recorded().length).toBe(before);
+  });
+});
+

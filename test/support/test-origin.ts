@@ -192,6 +192,19 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
         response.writeHead(200, { "content-type": "text/event-stream" });
         return void response.end(`id: ${eventId}\nevent: message\ndata: ${JSON.stringify(text(secretText(args)))}\n\n`);
       }
+      case "mrtr": {
+        // 2026-07-28 multi round-trip: asks for a confirmation (elicitation) and a sample (sampling) until answered.
+        const params = message.params ?? {};
+        if (params.requestState === "origin-state-1" && params.inputResponses?.sample) return json(response, text(`answered: ${Object.keys(params.inputResponses).sort().join(",")}`));
+        return json(response, reply({
+          resultType: "input_required",
+          inputRequests: {
+            confirm: { method: "elicitation/create", params: { message: "Proceed?", requestedSchema: { type: "object", properties: { ok: { type: "boolean" } } } } },
+            sample: { method: "sampling/createMessage", params: { messages: [{ role: "user", content: { type: "text", text: "hi" } }], maxTokens: 5 } },
+          },
+          requestState: "origin-state-1",
+        }));
+      }
       case "image-leak":
         // Fields named like binary data that hold text: they are scrubbed, not passed as binary.
         return json(response, reply({ content: [{ type: "image", mimeType: "image/png", data: `password=${options.leak ?? ""}` }], structuredContent: { type: "image", data: `password=${options.leak ?? ""}` } }));
