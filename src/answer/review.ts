@@ -101,8 +101,9 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
 
   return async (message) => {
     const before = total();
-    const scrubbed = await withSealedTaskIds(scrubMessage(await review(message), settings, redactions), sealTask);
+    let scrubbed = await withSealedTaskIds(scrubMessage(await review(message), settings, redactions), sealTask);
     if (total() > 0) audit.event.redactions = redactions;
+    if (scrubbed.kind === "response" && "result" in scrubbed.message) scrubbed = withCallerCacheHints(scrubbed, ctx.policy.gateway.maxCacheTtlMs);
     // A result under a refusing rule that needed redaction is withheld: the direct answer, or one replayed on a resumed stream.
     if (decision.scrub.action === "refuse" && total() > before && scrubbed.kind === "response" && scrubbed.message.id !== null) {
       audit.event.reason = "result withheld: it contained sensitive data";
@@ -124,6 +125,18 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
     }
     return scrubbed;
   };
+}
+
+/**
+ * 2026-07-28 caching hints: an answer the gateway filtered and scrubbed for one caller may only be
+ * cached privately, and for no longer than the policy allows.
+ */
+function withCallerCacheHints(message: JsonRpcMessage, maxTtlMs: number): JsonRpcMessage {
+  const response = message.message as Extract<JsonRpcResponse, { result: JsonObject }>;
+  const { result } = response;
+  if (!("ttlMs" in result) && !("cacheScope" in result)) return message;
+  const ttl = typeof result.ttlMs === "number" && Number.isFinite(result.ttlMs) ? Math.max(0, Math.min(result.ttlMs, maxTtlMs)) : 0;
+  return { kind: "response", message: { ...response, result: { ...result, ttlMs: ttl, cacheScope: "private" } } };
 }
 
 const RELATED_TASK = "io.modelcontextprotocol/related-task";

@@ -73,6 +73,7 @@ export type GatewaySettings = {
   maxDepth: number;
   maxAnswerEventBytes: number;
   tokenCacheSeconds: number;
+  maxCacheTtlMs: number;
   rateLimit: {
     timeoutMs: number;
     abuse?: { deniedCalls: number; windowMs: number; cooldownMs?: number };

@@ -314,3 +314,12 @@ describe("input-required results (2026-07-28) under policy", () => {
   });
 });
 
+describe("caching hints (2026-07-28)", () => {
+  it("marks an answer filtered for one caller private and cuts its ttl to the policy's maximum", async () => {
+    const viewer = await setup.gateway.mint(["viewer"]);
+    const answer = await post(url(), JSON.stringify({ jsonrpc: "2.0", id: 4, method: "prompts/list" }), { ...bearer(viewer), "mcp-protocol-version": "2026-07-28", "mcp-method": "prompts/list" });
+    const { result } = await jsonBody(answer);
+    expect(result).toMatchObject({ cacheScope: "private", ttlMs: 60_000 });
+  });
+});
+

@@ -103,7 +103,7 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
         return json(response, reply({ tools: TOOLS }));
       // Listings whose second item hides invisible characters in its description.
       case "prompts/list":
-        return json(response, reply({ prompts: [{ name: "clean-prompt", description: "Greets" }, { name: "hidden-prompt", description: "Greets\u200b\u202eloudly" }] }));
+        return json(response, reply({ prompts: [{ name: "clean-prompt", description: "Greets" }, { name: "hidden-prompt", description: "Greets\u200b\u202eloudly" }], ttlMs: 3_600_000, cacheScope: "public" }));
       case "resources/list":
         return json(response, reply({ resources: [{ uri: "test://clean", name: "clean" }, { uri: "test://hidden", name: "hid\u2060den" }] }));
       case "resources/templates/list":

@@ -178,6 +178,11 @@ export const gatewaySchema = z.strictObject({
    * this time plus KV's own propagation (up to 60 s across locations); 0 reads KV on every request.
    */
   tokenCacheSeconds: z.int().min(0).max(300).default(5),
+  /**
+   * 2026-07-28 caching hints on answers: the longest `ttlMs` a client may be told (an origin's longer
+   * hint is cut to it). Every answer is marked `cacheScope: "private"`: it was filtered and scrubbed for one caller.
+   */
+  maxCacheTtlMs: z.int().min(0).max(86_400_000).default(60_000),
   rateLimit: z
     .strictObject({
       /** How long the limiter may take before each limit's `fail` mode applies. */
