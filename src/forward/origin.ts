@@ -4,6 +4,7 @@
 // followed. Connection failures become 502 and a silent origin 504, without the origin's URL.
 
 import { GatewayError } from "../errors.js";
+import { encodeHeaderValue } from "../mcp/transport.js";
 import type { CompiledOrigin } from "../policy/types.js";
 
 export type OriginCall = {
@@ -24,7 +25,7 @@ export async function callOrigin(origin: CompiledOrigin, credential: string | un
   if (call.sessionId) headers.set("mcp-session-id", call.sessionId);
   if (call.lastEventId) headers.set("last-event-id", call.lastEventId);
   if (call.mcpMethod) headers.set("mcp-method", call.mcpMethod);
-  if (call.mcpName) headers.set("mcp-name", call.mcpName);
+  if (call.mcpName) headers.set("mcp-name", encodeHeaderValue(call.mcpName));
   if (origin.credential && credential !== undefined) headers.set(origin.credential.header, origin.credential.prefix + credential);
 
   const controller = new AbortController();

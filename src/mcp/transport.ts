@@ -92,13 +92,46 @@ export function headerVersion(headers: Headers, stateless = false): ProtocolVers
   return version;
 }
 
+const SENTINEL = /^=\?base64\?(.*)\?=$/s;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const HEADER_SAFE = /^[\x20-\x7e]*$/;
+const utf8Strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * A 2026-07-28 header value as the body says it: `=?base64?…?=` (markers case-sensitive) is decoded
+ * as canonical base64 of UTF-8; invalid base64 yields undefined, which never equals a body value.
+ * Anything else is literal.
+ */
+export function decodeHeaderValue(value: string): string | undefined {
+  const match = SENTINEL.exec(value);
+  if (!match) return value;
+  const encoded = match[1]!;
+  if (encoded.length % 4 !== 0 || !BASE64.test(encoded)) return undefined;
+  try {
+    const binary = atob(encoded);
+    if (btoa(binary) !== encoded) return undefined;
+    return utf8Strict.decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A value for a 2026-07-28 header: literal when header-safe, otherwise (or when it looks like the sentinel) base64-encoded. */
+export function encodeHeaderValue(value: string): string {
+  if (HEADER_SAFE.test(value) && !SENTINEL.test(value) && value.trim() === value) return value;
+  let binary = "";
+  for (const byte of new TextEncoder().encode(value)) binary += String.fromCharCode(byte);
+  return `=?base64?${btoa(binary)}?=`;
+}
+
 /** 2026-07-28: Mcp-Method and Mcp-Name must say exactly what the body says. */
 export function checkStatelessHeaders(headers: Headers, target: Target): void {
   const method = headers.get("mcp-method");
   if (method !== target.method) {
     throw new GatewayError("headerMismatch", "mcp-method differs from body", { detail: "Mcp-Method must equal the method" });
   }
-  const name = headers.get("mcp-name");
+  const header = headers.get("mcp-name");
+  const name = header === null ? null : decodeHeaderValue(header);
   if (name !== (target.name ?? null)) {
     throw new GatewayError("headerMismatch", "mcp-name differs from body", {
       detail: target.name === undefined ? "Mcp-Name must be absent for this method" : "Mcp-Name must equal the target name",

@@ -11,6 +11,8 @@ import {
   checkOrigin,
   checkPostHeaders,
   checkStatelessHeaders,
+  decodeHeaderValue,
+  encodeHeaderValue,
   headerVersion,
 } from "../../src/mcp/transport.js";
 
@@ -194,5 +196,32 @@ describe("checkStatelessHeaders", () => {
     } catch (error) {
       expect((error as GatewayError).toJsonRpcError()).toEqual({ code: -32020, message: "Header does not match the message body: Mcp-Name must equal the target name" });
     }
+  });
+});
+
+describe("2026-07-28 header values (Mcp-Name)", () => {
+  it("decodes the base64 sentinel, strictly, and takes anything else literally", () => {
+    expect(decodeHeaderValue("=?base64?SGVsbG8=?=")).toBe("Hello");
+    expect(decodeHeaderValue("=?base64?w6nDqA==?=")).toBe("éè");
+    expect(decodeHeaderValue("=?base64?SGVsbG8?=")).toBeUndefined();
+    expect(decodeHeaderValue("=?base64?SGVs!!!bG8=?=")).toBeUndefined();
+    expect(decodeHeaderValue("=?BASE64?SGVsbG8=?=")).toBe("=?BASE64?SGVsbG8=?=");
+    expect(decodeHeaderValue("=?base64?SGVsbG8=")).toBe("=?base64?SGVsbG8=");
+    expect(decodeHeaderValue("get_weather")).toBe("get_weather");
+  });
+
+  it("encodes what a header cannot carry literally, and round-trips", () => {
+    for (const value of ["get_weather", "wetter-für-köln", "=?base64?abc?=", " padded ", "file:///a b"]) {
+      expect(decodeHeaderValue(encodeHeaderValue(value))).toBe(value);
+    }
+    expect(encodeHeaderValue("get_weather")).toBe("get_weather");
+    expect(encodeHeaderValue("köln")).toMatch(/^=\?base64\?/);
+  });
+
+  it("compares the decoded Mcp-Name with the body", () => {
+    const headers = (name: string) => new Headers({ "mcp-method": "tools/call", "mcp-name": name });
+    expect(() => checkStatelessHeaders(headers("=?base64?a8O2bG4=?="), { method: "tools/call", name: "köln" })).not.toThrow();
+    expect(() => checkStatelessHeaders(headers("=?base64?a8O2bG4?="), { method: "tools/call", name: "köln" })).toThrow(GatewayError);
+    expect(() => checkStatelessHeaders(headers("koln"), { method: "tools/call", name: "köln" })).toThrow(GatewayError);
   });
 });
