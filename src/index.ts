@@ -55,7 +55,7 @@ app.use(
   mcpMessage({ policy }),
   policyDecision({ policy }),
   rateLimits({ policy }),
-  forwardToOrigin(),
+  forwardToOrigin({ policy }),
 );
 app.all(MCP, answerClient({ policy }));
 

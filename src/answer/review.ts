@@ -13,6 +13,7 @@ import { callOrigin, type OriginCall } from "../forward/origin.js";
 import { stripInvisible } from "../integrity/poison.js";
 import { recordBlocked } from "../integrity/registry.js";
 import { reviewItem, reviewToolListing, type IntegrityFlag } from "../integrity/review.js";
+import { learnTools } from "../integrity/tool-schemas.js";
 import type { Json, JsonObject } from "../mcp/json.js";
 import type { JsonRpcMessage, JsonRpcResponse } from "../mcp/jsonrpc.js";
 import { echoSeals } from "../mcp/relayed.js";
@@ -205,6 +206,7 @@ function reviewInstructions(ctx: ReviewContext, result: JsonObject): JsonObject 
  */
 async function reviewTools(ctx: ReviewContext, result: JsonObject): Promise<JsonObject> {
   const { shown, flags } = await reviewToolListing(result.tools as JsonObject[], ctx.origin.integrity, ctx.policy.pins[ctx.originName]);
+  learnTools(ctx.originName, shown, Date.now());
   recordFlags(ctx, flags);
   if (flags.length) recordBlocked(ctx.env.TOKENS, ctx.policy.version, ctx.originName, flags, ctx.waitUntil);
   const { tools: _listed, ...rest } = result;

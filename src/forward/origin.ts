@@ -16,6 +16,8 @@ export type OriginCall = {
   /** 2026-07-28 routing headers, mirrored from the checked body. */
   mcpMethod?: string;
   mcpName?: string;
+  /** 2026-07-28 parameter headers, computed from the checked arguments. */
+  paramHeaders?: Record<string, string>;
 };
 
 export async function callOrigin(origin: CompiledOrigin, credential: string | undefined, call: OriginCall): Promise<Response> {
@@ -26,6 +28,7 @@ export async function callOrigin(origin: CompiledOrigin, credential: string | un
   if (call.lastEventId) headers.set("last-event-id", call.lastEventId);
   if (call.mcpMethod) headers.set("mcp-method", call.mcpMethod);
   if (call.mcpName) headers.set("mcp-name", encodeHeaderValue(call.mcpName));
+  for (const [name, value] of Object.entries(call.paramHeaders ?? {})) headers.set(name, value);
   if (origin.credential && credential !== undefined) headers.set(origin.credential.header, origin.credential.prefix + credential);
 
   const controller = new AbortController();

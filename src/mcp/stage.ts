@@ -159,6 +159,7 @@ export function mcpMessage({ policy }: Options) {
           c.set("incoming", incoming);
           // Mcp-Name carries the name of tools/call and prompts/get and the URI of resources/read only.
           if (stateless) checkStatelessHeaders(headers, row.target ? target : { method });
+
         }
         // Which session this message belongs to: the stateless revision has none; initialize opens one.
         const isInitialize = incoming.method === "initialize";

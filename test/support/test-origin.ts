@@ -25,7 +25,13 @@ const TOOLS = [
   "leak-strict",
   "drip",
   "steady",
-].map((name) => ({ name, description: `test tool ${name}`, inputSchema: { type: "object" } }));
+].map((name) => ({ name, description: `test tool ${name}`, inputSchema: { type: "object" } as Record<string, unknown> }));
+// 2026-07-28 parameter headers: two arguments a client mirrors into Mcp-Param-Region and Mcp-Param-Count.
+TOOLS.push({
+  name: "regional",
+  description: "test tool regional",
+  inputSchema: { type: "object", properties: { region: { type: "string", "x-mcp-header": "Region" }, count: { type: "integer", "x-mcp-header": "Count" }, note: { type: "string" } } },
+});
 
 export type TestOrigin = {
   requests: RecordedRequest[];
