@@ -4,7 +4,7 @@
 // allow-list are never redacted. Pure, linear in the text; counts per kind go to audit.
 
 import { needleAutomaton } from "./automaton.js";
-import { DETECTORS, SECRET_WORDS, SECRET_WORD_SOURCE, assignmentAt, startsToken, type Detector, type Family } from "./detectors.js";
+import { DETECTORS, SECRET_WORDS, SECRET_WORD_SOURCE, assignmentAt, lineEnds, startsToken, type Detector, type Family } from "./detectors.js";
 
 export type ScrubSettings = {
   families: ReadonlySet<Family>;
@@ -50,6 +50,14 @@ const MIN_SECRET = 6;
 /** More candidates than one per this many characters: an anchored detector reads the whole text instead. */
 const DENSE_CANDIDATES = 256;
 
+/** A token that is a mask or a placeholder after a real prefix (`ghp_XXXX…`, `sk-…<your-key>`, `glpat-********`). */
+const MASKED = /x{6,}|X{6,}|\*{3,}|0{10,}|•|…|\.\.\.|<|>|\$\{|\{\{|your|_here|replace_?me|change_?me|dummy|placeholder/i;
+/** Dictionary words joined by separators (`sk-learn-tutorial-for-beginners-2024`): a name, not a token. */
+function wordy(value: string): boolean {
+  const parts = value.split(/[-_.]/);
+  return parts.length >= 3 && parts.every((part) => /^(?:[a-z]{1,14}\d{0,2}|[A-Z][a-z]{1,13}|[A-Z]{2,5}|\d{1,4})?$/.test(part));
+}
+
 /** Whether the value has at least `count` distinct characters; stops as soon as it has. */
 function hasDistinct(value: string, count: number): boolean {
   const seen: number[] = [];
@@ -71,12 +79,21 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
   }
   /** Marks the match when it passes its detector's checks. */
   const consider = (detector: Detector, match: RegExpExecArray): void => {
-    const range = detector.around ? detector.around(text, match.index) : (match.indices!.groups?.value ?? match.indices![0]!);
+    if (detector.spans) {
+      for (const [start, end] of detector.spans(text, match.index, match)) {
+        const value = text.slice(start, end);
+        if (hasDistinct(value, 6) && !MASKED.test(value)) add(start, end, detector.kind);
+      }
+      return;
+    }
+    const groups = match.indices!.groups;
+    const range = detector.around ? detector.around(text, match.index, match) : (groups?.value ?? groups?.value2 ?? groups?.value3 ?? match.indices![0]!);
     if (!range || (detector.token && !startsToken(text, match.index))) return;
     const [start, end] = range;
     const value = text.slice(start, end);
     // A credential with a handful of distinct characters is a placeholder (ghp_XXXX…), not a secret.
     if (detector.family === "credentials" && !hasDistinct(value, 6)) return;
+    if (detector.token && (MASKED.test(value) || wordy(value))) return;
     if (!detector.accept || detector.accept(value, text, start)) add(start, end, detector.kind);
   };
   const starts: number[] = [];
@@ -99,6 +116,7 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
     let wordsFrom = 0;
     let lastAssignment = -1;
     const assignments: [number, number][] = [];
+    const lines = lineEnds();
     for (const at of starts) {
       if (at < from) continue;
       ANCHOR_AT.lastIndex = at;
@@ -116,7 +134,7 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
           from = Math.max(from, match.index + match[0].length);
         }
       } else if (at >= wordsFrom) {
-        const assignment = assignmentAt(text, at, hit[0], lastAssignment);
+        const assignment = assignmentAt(text, at, hit[0], lastAssignment, lines);
         if (!assignment) continue;
         wordsFrom = assignment.keyEnd;
         if (assignment.value) {

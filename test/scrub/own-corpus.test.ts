@@ -2,6 +2,7 @@
 // from the formats' documentation) scored with the shared scorer over `mcp-warden scrub --jsonl`:
 // recall and precision must stay at or above 0.99, and the file must match its generator.
 
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { OWN_CORPUS } from "./corpus/generate.js";
@@ -14,4 +15,15 @@ describe("own corpus", () => {
     expect(OWN_CORPUS.trim().split("\n").length).toBeGreaterThanOrEqual(600);
   });
 
+  it("scores recall >= 0.99 and precision >= 0.99 with the shared scorer", () => {
+    const out = execFileSync(
+      process.execPath,
+      ["../shared/scrub/score.mjs", "--cases", "test/scrub/corpus/own.jsonl", "--cmd", "node bin/mcp-warden.mjs scrub --jsonl", "--throughput-mb", "0", "--show", "40"],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const last = out.trim().split("\n").at(-1)!;
+    const [, recall, , precision] = /recall ([\d.]+) strict ([\d.]+) precision ([\d.]+)/.exec(last)!.map(Number) as number[];
+    expect(recall, out).toBeGreaterThanOrEqual(0.99);
+    expect(precision, out).toBeGreaterThanOrEqual(0.99);
+  }, 120_000);
 });

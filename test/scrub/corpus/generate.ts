@@ -321,7 +321,8 @@ const providers: [string, () => string][] = [
   ["shippo", () => `shippo_${pick(["live", "test"])}_${chars(HEX, 40)}`],
   ["shopify", () => `${pick(["shpat", "shpca", "shppa", "shpss"])}_${chars(HEX, 32)}`],
   ["slack", () => pick([`xoxb-${chars(DIGITS, 12)}-${chars(DIGITS, 13)}-${chars(ALNUM, 24)}`, `xoxp-${chars(DIGITS, 12)}-${chars(DIGITS, 12)}-${chars(DIGITS, 13)}-${chars(HEX, 32)}`, `xoxe.xoxp-1-${chars(UPPER_DIGITS, 164)}`, `xoxe-1-${chars(UPPER_DIGITS, 146)}`])],
-  ["slack-webhook", () => `https://hooks.slack.com/services/T${chars(UPPER_DIGITS, 8)}/B${chars(UPPER_DIGITS, 10)}/${chars(ALNUM, 24)}`],
+  // The secret part of a webhook URL is its path; the host and `/services/` are the same for everyone.
+  ["slack-webhook", () => `T${chars(UPPER_DIGITS, 8)}/B${chars(UPPER_DIGITS, 10)}/${chars(ALNUM, 24)}`],
   ["stripe", () => `${pick(["sk", "rk"])}_${pick(["live", "test", "prod"])}_${chars(ALNUM, 24 + Math.floor(random() * 70))}`],
   ["square", () => pick([`sq0atp-${chars(URLSAFE, 22)}`, `sq0csp-${chars(URLSAFE, 43)}`, `EAAA${chars(URLSAFE, 60)}`])],
   ["twilio", () => `SK${chars(HEX, 32)}`],
@@ -353,7 +354,8 @@ const PROVIDER_CONTEXTS = [
 for (const [name, make] of providers) {
   for (let i = 0; i < 3; i++) {
     const token = make();
-    add(`provider-${name}`, wrap(pick(PROVIDER_CONTEXTS)(token)), [token]);
+    const written = name === "slack-webhook" ? `https://hooks.slack.com/services/${token}` : token;
+    add(`provider-${name}`, wrap(pick(PROVIDER_CONTEXTS)(written)), [token]);
   }
 }
 
