@@ -265,7 +265,7 @@ function bareValue(text: string, start: number, lines: LineEnds): [number, numbe
   // Closing punctuation of the surrounding syntax (`password=x)`, `{a: x}`, `x.`), when it is unbalanced.
   while (end > start) {
     const last = text[end - 1]!;
-    if (last === "," || last === "." || last === ";" || (last === ")" && !balanced(text, start, end, "(", ")")) || (last === "]" && !balanced(text, start, end, "[", "]")) || (last === "}" && !balanced(text, start, end, "{", "}"))) end--;
+    if (last === "," || (last === "." && text[end - 2] !== ".") || last === ";" || (last === ")" && !balanced(text, start, end, "(", ")")) || (last === "]" && !balanced(text, start, end, "[", "]")) || (last === "}" && !balanced(text, start, end, "{", "}"))) end--;
     else break;
   }
   return end > start ? [start, end, false] : undefined;

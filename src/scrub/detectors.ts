@@ -155,6 +155,9 @@ const PROVIDERS: Detector[] = [
   token("aws-access-key-id", ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", "ABIA", "ACCA", "APKA", "ASCA", "A3T"], String.raw`(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA|APKA|ASCA|A3T[A-Z0-9])[A-Z0-9]{16}\b`, (value) => !DOCUMENTED_EXAMPLES.has(value)),
 ];
 
+/** Phone and country words, as needles: the national phone detector tries the text around each. */
+const NATIONAL_NEEDLES = "phone tel mobil cell handy portable fax call sms whatsapp contact number japan china chinese india german deutschland france french kingdom britain british england london tokyo osaka beijing shanghai paris berlin munich mumbai delhi bangalore jp cn uk gb".split(" ");
+
 export const DETECTORS: Detector[] = [
   ...PROVIDERS,
   // STS session tokens: base64 of a binary structure that opens the same way in every region and layout.
@@ -168,8 +171,9 @@ export const DETECTORS: Detector[] = [
   { kind: "mailchimp-key", family: "credentials", needles: ["-us"], anchored: true, pattern: /-us\d{1,2}\b/g, around: mailchimpAround },
   { kind: "maxmind-key", family: "credentials", needles: ["_mmk"], anchored: true, pattern: /_mmk\b/g, around: maxmindAround },
   { kind: "terraform-token", family: "credentials", needles: [".atlasv1."], anchored: true, pattern: /\.atlasv1\.[A-Za-z0-9_=-]{60,70}/g, around: terraformAround },
-  // Discord bot tokens: base64 of the bot's numeric id, a timestamp and an HMAC, dot-separated.
-  { kind: "discord-token", family: "credentials", token: true, pattern: /[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])/g },
+  // Discord bot tokens: base64 of the bot's numeric id (every fourth character M, N or O, as digits
+  // encode), a timestamp and an HMAC, dot-separated.
+  { kind: "discord-token", family: "credentials", token: true, pattern: /[MNO][A-Za-z0-9_-]{3}(?:[MNO][A-Za-z0-9_-]{3}){4,5}[A-Za-z0-9_-]{0,3}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])/g },
   // Twilio API key SIDs.
   { kind: "twilio-key", family: "credentials", token: true, pattern: /SK[0-9a-fA-F]{32}(?![0-9A-Za-z])/g, accept: (value) => /[a-f]/i.test(value.slice(2)) && /\d/.test(value) },
   // 64 random bytes in base64 (Azure account keys and the like), but not a sha512 integrity hash.
@@ -206,7 +210,8 @@ export const DETECTORS: Detector[] = [
   { kind: "phone", family: "personal", needles: ["+"], anchored: true, pattern: /(?<![\d+])\+[1-9]\d{0,2}(?:[ .-]?\((?:0|\d{2,4})\))?(?:[ .-]?\d){7,13}(?!\d)/g },
   // National formats (JP 090-…, CN 138…, UK 07…/020…, DE 030…/0171…, FR 06 12…, IN 98…) with a phone
   // or country word nearby.
-  { kind: "phone", family: "personal", pattern: /(?<![\d.+-])(?:0\d{1,4}[ .-]?\d{2,4}(?:[ .-]?\d{2,4}){1,3}|1[3-9]\d[ -]?\d{4}[ -]?\d{4}|[6-9]\d{4}[ -]?\d{5})(?![\d-]|\.\d)/g, accept: (value, text, at) => nationalPhone(value, text, at) },
+  { kind: "phone", family: "personal", needles: NATIONAL_NEEDLES, anchored: true, pattern: /(?<![A-Za-z\u00c0-\u024f])(?:phone|tel|t[eé]l[eé]phone|telefon[oe]?|mobile?|cell(?:phone)?|handy|portable|fax|call|sms|whatsapp|contact|number|japan(?:ese)?|china|chinese|india[n]?|german[y]?|deutschland|france|french|united kingdom|britain|british|england|london|tokyo|osaka|beijing|shanghai|paris|berlin|munich|mumbai|delhi|bangalore|JP|CN|UK|GB)(?![A-Za-z\u00c0-\u024f])/gi, spans: nationalPhones },
+  { kind: "phone", family: "personal", needles: ["電", "携", "手", "号", "號", "連", "联", "휴", "전"], pattern: /電話|携帯|手机|电话|號碼|号码|連絡先|联系|휴대폰|전화/g, spans: nationalPhones },
   { kind: "phone", family: "personal", pattern: /(?<![\w.+-])(?:1[ .-])?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])/g, accept: (value, text, at) => phoneContext(value, text, at) },
 ];
 
@@ -254,20 +259,32 @@ function phoneContext(value: string, text: string, at: number): boolean {
 }
 
 /** Words that say a number nearby is a phone in a national format: phone words in several languages, countries. */
-const NATIONAL_WORDS =
-  /(?:^|[^A-Za-z\u00c0-\u024f])(?:phone|ph|tel|t[eé]l[eé]phone|telefon|telefono|telefone|t[eé]l|mobile|mobil|mob|cell|cellphone|handy|portable|fax|call|sms|whatsapp|contact|number|japan|japanese|china|chinese|india|indian|germany|german|deutschland|france|french|united kingdom|britain|british|england|london|tokyo|osaka|beijing|shanghai|paris|berlin|munich|mumbai|delhi|bangalore)(?![A-Za-z\u00c0-\u024f])|電話|携帯|手机|电话|號碼|号码|連絡先|联系|휴대폰|전화/i;
-const COUNTRY_CODES = /(?:^|[^A-Za-z])(?:JP|CN|UK|GB|DE|FR|IN)(?![A-Za-z])/;
+/** National formats: JP 090-…/03-…, CN 138…, UK 07…/020…, DE 030…/0171…, FR 06 12…/01.23…, IN 98765 43210. */
+const NATIONAL_NUMBER = /(?<![\d.+-])(?:0\d{1,4}[ .-]?\d{2,4}(?:[ .-]?\d{2,4}){1,3}|1[3-9]\d[ -]?\d{4}[ -]?\d{4}|[6-9]\d{4}[ -]?\d{5})(?![\d-]|\.\d)/g;
 
-/** A national number (no +country prefix) is a phone only with phone or country words close to it. */
-function nationalPhone(value: string, text: string, at: number): boolean {
-  const digits = value.replace(/\D/g, "").length;
-  if (digits < 9 || digits > 12) return false;
-  // A Chinese mobile number is 11 digits; an ungrouped run of other lengths is an id.
-  if (!/[ .-]/.test(value) && !/^1[3-9]\d{9}$/.test(value) && !/^0\d{9,10}$/.test(value)) return false;
-  const before = text.slice(Math.max(0, at - 60), at);
-  const after = text.slice(at + value.length, at + value.length + 30);
-  if (NOT_PHONE_WORDS.test(asWords(before.slice(-30)))) return false;
-  return NATIONAL_WORDS.test(asWords(before)) || NATIONAL_WORDS.test(asWords(after)) || COUNTRY_CODES.test(before) || COUNTRY_CODES.test(after);
+/** A national number (no +country prefix) is a phone only near such a word: up to 60 characters after it, 30 before. */
+function nationalPhones(text: string, at: number, match: RegExpExecArray): [number, number][] {
+  const word = match[0];
+  // Country codes count only in capitals (JP, not jp in file.jp).
+  if (word.length === 2 && word !== word.toUpperCase()) return [];
+  const from = Math.max(0, at - 30);
+  const window = text.slice(from, at + word.length + 60);
+  const spans: [number, number][] = [];
+  NATIONAL_NUMBER.lastIndex = 0;
+  for (let number = NATIONAL_NUMBER.exec(window); number; number = NATIONAL_NUMBER.exec(window)) {
+    const value = number[0];
+    const digits = value.replace(/\D/g, "").length;
+    if (digits < 9 || digits > 12) continue;
+    // A Chinese mobile number is 11 digits; an ungrouped run of other lengths is an id.
+    if (!/[ .-]/.test(value) && !/^1[3-9]\d{9}$/.test(value) && !/^0\d{9,10}$/.test(value)) continue;
+    const start = from + number.index;
+    const end = start + value.length;
+    // The window may cut a longer number: it must not go on outside.
+    if ((number.index === 0 && /[\d.+-]/.test(text[start - 1] ?? "")) || (end === from + window.length && /[\d-]/.test(text[end] ?? ""))) continue;
+    if (NOT_PHONE_WORDS.test(asWords(text.slice(Math.max(0, start - 30), start)))) continue;
+    spans.push([start, start + value.length]);
+  }
+  return spans;
 }
 
 const BASE64 = /[A-Za-z0-9/+]/;

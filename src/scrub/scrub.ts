@@ -31,12 +31,21 @@ const PREFIXED = DETECTORS.filter((detector) => detector.prefixed).map((detector
 const NEEDLES = [...new Set(PREFIXED.flatMap((detector) => detector.needles ?? []))].sort((a, b) => b.length - a.length);
 const BY_NEEDLE = new Map(NEEDLES.map((needle) => [needle, PREFIXED.filter((detector) => detector.needles!.some((own) => needle.startsWith(own)))]));
 const ANCHOR_AT = new RegExp(`(${NEEDLES.map(escapeRegExp).join("|")})|(${SECRET_WORD_SOURCE})`, "y");
-const ANCHORS = NEEDLES.length + SECRET_WORDS.length;
+/**
+ * The automaton looks for the first few characters of each provider prefix only: fewer states keep its
+ * table in the processor's cache, and the sticky patterns check the rest where one occurs.
+ */
+const cut = (needle: string) => needle.slice(0, 4).toLowerCase();
 const OTHERS = DETECTORS.filter((detector) => !detector.prefixed);
 /** Needles the automaton notes for the other detectors: all of an anchored one's, those longer than a character of the rest. */
-const gatesOf = (detector: Detector) => (detector.needles ?? []).filter((needle) => detector.anchored || needle.length > 1).map((needle) => needle.toLowerCase());
+const gatesOf = (detector: Detector) => [...new Set((detector.needles ?? []).filter((needle) => detector.anchored || needle.length > 1).map((needle) => needle.toLowerCase()))];
 const GATES = [...new Set(OTHERS.flatMap(gatesOf))];
-const AUTOMATON = needleAutomaton([...NEEDLES, ...SECRET_WORDS, ...GATES]);
+const ANCHOR_KEYS = new Set([...NEEDLES, ...SECRET_WORDS].map(cut));
+const KEYS = [...new Set([...ANCHOR_KEYS, ...GATES])];
+/** Per automaton needle: whether it may start an anchor, and which gates it opens. */
+const KEY_ANCHORS = KEYS.map((key) => ANCHOR_KEYS.has(key));
+const KEY_GATE = KEYS.map((key) => GATES.indexOf(key));
+const AUTOMATON = needleAutomaton(KEYS);
 const GATED = OTHERS.map((detector) => ({
   ...detector,
   pattern: new RegExp(detector.pattern.source, `${detector.pattern.flags}d`),
@@ -82,7 +91,7 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
     if (detector.spans) {
       for (const [start, end] of detector.spans(text, match.index, match)) {
         const value = text.slice(start, end);
-        if (hasDistinct(value, 6) && !MASKED.test(value)) add(start, end, detector.kind);
+        if (detector.family !== "credentials" || (hasDistinct(value, 6) && !MASKED.test(value))) add(start, end, detector.kind);
       }
       return;
     }
@@ -103,9 +112,10 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
   const sparse = text.length / DENSE_CANDIDATES;
   if (SCANNED.some((family) => settings.families.has(family))) {
     AUTOMATON.scan(text, (needle, start) => {
-      if (needle < ANCHORS) starts.push(start);
-      else {
-        const list = (gateStarts[needle - ANCHORS] ??= []);
+      if (KEY_ANCHORS[needle]) starts.push(start);
+      const gate = KEY_GATE[needle]!;
+      if (gate !== -1) {
+        const list = (gateStarts[gate] ??= []);
         if (list.length <= sparse) list.push(start);
       }
     });

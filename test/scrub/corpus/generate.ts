@@ -267,7 +267,8 @@ const providers: [string, () => string][] = [
   ["gitlab-oauth", () => `gloas-${chars(URLSAFE, 64)}`],
   ["gitlab-runner-reg", () => `GR1348941${chars(URLSAFE, 20)}`],
   ["gitlab-routable", () => `glpat-${chars(URLSAFE, 27)}.01.${chars(LOWER_DIGITS, 9)}`],
-  ["discord-bot", () => `${pick(["MT", "Mj", "OD", "NT"])}${chars(ALNUM, 24)}.${chars(URLSAFE, 6)}.${chars(URLSAFE, 38)}`],
+  // Discord bot tokens: base64 of the bot's 17–19 digit user id, a timestamp, an HMAC.
+  ["discord-bot", () => `${Buffer.from(String(1 + Math.floor(random() * 9)) + chars(DIGITS, 16 + Math.floor(random() * 3))).toString("base64url")}.${chars(URLSAFE, 6)}.${chars(URLSAFE, 38)}`],
   ["azure-ad-secret", () => `${chars(ALNUM, 3)}${pick(DIGITS.split(""))}Q~${chars(ALNUM + "_~.-", 34)}`],
   ["langsmith", () => `lsv2_${pick(["pt", "sk"])}_${chars(HEX, 32)}_${chars(HEX, 10)}`],
   ["newrelic", () => pick([`NRAK-${chars(UPPER_DIGITS, 27)}`, `NRII-${chars(URLSAFE, 32)}`, `NRJS-${chars(HEX, 19)}`, `NRAA-${chars(HEX, 27)}`])],
