@@ -19,8 +19,11 @@ export type Detector = {
   pattern: RegExp;
   /** For patterns that find an anchor (`@`, `==`): the span around it, or undefined. */
   around?: (text: string, at: number, match: RegExpExecArray) => [number, number] | undefined;
-  /** Like `around`, for a match that holds several secrets (an Authorization header's parameters). */
-  spans?: (text: string, at: number, match: RegExpExecArray) => [number, number][];
+  /** Like `around`, for a match that holds several secrets (an Authorization header's parameters), or
+   *  for a detector of several formats, each span with its kind and family. */
+  spans?: (text: string, at: number, match: RegExpExecArray) => ([number, number] | [number, number, string, Family])[];
+  /** For a detector of several formats: it runs when any of these families is enabled. */
+  families?: Family[];
   /** The pattern begins with one of the needles (exact case), in the provider group: a candidate read to
    *  its end hides the needles inside it from the whole group. */
   prefixed?: boolean;
@@ -171,11 +174,17 @@ export const DETECTORS: Detector[] = [
   { kind: "mailchimp-key", family: "credentials", needles: ["-us"], anchored: true, pattern: /-us\d{1,2}\b/g, around: mailchimpAround },
   { kind: "maxmind-key", family: "credentials", needles: ["_mmk"], anchored: true, pattern: /_mmk\b/g, around: maxmindAround },
   { kind: "terraform-token", family: "credentials", needles: [".atlasv1."], anchored: true, pattern: /\.atlasv1\.[A-Za-z0-9_=-]{60,70}/g, around: terraformAround },
-  // Discord bot tokens: base64 of the bot's numeric id (every fourth character M, N or O, as digits
-  // encode), a timestamp and an HMAC, dot-separated.
-  { kind: "discord-token", family: "credentials", token: true, pattern: /[MNO][A-Za-z0-9_-]{3}(?:[MNO][A-Za-z0-9_-]{3}){4,5}[A-Za-z0-9_-]{0,3}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])/g },
-  // Twilio API key SIDs.
-  { kind: "twilio-key", family: "credentials", token: true, pattern: /SK[0-9a-fA-F]{32}(?![0-9A-Za-z])/g, accept: (value) => /[a-f]/i.test(value.slice(2)) && /\d/.test(value) },
+  // Formats that open with capitals and no fixed prefix, in one pass (one read of the text costs more
+  // than the alternation): IBANs; Discord bot tokens, base64 of the bot's numeric id (every fourth
+  // character M, N or O, as digits encode), a timestamp and an HMAC; Twilio API key SIDs.
+  {
+    kind: "iban",
+    family: "personal",
+    families: ["personal", "credentials"],
+    pattern:
+      /(?<iban>\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30})|(?<twilio>SK[0-9a-fA-F]{32}(?![0-9A-Za-z]))|(?<discord>[MNO][A-Za-z0-9_-]{3}(?:[MNO][A-Za-z0-9_-]{3}){4,5}[A-Za-z0-9_-]{0,3}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-]))/g,
+    spans: capitalsSpans,
+  },
   // 64 random bytes in base64 (Azure account keys and the like), but not a sha512 integrity hash.
   { kind: "base64-key", family: "credentials", needles: ["=="], pattern: /==/g, around: base64KeyAround },
   // Whole private keys, PEM or OpenSSH, with real or JSON-escaped line breaks.
@@ -206,7 +215,6 @@ export const DETECTORS: Detector[] = [
   // Every card layout cardLike accepts opens with four digits, the first 1–6: only there can a match start.
   { kind: "payment-card", family: "personal", pattern: /[1-6](?<![\d.-][1-6])\d{3}(?:[ -]?\d){9,15}(?![\d.])/g, accept: (value) => cardLike(value) },
   { kind: "ssn", family: "personal", pattern: /(?<![\d.-])(?!000|666|9\d\d)\d{3}([- .])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-]|\.\d)/g },
-  { kind: "iban", family: "personal", pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}/g, around: ibanAround },
   { kind: "phone", family: "personal", needles: ["+"], anchored: true, pattern: /(?<![\d+])\+[1-9]\d{0,2}(?:[ .-]?\((?:0|\d{2,4})\))?(?:[ .-]?\d){7,13}(?!\d)/g },
   // National formats (JP 090-…, CN 138…, UK 07…/020…, DE 030…/0171…, FR 06 12…, IN 98…) with a phone
   // or country word nearby.
@@ -268,7 +276,15 @@ function nationalPhones(text: string, at: number, match: RegExpExecArray): [numb
   // Country codes count only in capitals (JP, not jp in file.jp).
   if (word.length === 2 && word !== word.toUpperCase()) return [];
   const from = Math.max(0, at - 30);
-  const window = text.slice(from, at + word.length + 60);
+  const to = Math.min(text.length, at + word.length + 60);
+  // Most such words (call, number, contact in code and prose) have no number near them.
+  let digits = 0;
+  for (let i = from; i < to && digits < 9; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 48 && code <= 57) digits++;
+  }
+  if (digits < 9) return [];
+  const window = text.slice(from, to);
   const spans: [number, number][] = [];
   NATIONAL_NUMBER.lastIndex = 0;
   for (let number = NATIONAL_NUMBER.exec(window); number; number = NATIONAL_NUMBER.exec(window)) {
@@ -288,6 +304,17 @@ function nationalPhones(text: string, at: number, match: RegExpExecArray): [numb
 }
 
 const BASE64 = /[A-Za-z0-9/+]/;
+
+function capitalsSpans(text: string, at: number, match: RegExpExecArray): [number, number, string, Family][] {
+  const { iban, twilio } = match.groups!;
+  if (iban !== undefined) {
+    const span = ibanAround(text, at, match);
+    return span ? [[span[0], span[1], "iban", "personal"]] : [];
+  }
+  if (!startsToken(text, at)) return [];
+  if (twilio !== undefined) return /[a-f]/i.test(twilio.slice(2)) && /\d/.test(twilio) ? [[at, at + twilio.length, "twilio-key", "credentials"]] : [];
+  return [[at, at + match[0].length, "discord-token", "credentials"]];
+}
 
 /** IBAN lengths by country (ISO 13616 registry). */
 const IBAN_LENGTHS: Record<string, number> = {

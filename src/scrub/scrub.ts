@@ -4,7 +4,7 @@
 // allow-list are never redacted. Pure, linear in the text; counts per kind go to audit.
 
 import { needleAutomaton } from "./automaton.js";
-import { DETECTORS, SECRET_WORDS, SECRET_WORD_SOURCE, assignmentAt, lineEnds, startsToken, type Detector, type Family } from "./detectors.js";
+import { DETECTORS, SECRET_WORDS, assignmentAt, lineEnds, startsToken, type Detector, type Family } from "./detectors.js";
 
 export type ScrubSettings = {
   families: ReadonlySet<Family>;
@@ -18,24 +18,22 @@ export type Counts = Record<string, number>;
 
 type Span = { start: number; end: number; kind: string };
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /**
  * One read of the text (the needle automaton) finds where the provider formats' needles and the
- * assignment finder's secret words may start; at each such place a sticky pattern says what really
- * starts there (a needle, group 1, or a secret word, group 2) and the detector's own sticky pattern
- * confirms it. The same read notes the other detectors' needles: an anchored detector is tried where
+ * assignment finder's secret words may start; at each such place a comparison says what really
+ * starts there (a provider needle, exact case, longest first, or a secret word in any ASCII case) and
+ * the detector's own sticky pattern confirms it. The same read notes the other detectors' needles: an anchored detector is tried where
  * one starts, the rest make one pass over the text, skipped when none of their needles was seen.
  */
 const PREFIXED = DETECTORS.filter((detector) => detector.prefixed).map((detector) => ({ ...detector, pattern: new RegExp(detector.pattern.source, "dy") }));
 /** Longest needle first, so `sk-ant-` is preferred to `sk-`; each needle maps to every detector it can start. */
 const NEEDLES = [...new Set(PREFIXED.flatMap((detector) => detector.needles ?? []))].sort((a, b) => b.length - a.length);
 const BY_NEEDLE = new Map(NEEDLES.map((needle) => [needle, PREFIXED.filter((detector) => detector.needles!.some((own) => needle.startsWith(own)))]));
-const ANCHOR_AT = new RegExp(`(${NEEDLES.map(escapeRegExp).join("|")})|(${SECRET_WORD_SOURCE})`, "y");
 /**
  * The automaton looks for the first few characters of each provider prefix only: fewer states keep its
- * table in the processor's cache, and the sticky patterns check the rest where one occurs.
+ * table in the processor's cache, and the rest is compared where one occurs.
  */
-const cut = (needle: string) => needle.slice(0, 4).toLowerCase();
+const cut = (needle: string) => needle.slice(0, 6).toLowerCase();
 const OTHERS = DETECTORS.filter((detector) => !detector.prefixed);
 /** Needles the automaton notes for the other detectors: all of an anchored one's, those longer than a character of the rest. */
 const gatesOf = (detector: Detector) => [...new Set((detector.needles ?? []).filter((needle) => detector.anchored || needle.length > 1).map((needle) => needle.toLowerCase()))];
@@ -45,7 +43,22 @@ const KEYS = [...new Set([...ANCHOR_KEYS, ...GATES])];
 /** Per automaton needle: whether it may start an anchor, and which gates it opens. */
 const KEY_ANCHORS = KEYS.map((key) => ANCHOR_KEYS.has(key));
 const KEY_GATE = KEYS.map((key) => GATES.indexOf(key));
+/** Per automaton needle: the provider needles (exact case, longest first) and secret words (any ASCII case) that begin with it. */
+const KEY_NEEDLES = KEYS.map((key) => NEEDLES.filter((needle) => needle.toLowerCase().startsWith(key)));
+const KEY_WORDS = KEYS.map((key) => SECRET_WORDS.filter((word) => word.startsWith(key)));
+/** Starts are packed with their automaton needle: `start * KEY_SPACE + needle`. */
+const KEY_SPACE = 1024;
+if (KEYS.length > KEY_SPACE) throw new Error("too many scrubber needles");
 const AUTOMATON = needleAutomaton(KEYS);
+
+/** The secret word (lower case) at `at` in any ASCII case. */
+function wordAt(text: string, at: number, word: string): boolean {
+  for (let i = 0; i < word.length; i++) {
+    const code = text.charCodeAt(at + i);
+    if ((code >= 65 && code <= 90 ? code + 32 : code) !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
 const GATED = OTHERS.map((detector) => ({
   ...detector,
   pattern: new RegExp(detector.pattern.source, `${detector.pattern.flags}d`),
@@ -89,9 +102,10 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
   /** Marks the match when it passes its detector's checks. */
   const consider = (detector: Detector, match: RegExpExecArray): void => {
     if (detector.spans) {
-      for (const [start, end] of detector.spans(text, match.index, match)) {
+      for (const [start, end, kind = detector.kind, family = detector.family] of detector.spans(text, match.index, match)) {
         const value = text.slice(start, end);
-        if (detector.family !== "credentials" || (hasDistinct(value, 6) && !MASKED.test(value))) add(start, end, detector.kind);
+        if (!settings.families.has(family)) continue;
+        if (family !== "credentials" || (hasDistinct(value, 6) && !MASKED.test(value))) add(start, end, kind);
       }
       return;
     }
@@ -112,7 +126,7 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
   const sparse = text.length / DENSE_CANDIDATES;
   if (SCANNED.some((family) => settings.families.has(family))) {
     AUTOMATON.scan(text, (needle, start) => {
-      if (KEY_ANCHORS[needle]) starts.push(start);
+      if (KEY_ANCHORS[needle]) starts.push(start * KEY_SPACE + needle);
       const gate = KEY_GATE[needle]!;
       if (gate !== -1) {
         const list = (gateStarts[gate] ??= []);
@@ -121,20 +135,23 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
     });
   }
   if (settings.families.has("credentials")) {
-    starts.sort((a, b) => a - b);
+    // Packed starts pass 2^30 on long texts: a typed array sorts them as numbers, natively.
+    const sorted = Float64Array.from(starts).sort();
     let from = 0;
     let wordsFrom = 0;
     let lastAssignment = -1;
     const assignments: [number, number][] = [];
     const lines = lineEnds();
-    for (const at of starts) {
+    for (const packed of sorted) {
+      const key = packed % KEY_SPACE;
+      const at = (packed - key) / KEY_SPACE;
       if (at < from) continue;
-      ANCHOR_AT.lastIndex = at;
-      const hit = ANCHOR_AT.exec(text);
-      if (!hit) continue;
-      from = ANCHOR_AT.lastIndex;
-      if (hit[1] !== undefined) {
-        for (const detector of BY_NEEDLE.get(hit[1])!) {
+      const needle = KEY_NEEDLES[key]!.find((candidate) => text.startsWith(candidate, at));
+      const word = needle === undefined ? KEY_WORDS[key]!.find((candidate) => wordAt(text, at, candidate)) : undefined;
+      if (needle === undefined && word === undefined) continue;
+      from = at + (needle ?? word)!.length;
+      if (needle !== undefined) {
+        for (const detector of BY_NEEDLE.get(needle)!) {
           detector.pattern.lastIndex = at;
           const match = detector.pattern.exec(text);
           if (!match) continue;
@@ -144,7 +161,7 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
           from = Math.max(from, match.index + match[0].length);
         }
       } else if (at >= wordsFrom) {
-        const assignment = assignmentAt(text, at, hit[0], lastAssignment, lines);
+        const assignment = assignmentAt(text, at, text.slice(at, at + word!.length), lastAssignment, lines);
         if (!assignment) continue;
         wordsFrom = assignment.keyEnd;
         if (assignment.value) {
@@ -157,7 +174,7 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
     for (const [start, end] of assignments) add(start, end, "secret-assignment");
   }
   for (const detector of GATED) {
-    if (!settings.families.has(detector.family)) continue;
+    if (!(detector.families ?? [detector.family]).some((family) => settings.families.has(family))) continue;
     const needleSeen = detector.gates.some((gate) => gateStarts[gate] !== undefined);
     if (detector.anchored) {
       if (!needleSeen) continue;
