@@ -36,20 +36,22 @@ const BY_NEEDLE = new Map(NEEDLES.map((needle) => [needle, PREFIXED.filter((dete
 const cut = (needle: string) => needle.slice(0, 6).toLowerCase();
 const OTHERS = DETECTORS.filter((detector) => !detector.prefixed);
 /** Needles the automaton notes for the other detectors: all of an anchored one's, those longer than a character of the rest. */
-const gatesOf = (detector: Detector) => [...new Set((detector.needles ?? []).filter((needle) => detector.anchored || needle.length > 1).map((needle) => needle.toLowerCase()))];
-const GATES = [...new Set(OTHERS.flatMap(gatesOf))];
+const isAscii = (needle: string) => /^[\x00-\x7f]*$/.test(needle);
+const gatesOf = (detector: Detector) => [...new Set((detector.needles ?? []).filter((needle) => isAscii(needle) && (detector.anchored || needle.length > 1)).map((needle) => needle.toLowerCase()))];
+/** Needles outside ASCII (`電`) go to the automaton as they are. */
+const exactOf = (detector: Detector) => [...new Set((detector.needles ?? []).filter((needle) => !isAscii(needle)))];
+const FOLDED_GATES = [...new Set(OTHERS.flatMap(gatesOf))];
+const EXACT = [...new Set(OTHERS.flatMap(exactOf))];
+const GATES = [...FOLDED_GATES, ...EXACT];
 const ANCHOR_KEYS = new Set([...NEEDLES, ...SECRET_WORDS].map(cut));
-const KEYS = [...new Set([...ANCHOR_KEYS, ...GATES])];
+const KEYS = [...new Set([...ANCHOR_KEYS, ...FOLDED_GATES]), ...EXACT];
 /** Per automaton needle: whether it may start an anchor, and which gates it opens. */
 const KEY_ANCHORS = KEYS.map((key) => ANCHOR_KEYS.has(key));
 const KEY_GATE = KEYS.map((key) => GATES.indexOf(key));
 /** Per automaton needle: the provider needles (exact case, longest first) and secret words (any ASCII case) that begin with it. */
-const KEY_NEEDLES = KEYS.map((key) => NEEDLES.filter((needle) => needle.toLowerCase().startsWith(key)));
-const KEY_WORDS = KEYS.map((key) => SECRET_WORDS.filter((word) => word.startsWith(key)));
-/** Starts are packed with their automaton needle: `start * KEY_SPACE + needle`. */
-const KEY_SPACE = 1024;
-if (KEYS.length > KEY_SPACE) throw new Error("too many scrubber needles");
-const AUTOMATON = needleAutomaton(KEYS);
+const KEY_NEEDLES = KEYS.map((key) => (ANCHOR_KEYS.has(key) ? NEEDLES.filter((needle) => needle.toLowerCase().startsWith(key)) : []));
+const KEY_WORDS = KEYS.map((key) => (ANCHOR_KEYS.has(key) ? SECRET_WORDS.filter((word) => word.startsWith(key)) : []));
+const AUTOMATON = needleAutomaton(KEYS.slice(0, KEYS.length - EXACT.length), EXACT);
 
 /** The secret word (lower case) at `at` in any ASCII case. */
 function wordAt(text: string, at: number, word: string): boolean {
@@ -63,9 +65,13 @@ const GATED = OTHERS.map((detector) => ({
   ...detector,
   pattern: new RegExp(detector.pattern.source, `${detector.pattern.flags}d`),
   sticky: detector.anchored ? new RegExp(detector.pattern.source, `${detector.pattern.flags.replace("g", "y")}d`) : undefined,
-  gates: gatesOf(detector).map((needle) => GATES.indexOf(needle)),
-  characters: detector.anchored ? [] : (detector.needles ?? []).filter((needle) => needle.length === 1),
+  gates: [...gatesOf(detector), ...exactOf(detector)].map((needle) => GATES.indexOf(needle)),
+  /** One-character ASCII needles as one class, so a text without them is read once, not once per character. */
+  characters: detector.anchored ? undefined : characterClass((detector.needles ?? []).filter((needle) => needle.length === 1 && isAscii(needle))),
 }));
+function characterClass(characters: string[]): RegExp | undefined {
+  return characters.length === 0 ? undefined : new RegExp(`[${characters.map((character) => character.replace(/[\\\]^-]/g, "\\$&")).join("")}]`);
+}
 /** Families whose detectors need the automaton: the prefixed ones and those it notes needles for. */
 const SCANNED = [...new Set([...PREFIXED, ...GATED.filter((detector) => detector.gates.length > 0)].map((detector) => detector.family))];
 const MIN_SECRET = 6;
@@ -119,14 +125,19 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
     if (detector.token && (MASKED.test(value) || wordy(value))) return;
     if (!detector.accept || detector.accept(value, text, start)) add(start, end, detector.kind);
   };
+  /** Where an anchor may start, and the automaton needle that says so. */
   const starts: number[] = [];
+  const startKeys: number[] = [];
   /** Where each of the other detectors' needles (GATES) starts, in the order they end; absent when it
    *  does not occur; past `sparse` starts, no more are kept. */
   const gateStarts: number[][] = [];
   const sparse = text.length / DENSE_CANDIDATES;
   if (SCANNED.some((family) => settings.families.has(family))) {
-    AUTOMATON.scan(text, (needle, start) => {
-      if (KEY_ANCHORS[needle]) starts.push(start * KEY_SPACE + needle);
+    AUTOMATON.scan(text, function onNeedle(needle, start) {
+      if (KEY_ANCHORS[needle]) {
+        starts.push(start);
+        startKeys.push(needle);
+      }
       const gate = KEY_GATE[needle]!;
       if (gate !== -1) {
         const list = (gateStarts[gate] ??= []);
@@ -135,16 +146,27 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
     });
   }
   if (settings.families.has("credentials")) {
-    // Packed starts pass 2^30 on long texts: a typed array sorts them as numbers, natively.
-    const sorted = Float64Array.from(starts).sort();
+    // The automaton reports needles in order of where they end, so starts are out of order only among
+    // needles that overlap (a few places back at most): an insertion sort puts them in order in linear time.
+    for (let i = 1; i < starts.length; i++) {
+      const at = starts[i]!;
+      const key = startKeys[i]!;
+      let j = i - 1;
+      for (; j >= 0 && starts[j]! > at; j--) {
+        starts[j + 1] = starts[j]!;
+        startKeys[j + 1] = startKeys[j]!;
+      }
+      starts[j + 1] = at;
+      startKeys[j + 1] = key;
+    }
     let from = 0;
     let wordsFrom = 0;
     let lastAssignment = -1;
     const assignments: [number, number][] = [];
     const lines = lineEnds();
-    for (const packed of sorted) {
-      const key = packed % KEY_SPACE;
-      const at = (packed - key) / KEY_SPACE;
+    for (let index = 0; index < starts.length; index++) {
+      const at = starts[index]!;
+      const key = startKeys[index]!;
       if (at < from) continue;
       const needle = KEY_NEEDLES[key]!.find((candidate) => text.startsWith(candidate, at));
       const word = needle === undefined ? KEY_WORDS[key]!.find((candidate) => wordAt(text, at, candidate)) : undefined;
@@ -194,7 +216,7 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
         }
         continue;
       }
-    } else if (detector.needles && !needleSeen && !detector.characters.some((character) => text.includes(character))) continue;
+    } else if (detector.needles && !needleSeen && !detector.characters?.test(text)) continue;
     detector.pattern.lastIndex = 0;
     for (let match = detector.pattern.exec(text); match; match = detector.pattern.exec(text)) {
       consider(detector, match);
