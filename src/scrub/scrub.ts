@@ -168,8 +168,22 @@ export function scrubText(text: string, settings: ScrubSettings, counts: Counts)
       const at = starts[index]!;
       const key = startKeys[index]!;
       if (at < from) continue;
-      const needle = KEY_NEEDLES[key]!.find((candidate) => text.startsWith(candidate, at));
-      const word = needle === undefined ? KEY_WORDS[key]!.find((candidate) => wordAt(text, at, candidate)) : undefined;
+      let needle: string | undefined;
+      for (const candidate of KEY_NEEDLES[key]!) {
+        if (text.startsWith(candidate, at)) {
+          needle = candidate;
+          break;
+        }
+      }
+      let word: string | undefined;
+      if (needle === undefined) {
+        for (const candidate of KEY_WORDS[key]!) {
+          if (wordAt(text, at, candidate)) {
+            word = candidate;
+            break;
+          }
+        }
+      }
       if (needle === undefined && word === undefined) continue;
       from = at + (needle ?? word)!.length;
       if (needle !== undefined) {
