@@ -80,7 +80,7 @@ function isIdentifierChar(code: number): boolean {
 
 /** A value written as code, not a literal: `this.apiKey`, `process.env.X`, `getToken()`, `req["x"]`, a snake or camel variable. */
 function looksLikeCode(value: string, next: string): boolean {
-  if (/^[A-Za-z_$][\w$]*(?:(?:\.|->|::)[A-Za-z_$][\w$]*)*(?:\(.*|\[.*)?$/.test(value)) {
+  if (/^[A-Za-z_$][\w$]*(?:(?:\.|->|::)[A-Za-z_$][\w$]*|\([^()]*\)|\[[^[\]]*\])*[([]?$/.test(value)) {
     if (/[([]/.test(value) || next === "(" || next === "[") return true;
     const parts = value.split(/\.|->|::/);
     if (parts.length > 1 && parts.every((part) => /^[A-Za-z_$][A-Za-z_$]*\d{0,2}$/.test(part))) return true;
@@ -91,7 +91,9 @@ function looksLikeCode(value: string, next: string): boolean {
 }
 /** A file or object path (`certs/client-key.pem`, `~/.ssh/id_ed25519`, `uploads/2025/x.pdf`), not a secret. */
 function looksLikePath(value: string): boolean {
-  if (/^(?:~|\.{1,2})?\/?(?:[\w.@-]+\/)+[\w.@-]*$/.test(value)) return /\.[A-Za-z]{1,5}$/.test(value) || /^[~./]/.test(value) || !/[A-Z]/.test(value) || value.split("/").every((part) => part.length <= 12);
+  const extension = /\.[A-Za-z][A-Za-z0-9]{0,4}$/.test(value);
+  if (/^(?:~|\.{1,2})?\/[\w.@-]+(?:\/[\w.@-]*)*$/.test(value)) return extension || !/[A-Z]/.test(value);
+  if (/^[\w.@-]+(?:\/[\w.@-]+)+$/.test(value)) return extension;
   return /^[\w.-]+\.(?:pem|key|crt|cer|p12|pfx|jks|json|ya?ml|txt|env|ini|conf|cfg|pub|der|asc|gpg|kdbx)$/i.test(value);
 }
 
