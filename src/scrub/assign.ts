@@ -10,7 +10,7 @@ export const SECRET_WORD_SOURCE = SECRET_WORDS.map((word) => [...word].map((char
 
 /** Values that stand for a secret without being one: placeholders, masks, references, templates. */
 export const NOT_A_SECRET =
-  /^(?:x{3,}|X{3,}|\*+.*|.*\*{3,}.*|.*•.*|.*….*|.*\.\.\..*|<[^>]*>|\$\{.*|\$\(.*|\$[A-Za-z_][A-Za-z0-9_]*|\{\{.*|\{[A-Za-z_][\w.-]*\}|\[[A-Za-z_][\w .-]*\]|%\(?[A-Za-z_][\w]*\)?[sd%]?|#\{.*|__[A-Za-z_][\w]*__|@[A-Za-z_][\w]*@|(?:put|insert|enter|add|set|replace)[_-]?(?:your|the|a)[_-].*|.*your[_-].*|.*[_-]here|replace[_-]?me.*|change[_-]?me.*|dummy.*|placeholder.*|null|none|nil|true|false|undefined|required|optional|redacted|\[redacted.*|op:\/\/.*|arn:.*|vault:.*|secretKeyRef.*|env:.*|ref\+.*|sm:\/\/.*|x+[-_][x-]+)$/i;
+  /^(?:x{3,}|X{3,}|\*+|.*\*{3,}.*|.*•.*|.*….*|.*\.\.\..*|<[^<>]*>|\$\{[^{}]*\}|\$?\{\{[^{}]*\}\}|\$\([^()]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][\w.-]*\}|\[[A-Za-z_][\w .-]*\]|%\(?[A-Za-z_][\w]*\)?[sd%]?|#\{[^{}]*\}|__[A-Za-z_][\w]*__|@[A-Za-z_][\w]*@|(?:put|insert|enter|add|set|replace)[_-]?(?:your|the|a)[_-].*|.*your[_-].*|.*[_-]here|replace[_-]?me.*|change[_-]?me.*|dummy.*|placeholder.*|null|none|nil|true|false|undefined|required|optional|redacted|\[redacted.*|op:\/\/.*|arn:.*|vault:.*|secretKeyRef.*|env:.*|ref\+.*|sm:\/\/.*|x+[-_][x-]+)$/i;
 /** Publicly documented example credentials (AWS's documentation): kept by name, nothing that merely contains EXAMPLE. */
 export const DOCUMENTED_EXAMPLES = new Set([
   "AKIAIOSFODNN7EXAMPLE",
@@ -257,7 +257,10 @@ function bareValue(text: string, start: number, lines: LineEnds): [number, numbe
   let end = start;
   while (end < limit) {
     const code = text.charCodeAt(end);
-    if (code <= 32 || code === 34 || code === 39 || code === 96 || code === 60 || code === 62) break;
+    if (code <= 32 || code === 34 || code === 39 || code === 96) break;
+    // Markup ends a value (`x</password>`, `value=x>`); a `<` or `>` inside one does not.
+    if (code === 60 && /[A-Za-z/!?]/.test(text[end + 1] ?? "")) break;
+    if (code === 62 && /^(?:[\s<\\"']|$)/.test(text.slice(end + 1, end + 2))) break;
     // `&` and `;` separate settings (`a=1&b=2`, `Password=x;Server=y`, `cmd && next`) but may sit inside a value.
     if ((code === 38 || code === 59) && (end === start ? false : /^[&;](?:[\s&\\]|$)|^[&;][A-Za-z_][\w.-]{0,40}=/.test(text.slice(end, end + 44)))) break;
     if (code === 92 && /["'\\nrt/]/.test(text[end + 1] ?? "")) break;

@@ -62,6 +62,14 @@ describe("value boundaries", () => {
     );
   });
 
+  it("a value that opens like a template but is not one is a secret: braces, $, >, # inside", () => {
+    const secret = "{{h}o)p${e]nob(ody[finds>-_$#thisone}}";
+    for (const text of [`apikey := "${secret}"`, `apikey: ${secret}`, `private_key "${secret}";`, `some_dict['secret'] = ${secret}`, `apikey = @"${secret}"`, `my_password=${secret}\n`]) {
+      expect(scrubText(text, all, {}), text).not.toContain("thisone");
+    }
+    for (const text of ["password: ${link}", 'token: "{{ api_token }}"', 'PASSWORD="${{ secrets.NPM_TOKEN }}"', "secret = #{ENV['SECRET']}"]) expect(scrubText(text, all, {})).toBe(text);
+  });
+
   it("two secrets in one block give two markers and keep the text between them", () => {
     const out = scrubText('password="Kq7$x{1}]#=y" region=eu-west-1 token=ghp_Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8', all, {});
     expect(out).toBe('password="[REDACTED:secret-assignment]" region=eu-west-1 token=[REDACTED:github-token]');
