@@ -172,6 +172,8 @@ function acceptable(secret: string, quoted: boolean, next: string): boolean {
   if (/^\d+$/.test(secret) || /^[a-z]+$/.test(secret) || /^[\d.:-]+$/.test(secret)) return false;
   if (looksLikePath(secret)) return false;
   if (!quoted && (looksLikeCode(secret, next) || /^[A-Z][a-z]+$/.test(secret))) return false;
+  // An interpolation cut short by the quotes inside it (`#{ENV['X']}`, `${env["X"]}`).
+  if (!quoted && /^[#$]\{[^}]*$/.test(secret)) return false;
   if (quoted && /^\$\w+$|^\w+\(.*\)$/.test(secret)) return false;
   return true;
 }
