@@ -36,17 +36,25 @@ const KEY_QUALIFIER = /(?:api|secret|access|private|signing|encryption|decryptio
 function isSecretWord(text: string, at: number, word: string): boolean {
   switch (word.toLowerCase()) {
     case "pass":
-      return /^pass(?:word|wd|phrase)/i.test(text.slice(at, at + 10)) || (startsLaterPart(text, at) && !/[A-Za-z]/.test(text[at + 4] ?? ""));
-    case "key":
-      if (/[a-z]/.test(text[at + 3] ?? "")) return false;
-      return (at > 0 && /[A-Za-z0-9_.-]/.test(text[at - 1]!)) || KEY_QUALIFIER.test(text.slice(Math.max(0, at - 12), at)) || !/[A-Za-z0-9]/.test(text[at - 1] ?? "");
-    case "token":
+      return /^pass(?:word|wd|phrase)/i.test(text.slice(at, at + 10)) || (startsLaterPart(text, at) && !isLetter(text.charCodeAt(at + 4)));
+    case "key": {
+      if (isLower(text.charCodeAt(at + 3))) return false;
+      const before = text.charCodeAt(at - 1);
+      return at === 0 || isIdentifierChar(before) || !isLetterOrDigit(before) || KEY_QUALIFIER.test(text.slice(Math.max(0, at - 12), at));
+    }
+    case "token": {
       // tokenizer, tokens (a count or list), but TOKEN and Token stay.
-      return !/^(?:token(?:i[sz]|s\b|s_|s[A-Z]|count|_count|ize))/i.test(text.slice(at, at + 9));
+      const next = text.charCodeAt(at + 5);
+      return !(isLetter(next) || next === 95) || !/^(?:token(?:i[sz]|s\b|s_|s[A-Z]|count|_count|ize))/i.test(text.slice(at, at + 9));
+    }
     default:
       return true;
   }
 }
+const isLower = (code: number) => code >= 97 && code <= 122;
+const isUpper = (code: number) => code >= 65 && code <= 90;
+const isLetter = (code: number) => isLower(code) || (code >= 65 && code <= 90);
+const isLetterOrDigit = (code: number) => isLetter(code) || (code >= 48 && code <= 57);
 /** `…key` names that always hold a secret; other `…_key` names need a value that looks generated. */
 const STRONG_KEY_NAME = /(?:api|access|private|auth|signing|master|encryption|session|secret|client|app|license|service)[_.-]?key|secret|passw|pwd|credential/i;
 /** Words before a bare `key` that make it a handle or a public key: `sort key`, `primary key`, `publishable key`. */
@@ -209,7 +217,7 @@ function valueAfter(text: string, keyStart: number, keyEnd: number, lines: LineE
   TYPE_ANNOTATION.lastIndex = pos;
   if (TYPE_ANNOTATION.test(text)) pos = TYPE_ANNOTATION.lastIndex;
   // A call whose name says secret: a setter or constructor (`setPassword("…")`, `PasswordAuthentication("u", "…")`).
-  if (text[pos] === "(" || (text[pos] === " " && /^ [A-Za-z_]\w{0,30}[({]/.test(text.slice(pos, pos + 34)))) return callValue(text, keyStart, keyEnd, pos, lines);
+  if (text[pos] === "(" || (text[pos] === " " && isUpper(text.charCodeAt(keyStart)) && /^ [A-Za-z_]\w{0,30}[({]/.test(text.slice(pos, pos + 34)))) return callValue(text, keyStart, keyEnd, pos, lines);
   OPERATOR.lastIndex = pos;
   const operator = OPERATOR.exec(text);
   if (!operator) return siblingValue(text, keyStart, keyEnd);
@@ -333,6 +341,10 @@ function valueBefore(text: string, keyStart: number): [number, number, boolean] 
 
 /** A name that is itself a `name:` field's value has its secret in the `value:` field beside it (Kubernetes env lists, SSM). */
 function siblingValue(text: string, keyStart: number, keyEnd: number): [number, number, boolean] | undefined {
+  // Cheap first: a `:` or `=` just before the name, past its opening quote.
+  let before = keyStart - 1;
+  while (before > keyStart - 8 && before >= 0 && /["'\\ \t]/.test(text[before]!)) before--;
+  if (text[before] !== ":" && text[before] !== "=") return undefined;
   if (!NAME_FIELD.test(text.slice(Math.max(0, keyStart - 16), keyStart))) return undefined;
   SIBLING_VALUE.lastIndex = keyEnd;
   const value = SIBLING_VALUE.exec(text);

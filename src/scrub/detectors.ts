@@ -219,7 +219,7 @@ export const DETECTORS: Detector[] = [
   // National formats (JP 090-…, CN 138…, UK 07…/020…, DE 030…/0171…, FR 06 12…, IN 98…) with a phone
   // or country word nearby.
   { kind: "phone", family: "personal", needles: NATIONAL_NEEDLES, anchored: true, pattern: /(?<![A-Za-z\u00c0-\u024f])(?:phone|tel|t[eé]l[eé]phone|telefon[oe]?|mobile?|cell(?:phone)?|handy|portable|fax|call|sms|whatsapp|contact|number|japan(?:ese)?|china|chinese|india[n]?|german[y]?|deutschland|france|french|united kingdom|britain|british|england|london|tokyo|osaka|beijing|shanghai|paris|berlin|munich|mumbai|delhi|bangalore|JP|CN|UK|GB)(?![A-Za-z\u00c0-\u024f])/gi, spans: nationalPhones },
-  { kind: "phone", family: "personal", needles: ["電", "携", "手", "号", "號", "連", "联", "휴", "전"], pattern: /電話|携帯|手机|电话|號碼|号码|連絡先|联系|휴대폰|전화/g, spans: nationalPhones },
+  { kind: "phone", family: "personal", needles: ["電", "携", "手", "号", "號", "連", "联", "휴", "전"], anchored: true, pattern: /電話|携帯|手机|电话|號碼|号码|連絡先|联系|휴대폰|전화/g, spans: nationalPhones },
   { kind: "phone", family: "personal", pattern: /(?<![\w.+-])(?:1[ .-])?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])/g, accept: (value, text, at) => phoneContext(value, text, at) },
 ];
 
