@@ -155,9 +155,8 @@ export function assignmentAt(text: string, at: number, word: string, lastEnd: nu
   const key = text.slice(keyStart, keyEnd);
   const bareKey = /^key$/i.test(key);
   if (bareKey && BARE_KEY_NOT_SECRET.test(text.slice(Math.max(0, keyStart - 16), keyStart))) return { keyEnd };
-  if (NOT_A_SECRET_NAME.test(key) || PUBLIC_NAME.test(key) || HANDLE_NAME.test(key)) return { keyEnd };
   const span = valueAfter(text, keyStart, keyEnd, lines) ?? valueBefore(text, keyStart);
-  if (!span) return { keyEnd };
+  if (!span || NOT_A_SECRET_NAME.test(key) || PUBLIC_NAME.test(key) || HANDLE_NAME.test(key)) return { keyEnd };
   const [start, end, quoted] = span;
   const secret = text.slice(start, end);
   if (!acceptable(secret, quoted, text[end + (quoted ? 1 : 0)] ?? "")) return { keyEnd };
