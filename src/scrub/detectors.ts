@@ -426,7 +426,8 @@ function parameterSpans(text: string, at: number): [number, number][] {
   return spans;
 }
 function acceptHeaderValue(value: string): boolean {
-  return value.length >= 6 && literalSecret(value) && !/^[a-z]+$/.test(value);
+  // An interpolation cut short by the quotes inside it (`#{ENV['TOKEN']}`) is a template, not a value.
+  return value.length >= 6 && literalSecret(value) && !/^[a-z]+$/.test(value) && !/^[#$]\{[^}]*$/.test(value);
 }
 
 /** 64 random bytes in base64 (Azure account keys and the like) ending at this `==`; not a sha512 integrity hash. */

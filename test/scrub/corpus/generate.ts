@@ -360,6 +360,77 @@ for (const [name, make] of providers) {
   }
 }
 
+// Keyword-style provider credentials (gitleaks' keyword rules, detect-secrets' keyword plugin): the
+// provider's name in the variable, a value in the provider's documented charset.
+const KEYWORD_PROVIDERS: [string, () => string][] = [
+  ["adafruit", () => chars(LOWER_DIGITS + "_-", 32)],
+  ["algolia", () => chars(LOWER_DIGITS, 32)],
+  ["asana", () => chars(LOWER_DIGITS, 32)],
+  ["bitbucket", () => chars(LOWER_DIGITS, 32)],
+  ["cloudflare", () => chars(LOWER_DIGITS + "_-", 40)],
+  ["codecov", () => chars(LOWER_DIGITS, 32)],
+  ["datadog", () => chars(LOWER_DIGITS, 40)],
+  ["dropbox", () => chars(LOWER_DIGITS, 15)],
+  ["fastly", () => chars(URLSAFE, 32)],
+  ["hubspot", () => `${chars(HEX, 8)}-${chars(HEX, 4)}-${chars(HEX, 4)}-${chars(HEX, 4)}-${chars(HEX, 12)}`],
+  ["launchdarkly", () => chars(URLSAFE, 40)],
+  ["netlify", () => chars(URLSAFE, 43)],
+  ["okta", () => `00${chars(URLSAFE, 40)}`],
+  ["sendbird", () => chars(HEX, 40)],
+  ["sumologic", () => chars(ALNUM, 64)],
+  ["travis", () => chars(LOWER_DIGITS, 22)],
+  ["twitch", () => chars(LOWER_DIGITS, 30)],
+  ["twitter", () => chars(ALNUM, 45)],
+  ["zendesk", () => chars(LOWER_DIGITS, 40)],
+  ["heroku", () => `${chars(HEX, 8)}-${chars(HEX, 4)}-${chars(HEX, 4)}-${chars(HEX, 4)}-${chars(HEX, 12)}`],
+];
+for (const [name, make] of KEYWORD_PROVIDERS) {
+  for (let i = 0; i < 3; i++) {
+    const value = make();
+    const camel = name[0]!.toUpperCase() + name.slice(1);
+    const form = pick([
+      `${name}_api_token = "${value}"`,
+      `${name}Token := "${value}"`,
+      `"${name}_secret": "${value}",`,
+      `${name.toUpperCase()}_API_KEY=${value}`,
+      `export ${name.toUpperCase()}_ACCESS_TOKEN='${value}'`,
+      `${camel}Client.init(apiKey: "${value}")`,
+      `${name}.auth_token: ${value}`,
+    ]);
+    add(`keyword-${name}`, wrap(form), [value]);
+  }
+}
+
+// Sentences as PII recognizers' tests write them.
+for (let i = 0; i < 30; i++) {
+  const d = (n: number) => chars(DIGITS, n);
+  const [kind, secret, sentence] = pick([
+    ["phone", () => `(212) 555-${d(4)}`, (v: string) => `My phone number is ${v}`],
+    ["phone", () => `+1-212-555-${d(4)}`, (v: string) => `you can reach me at ${v} after 5pm`],
+    ["phone", () => `212.555.${d(4)}`, (v: string) => `Call ${v} to confirm`],
+    ["phone", () => `+44 7700 900${d(3)}`, (v: string) => `Mobile: ${v}`],
+    ["phone", () => `+49 30 ${d(8)}`, (v: string) => `Telefonnummer ${v}`],
+    ["card", () => { const c = luhnComplete("4095", 16); return `${c.slice(0, 4)}-${c.slice(4, 8)}-${c.slice(8, 12)}-${c.slice(12)}`; }, (v: string) => `My credit card number is ${v} and it expires soon`],
+    ["card", () => luhnComplete("5425", 16), (v: string) => `cc: ${v}`],
+    ["card", () => { const c = luhnComplete("37", 15); return `${c.slice(0, 4)} ${c.slice(4, 10)} ${c.slice(10)}`; }, (v: string) => `Amex ${v}`],
+    ["email", () => `${pick(["john.smith", "maria", "k.tanaka"])}${d(2)}@${pick(["example.com", "mail.example.org", "corp.example.co.uk"])}`, (v: string) => `Please send it to ${v}, thanks`],
+    ["iban", () => pick(["DE89 3704 0044 0532 0130 00", "GB33 BUKB 2020 1555 5555 55", "FR14 2004 1010 0505 0001 3M02 606"]), (v: string) => `transfer to IBAN ${v} by Friday`],
+    ["ssn", () => `${pick(["078", "219", "457"])}-${d(2).replace(/^0/, "1")}-${d(4).replace(/^0/, "2")}`, (v: string) => `His social security number is ${v}`],
+  ] as const);
+  const value = secret();
+  add(`pii-sentence-${kind}`, wrap(sentence(value)), [value]);
+}
+for (const text of [
+  "Call me at extension 4521",
+  "The meeting is at 10:30 in room 2045",
+  "Order #123-456-7890-XYZ shipped",
+  "Version 10.4.2.1 is out",
+  "The invoice total is 1,234,567.89",
+  "ZIP code 90210 and 10001",
+  "Flight LH 400 departs 13:45",
+  "see RFC 7231 section 6.5.1",
+]) keepAll("keep-pii-sentence", text);
+
 // ---------------------------------------------------------------- 5. personal data
 function luhnComplete(prefix: string, length: number): string {
   let digits = prefix + chars(DIGITS, length - prefix.length - 1);
