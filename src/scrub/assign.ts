@@ -92,7 +92,7 @@ function looksLikeCode(value: string, next: string): boolean {
     if (/[([]/.test(value) || next === "(" || next === "[") return true;
     const parts = value.split(/\.|->|::/);
     if (parts.length > 1 && parts.every((part) => /^[A-Za-z_$][A-Za-z_$]*\d{0,2}$/.test(part))) return true;
-    if (/^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/.test(value) && !/\d.*[a-z].*\d/.test(value)) return true;
+    if (/^[a-z]+(?:_[a-z]+)*\d{0,2}$/.test(value)) return true;
     if (/^[a-z]+(?:[A-Z][a-z]+)+$/.test(value)) return true;
   }
   return false;

@@ -163,8 +163,9 @@ const NATIONAL_NEEDLES = "phone tel mobil cell handy portable fax call sms whats
 
 export const DETECTORS: Detector[] = [
   ...PROVIDERS,
-  // STS session tokens: base64 of a binary structure that opens the same way in every region and layout.
-  { kind: "aws-session-token", family: "credentials", needles: ["IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE", "FQoGZXIvYXdzE", "AQoDYXdzE", "AQoEXAMPLE"], anchored: true, pattern: /(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdzE|FQoGZXIvYXdzE|AQoDYXdzE|AQoEXAMPLE)[A-Za-z0-9/+]{40,}={0,2}/g },
+  // STS session tokens: base64 of a binary structure that opens the same way in every region and layout,
+  // also URL-encoded (a presigned URL's X-Amz-Security-Token) or with JSON-escaped slashes.
+  { kind: "aws-session-token", family: "credentials", needles: ["IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE", "FQoGZXIvYXdzE", "AQoDYXdzE", "AQoEXAMPLE"], anchored: true, pattern: /(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdzE|FQoGZXIvYXdzE|AQoDYXdzE|AQoEXAMPLE)(?:[A-Za-z0-9/+]|%2[FfBb]|%3[Dd](?=[A-Za-z0-9%])|\\\/){40,}(?:=|%3[Dd]){0,2}/g },
   // Anchored, not prefixed: their needles start with a secret word (`key`, `secret`), which the provider group would hide.
   { kind: "mailgun-key", family: "credentials", needles: ["key-"], token: true, anchored: true, pattern: provider(String.raw`key-[0-9a-z]{32}\b`) },
   { kind: "notion-token", family: "credentials", needles: ["secret_"], token: true, anchored: true, pattern: provider(String.raw`secret_[A-Za-z0-9]{43}\b`) },

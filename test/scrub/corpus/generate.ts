@@ -360,6 +360,19 @@ for (const [name, make] of providers) {
   }
 }
 
+// STS session tokens in the layouts AWS prints them: URL-encoded in a presigned URL or a log, JSON with
+// escaped slashes, an INI credentials file.
+for (let i = 0; i < 6; i++) {
+  const token = `${pick(["FwoGZXIvYXdzE", "IQoJb3JpZ2luX2Vj"])}${chars(B64, 300)}`;
+  const layout = pick([
+    [`GET /report.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Security-Token=${encodeURIComponent(token)}&X-Amz-Expires=300`, encodeURIComponent(token)],
+    [`retrying with session ${encodeURIComponent(token)} (expired)`, encodeURIComponent(token)],
+    [`{"SessionToken":"${token.replace(/\//g, "\\/")}","Expiration":"2025-03-01T10:00:00Z"}`, token.replace(/\//g, "\\/")],
+    [`[profile ci]\naws_session_token = ${token}\nregion = eu-west-1`, token],
+  ] as const);
+  add("provider-aws-sts-layout", layout[0], [layout[1]]);
+}
+
 // Keyword-style provider credentials (gitleaks' keyword rules, detect-secrets' keyword plugin): the
 // provider's name in the variable, a value in the provider's documented charset.
 const KEYWORD_PROVIDERS: [string, () => string][] = [
