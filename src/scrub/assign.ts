@@ -133,7 +133,7 @@ const TYPE_ANNOTATION =
  * (the name's own closing quote and an index bracket), `op`, `open`.
  */
 const OPERATOR =
-  /(?<keyquote>\\{0,3}["'`](?:[ \t]{1,4}value)?\]?|\])?[ \t]*(?<op>:{1,3}=|\?\?=|\|\|=|[?+.]=|<-|=>|->|===|!==|==|!=|=|:(?!:)|\|(?!\|)|\{|,|[ \t]-(?=[ \t]+\\{0,3}["'])|(?<=[A-Za-z0-9_\]"'])[ \t](?=[ \t]*@?\\{0,3}["'`]))[ \t]*@?(?:[rbuRBUL]{1,2}(?=["']))?(?<open>\\{0,3}(?:"""|'''|["'`]))?/y;
+  /(?<keyquote>\\{0,3}["'`](?:[ \t]{1,4}value)?\]?|\])?[ \t]*(?<op>:{1,3}=|\?\?=|\|\|=|[?+.]=|<-|=>|->|===|!==|==|!=|=|:(?!:)|\|(?!\|)|\{|,|[ \t]-(?=[ \t]+\\{0,3}["'])|(?<=[A-Za-z0-9_\]"'])[ \t](?=[ \t]*@?\\{0,3}["']))[ \t]*@?(?:[rbuRBUL]{1,2}(?=["']))?(?<open>\\{0,3}(?:"""|'''|["'`]))?/y;
 
 export type Assignment = { keyEnd: number; value?: [number, number] };
 
@@ -279,7 +279,7 @@ function bareValue(text: string, start: number, lines: LineEnds): [number, numbe
   // Closing punctuation of the surrounding syntax (`password=x)`, `{a: x}`, `x.`), when it is unbalanced.
   while (end > start) {
     const last = text[end - 1]!;
-    if (last === "," || (last === "." && text[end - 2] !== ".") || last === ";" || (last === ")" && !balanced(text, start, end, "(", ")")) || (last === "]" && !balanced(text, start, end, "[", "]")) || (last === "}" && !balanced(text, start, end, "{", "}"))) end--;
+    if (last === "," || (last === "." && text[end - 2] !== ".") || last === ";" || last === ":" || (last === ")" && !balanced(text, start, end, "(", ")")) || (last === "]" && !balanced(text, start, end, "[", "]")) || (last === "}" && !balanced(text, start, end, "{", "}"))) end--;
     else break;
   }
   return end > start ? [start, end, false] : undefined;
