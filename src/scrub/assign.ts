@@ -179,6 +179,8 @@ function acceptable(secret: string, quoted: boolean, next: string): boolean {
   if (/^\d+$/.test(secret) || /^[a-z]+$/.test(secret) || /^[\d.:-]+$/.test(secret)) return false;
   if (looksLikePath(secret)) return false;
   if (!quoted && (looksLikeCode(secret, next) || /^[A-Z][a-z]+$/.test(secret))) return false;
+  // A provider prefix alone, its placeholder cut off as markup (`lsv2_pt_<your-token>`).
+  if (!quoted && next === "<" && /^[A-Za-z0-9]{1,12}[-_.](?:[A-Za-z0-9]{1,8}[-_.])?$/.test(secret)) return false;
   // An interpolation cut short by the quotes inside it (`#{ENV['X']}`, `${env["X"]}`).
   if (!quoted && /^[#$]\{[^}]*$/.test(secret)) return false;
   if (quoted && /^\$\w+$|^\w+\(.*\)$/.test(secret)) return false;

@@ -159,7 +159,7 @@ const PROVIDERS: Detector[] = [
 ];
 
 /** Phone and country words, as needles: the national phone detector tries the text around each. */
-const NATIONAL_NEEDLES = "phone tel mobil cell handy portable fax call sms whatsapp contact number japan china chinese india german deutschland france french kingdom britain british england london tokyo osaka beijing shanghai paris berlin munich mumbai delhi bangalore jp cn uk gb".split(" ");
+const NATIONAL_NEEDLES = "phone tel mob cell handy portable fax call sms whatsapp contact number japan china chinese india german deutschland france french kingdom britain british england london tokyo osaka beijing shanghai paris berlin munich mumbai delhi bangalore jp cn uk gb".split(" ");
 
 export const DETECTORS: Detector[] = [
   ...PROVIDERS,
@@ -183,7 +183,7 @@ export const DETECTORS: Detector[] = [
     family: "personal",
     families: ["personal", "credentials"],
     pattern:
-      /(?<iban>\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30})|(?<twilio>SK[0-9a-fA-F]{32}(?![0-9A-Za-z]))|(?<discord>[MNO][A-Za-z0-9_-]{3}(?:[MNO][A-Za-z0-9_-]{3}){4,5}[A-Za-z0-9_-]{0,3}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-]))/g,
+      /(?<iban>(?:\b|(?<=IBAN|iban))[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30})|(?<twilio>SK[0-9a-fA-F]{32}(?![0-9A-Za-z]))|(?<discord>[MNO][A-Za-z0-9_-]{3}(?:[MNO][A-Za-z0-9_-]{3}){4,5}[A-Za-z0-9_-]{0,3}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-]))/g,
     spans: capitalsSpans,
   },
   // 64 random bytes in base64 (Azure account keys and the like), but not a sha512 integrity hash.
@@ -219,9 +219,10 @@ export const DETECTORS: Detector[] = [
   { kind: "phone", family: "personal", needles: ["+"], anchored: true, pattern: /(?<![\d+])\+[1-9]\d{0,2}(?:[ .-]?\((?:0|\d{2,4})\))?(?:[ .-]?\d){7,13}(?!\d)/g },
   // National formats (JP 090-…, CN 138…, UK 07…/020…, DE 030…/0171…, FR 06 12…, IN 98…) with a phone
   // or country word nearby.
-  { kind: "phone", family: "personal", needles: NATIONAL_NEEDLES, anchored: true, pattern: /(?<![A-Za-z\u00c0-\u024f])(?:phone|tel|t[eé]l[eé]phone|telefon[oe]?|mobile?|cell(?:phone)?|handy|portable|fax|call|sms|whatsapp|contact|number|japan(?:ese)?|china|chinese|india[n]?|german[y]?|deutschland|france|french|united kingdom|britain|british|england|london|tokyo|osaka|beijing|shanghai|paris|berlin|munich|mumbai|delhi|bangalore|JP|CN|UK|GB)(?![A-Za-z\u00c0-\u024f])/gi, spans: nationalPhones },
+  { kind: "phone", family: "personal", needles: NATIONAL_NEEDLES, anchored: true, pattern: /(?<![A-Za-z\u00c0-\u024f])(?:phone|tel|t[eé]l[eé]phone|telefon[oe]?|mob|mobile?|cell(?:phone)?|handy|portable|fax|call|sms|whatsapp|contact|number|japan(?:ese)?|china|chinese|india[n]?|german[y]?|deutschland|france|french|united kingdom|britain|british|england|london|tokyo|osaka|beijing|shanghai|paris|berlin|munich|mumbai|delhi|bangalore|JP|CN|UK|GB)(?![A-Za-z\u00c0-\u024f])/gi, spans: nationalPhones },
   { kind: "phone", family: "personal", needles: ["電", "携", "手", "号", "號", "連", "联", "휴", "전"], anchored: true, pattern: /電話|携帯|手机|电话|號碼|号码|連絡先|联系|휴대폰|전화/g, spans: nationalPhones },
-  { kind: "phone", family: "personal", pattern: /(?<![\w.+-])(?:1[ .-])?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])/g, accept: (value, text, at) => phoneContext(value, text, at) },
+  // US numbers: not inside a longer number; glued to a word only when the word says phone (`phone415-…`).
+  { kind: "phone", family: "personal", pattern: /(?:(?<![\w.+-])1[ .-]|(?<![\d_.+-]))(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])/g, accept: (value, text, at) => gluedToPhoneWord(text, at) && phoneContext(value, text, at) },
 ];
 
 /** A value written out, not a variable (`$DB_PASSWORD`, `${TOKEN}`, `%PASS%`) or a placeholder. */
@@ -258,6 +259,12 @@ const NOT_PHONE_WORDS = /\b(?:part|model|sku|serial|catalog|item|order|invoice|t
 /** Identifier parts as words, so `phone_number`, `phoneNumber` and `order_id` read as phone, number, order, id. */
 const asWords = (text: string) => text.replace(/([a-z])(?=[A-Z])/g, "$1 ").replace(/_/g, " ");
 
+function gluedToPhoneWord(text: string, at: number): boolean {
+  const before = text[at - 1] ?? " ";
+  if (/[\d_.+-]/.test(before)) return false;
+  return !/[A-Za-z]/.test(before) || /(?:^|[^A-Za-z])(?:phone|tel|mobile|mob|cell|fax|ph|call|contact)$/i.test(text.slice(Math.max(0, at - 9), at));
+}
+
 /** A bare 10-digit number is a phone only with a country prefix, parentheses, or phone words around it. */
 function phoneContext(value: string, text: string, at: number): boolean {
   if (value.startsWith("1") || value.startsWith("(")) return true;
@@ -269,7 +276,7 @@ function phoneContext(value: string, text: string, at: number): boolean {
 
 /** Words that say a number nearby is a phone in a national format: phone words in several languages, countries. */
 /** National formats: JP 090-…/03-…, CN 138…, UK 07…/020…, DE 030…/0171…, FR 06 12…/01.23…, IN 98765 43210. */
-const NATIONAL_NUMBER = /(?<![\d.+-])(?:0\d{1,4}[ .-]?\d{2,4}(?:[ .-]?\d{2,4}){1,3}|1[3-9]\d[ -]?\d{4}[ -]?\d{4}|[6-9]\d{4}[ -]?\d{5})(?![\d-]|\.\d)/g;
+const NATIONAL_NUMBER = /(?<![\d+-])(?<!\d\.)(?:0\d{1,4}[ .-]?\d{2,4}(?:[ .-]?\d{2,4}){1,3}|1[3-9]\d[ -]?\d{4}[ -]?\d{4}|[6-9]\d{4}[ -]?\d{5})(?![\d-]|\.\d)/g;
 
 /** A national number (no +country prefix) is a phone only near such a word: up to 60 characters after it, 30 before. */
 function nationalPhones(text: string, at: number, match: RegExpExecArray): [number, number][] {

@@ -508,6 +508,18 @@ for (let i = 0; i < 36; i++) {
   const number = phone();
   add(`phone-${country}`, wrap(line(number)), [number]);
 }
+// Numbers glued to the word that announces them.
+for (let i = 0; i < 8; i++) {
+  const d = (n: number) => chars(DIGITS, n);
+  const [kind, value, line] = pick([
+    ["phone", () => `415-555-${d(4)}`, (v: string) => `phone${v}`],
+    ["phone", () => `07700 900${d(3)}`, (v: string) => `Mob.${v} UK`],
+    ["iban", () => pick(["DE89370400440532013000", "GB33BUKB20201555555555"]), (v: string) => `IBAN${v}`],
+    ["ssn", () => `${pick(["219", "457"])}-${pick(["09", "31", "66"])}-${pick(["9999", "1120", "4711"])}`, (v: string) => `SSN${v}`],
+  ] as const);
+  const number = value();
+  add(`glued-${kind}`, wrap(line(number)), [number]);
+}
 const IBANS = ["DE89370400440532013000", "GB33BUKB20201555555555", "FR1420041010050500013M02606", "NL91ABNA0417164300", "ES9121000418450200051332", "IT60X0542811101000000123456", "CH9300762011623852957", "BE68539007547034"];
 for (const iban of IBANS) {
   add("iban-capitals", wrap(pick([`IBAN ${iban}BIC DEUTDEFF`, `${iban}EUR`, `Konto: ${iban} BIC COBADEFFXXX`, `iban:${iban}TRANSFER`])), [iban]);
