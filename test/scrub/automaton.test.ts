@@ -50,6 +50,13 @@ describe("needle automaton", () => {
     expect(starts("e", "\u00e9 E \u00c9")).toEqual([2]);
   });
 
+  it("finds exact needles outside ASCII after the folded ones, and refuses ASCII among them", () => {
+    const hits: [number, number][] = [];
+    needleAutomaton(["tel"], ["電話", "携帯"]).scan("TEL 電話 携帯電話 tel", (needle, start) => hits.push([needle, start]));
+    expect(hits).toEqual([[0, 0], [1, 4], [2, 7], [1, 9], [0, 12]]);
+    expect(() => needleAutomaton([], ["電a"])).toThrow(/ASCII/);
+  });
+
   it("refuses needles it cannot fold", () => {
     expect(() => needleAutomaton(["clé"])).toThrow(/not ASCII/);
   });
