@@ -25,6 +25,7 @@ import { mcpEndpoint, mcpMessage } from "./mcp/stage.js";
 import { policyDecision } from "./policy/stage.js";
 import { failedAuthGuard } from "./ratelimit/failed-auth.js";
 import { rateLimits } from "./ratelimit/stage.js";
+import { limitBackend } from "./ratelimit/store.js";
 
 export { RateLimitStore } from "./ratelimit/embedded.js";
 
@@ -51,7 +52,7 @@ app.use(
   MCP,
   auditTrail({ policy }),
   mcpEndpoint({ policy }),
-  authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, failures: failedAuthGuard(policy.gateway.rateLimit.failedAuth) }),
+  authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, failures: failedAuthGuard(policy.gateway.rateLimit.failedAuth, limitBackend) }),
   mcpMessage({ policy }),
   policyDecision({ policy }),
   rateLimits({ policy }),

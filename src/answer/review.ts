@@ -17,8 +17,8 @@ import { learnTools } from "../integrity/tool-schemas.js";
 import type { Json, JsonObject } from "../mcp/json.js";
 import type { JsonRpcMessage, JsonRpcResponse } from "../mcp/jsonrpc.js";
 import { echoSeals } from "../mcp/relayed.js";
-import type { Incoming } from "../mcp/stage.js";
-import type { Decision } from "../policy/decision.js";
+import { retriedCall, type Incoming } from "../mcp/stage.js";
+import { UNKNOWN_RULE, type Decision } from "../policy/decision.js";
 import { filterListing } from "../policy/filter.js";
 import type { CompiledOrigin, CompiledPolicy, ScrubPolicy } from "../policy/types.js";
 import type { Family } from "../scrub/detectors.js";
@@ -72,7 +72,11 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
   };
 
   const seals = echoSeals(gatewaySecrets(ctx.env).sessionSecret);
-  const sealTask = (originId: string) => seals.sealTaskId(relayBinding, { originId, rule: decision.scrubRule });
+  // A task id carries the rule of the call that created it (its result is scrubbed under that rule): the
+  // allowing rule of a task-augmented call, the rule an incoming task id carried; any other task id an
+  // origin mentions (a listing, a status notification) carries no known rule, and gets the strictest.
+  const creatingRule = incoming.method === "tools/call" ? decision.scrubRule : incoming.task ? incoming.task.rule : UNKNOWN_RULE;
+  const sealTask = (originId: string, created: boolean) => seals.sealTaskId(relayBinding, { originId, rule: created ? creatingRule : UNKNOWN_RULE });
 
   /**
    * An input-required result (2026-07-28): input requests of a kind this caller may not be asked are
@@ -95,14 +99,15 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
       const refused = new GatewayError("denied", "input required that this caller may not give", { detail: "the origin needs input this caller may not be asked for" });
       return { kind: "response", message: errorObject(refused, response.id) as JsonRpcResponse };
     }
-    const sealedState = await seals.sealInputState(relayBinding, { originState, asked }, Math.floor(Date.now() / 1000));
+    const sealedState = await seals.sealInputState(relayBinding, retriedCall(incoming), { originState, asked }, Math.floor(Date.now() / 1000));
     const result: JsonObject = { ...rest, ...(Object.keys(kept).length ? { inputRequests: kept } : {}), requestState: sealedState };
     return { kind: "response", message: { ...response, result } };
   };
 
   return async (message) => {
     const before = total();
-    let scrubbed = await withSealedTaskIds(scrubMessage(await review(message), settings, redactions), sealTask);
+    const own = message.kind === "response" && message.message.id === incoming.requestId;
+    let scrubbed = await withSealedTaskIds(scrubMessage(await review(message), settings, redactions), sealTask, own);
     if (total() > 0) audit.event.redactions = redactions;
     if (scrubbed.kind === "response" && "result" in scrubbed.message) scrubbed = withCallerCacheHints(scrubbed, ctx.policy.gateway.maxCacheTtlMs);
     // A result under a refusing rule that needed redaction is withheld: the direct answer, or one replayed on a resumed stream.
@@ -147,20 +152,22 @@ const RELATED_TASK = "io.modelcontextprotocol/related-task";
  * governs the task): a created task (`result.task`), a task's state (`result.taskId`), a listing
  * (`result.tasks`), a status notification (`params.taskId`) and related-task metadata (`_meta`).
  */
-async function withSealedTaskIds(message: JsonRpcMessage, sealTask: (originId: string) => Promise<string>): Promise<JsonRpcMessage> {
+async function withSealedTaskIds(message: JsonRpcMessage, sealTask: (originId: string, created: boolean) => Promise<string>, answersOwnRequest: boolean): Promise<JsonRpcMessage> {
   const payload = message.message as unknown as JsonObject;
   const field = "result" in payload ? "result" : "params" in payload ? "params" : undefined;
   const body = field === undefined ? undefined : payload[field];
   if (!isObject(body)) return message;
   let changed: JsonObject | undefined;
-  const sealIn = async (holder: JsonObject): Promise<JsonObject | undefined> => (typeof holder.taskId === "string" ? { ...holder, taskId: await sealTask(holder.taskId) } : undefined);
+  // Only the answer to the client's own request speaks of the task that request created or named.
+  const created = answersOwnRequest && message.kind === "response";
+  const sealIn = async (holder: JsonObject): Promise<JsonObject | undefined> => (typeof holder.taskId === "string" ? { ...holder, taskId: await sealTask(holder.taskId, created) } : undefined);
   if (typeof body.taskId === "string" && message.kind !== "request") changed = (await sealIn(body))!;
   if (isObject(body.task)) {
     const task = await sealIn(body.task);
     if (task) changed = { ...(changed ?? body), task };
   }
   if (Array.isArray(body.tasks)) {
-    const tasks = await Promise.all(body.tasks.map(async (task) => (isObject(task) ? ((await sealIn(task)) ?? task) : task)));
+    const tasks = await Promise.all(body.tasks.map(async (task) => (isObject(task) && typeof task.taskId === "string" ? { ...task, taskId: await sealTask(task.taskId, false) } : task)));
     changed = { ...(changed ?? body), tasks };
   }
   const meta = body._meta;

@@ -26,11 +26,13 @@ export function auditTrail({ policy }: { policy: CompiledPolicy }) {
     await next();
     try {
       await record(draft, c.env, c.var);
-      draft.event.status = c.res.status;
-      if (c.error) draft.fail(asGatewayError(c.error));
-    } finally {
-      draft.release();
+    } catch (error) {
+      // The answer stands: an audit detail that could not be recorded never replaces it.
+      console.error(JSON.stringify({ error: `audit event incomplete: ${asGatewayError(error).reason}`, requestId: draft.event.requestId }));
     }
+    draft.event.status = c.res.status;
+    if (c.error) draft.fail(asGatewayError(c.error));
+    draft.release();
   });
 }
 

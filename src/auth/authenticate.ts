@@ -81,12 +81,15 @@ export async function authenticate(
   tokens: KVNamespace,
   now: number,
   cacheSeconds: number,
+  /** Runs before a token that is not cached costs a KV read (and may refuse the request instead). */
+  beforeLookup?: () => void,
 ): Promise<Principal> {
   const token = bearerToken(request, origin);
   if (!isWellFormedToken(token)) throw refuse(request, origin, "malformed token or bad checksum", INVALID_TOKEN);
   const key = await tokenKey(pepper, token);
   let record = cachedRecord(key, now);
   if (!record) {
+    beforeLookup?.();
     let stored: string | null;
     try {
       stored = await tokens.get(key, "text");
@@ -125,9 +128,10 @@ export function authentication({ tokenCacheSeconds, failures }: { tokenCacheSeco
     // Cloudflare sets CF-Connecting-IP and a client cannot: without it (local development) all callers share one address.
     const address = c.req.header("cf-connecting-ip") ?? "unknown";
     const now = Date.now();
-    failures.refuseIfBlocked(address, now);
     try {
-      c.set("principal", await authenticate(c.req.raw, c.var.originName, pepper, tokens, Math.floor(now / 1000), tokenCacheSeconds));
+      // A token this isolate already knows passes even from a blocked address: the block only spares KV reads.
+      const refuse = () => failures.refuseIfBlocked(address, now);
+      c.set("principal", await authenticate(c.req.raw, c.var.originName, pepper, tokens, Math.floor(now / 1000), tokenCacheSeconds, refuse));
     } catch (error) {
       if (error instanceof GatewayError && error.kind === "unauthorized") c.executionCtx.waitUntil(failures.recordFailure(c.env, address, now));
       throw error;

@@ -127,9 +127,11 @@ export function targetOf(request: JsonRpcRequest, row: MethodRow): Target {
     if (!isObject(params?.argument) || typeof params.argument.name !== "string" || typeof params.argument.value !== "string") {
       throw new GatewayError("invalidParams", "completion without an argument", { detail: '"argument" needs a string "name" and "value"' });
     }
-    return ref.type === "ref/prompt"
-      ? { method, name: requireString(ref, "name", method), kind: "prompt" }
-      : { method, name: requireString(ref, "uri", method), kind: "resource" };
+    if (ref.type === "ref/prompt") return { method, name: requireString(ref, "name", method), kind: "prompt" };
+    // A template's literal part (before its first variable) must be canonical like any resource URI.
+    const template = requireString(ref, "uri", method);
+    requireCanonicalUri(template.split("{")[0]!, method);
+    return { method, name: template, kind: "resource" };
   }
   if (row.governedBy === "subscription") {
     // subscriptions/listen: the notifications asked for, and the resources whose updates it wants.

@@ -66,13 +66,14 @@ export class EchoSeals {
     return this.open(this.tasks, binding, text);
   }
 
-  sealInputState(binding: EchoBinding, state: InputState, nowSeconds: number): Promise<string> {
-    return seal(this.inputs, bound(binding), [state.originState, state.asked, nowSeconds]);
+  /** `call` names the request retried (method and target): the state opens for that request only. */
+  sealInputState(binding: EchoBinding, call: string, state: InputState, nowSeconds: number): Promise<string> {
+    return seal(this.inputs, [...bound(binding), call], [state.originState, state.asked, nowSeconds]);
   }
 
   /** The state of an input-required result sealed for this binding within REPLY_WINDOW_S, or undefined. */
-  async openInputState(binding: EchoBinding, text: string, nowSeconds: number): Promise<InputState | undefined> {
-    const value = await unseal(this.inputs, bound(binding), text, 64 * 1024);
+  async openInputState(binding: EchoBinding, call: string, text: string, nowSeconds: number): Promise<InputState | undefined> {
+    const value = await unseal(this.inputs, [...bound(binding), call], text, 64 * 1024);
     if (!Array.isArray(value) || value.length !== 3) return undefined;
     const [originState, asked, issued] = value as unknown[];
     if (!(originState === null || typeof originState === "string") || typeof asked !== "object" || asked === null || Array.isArray(asked) || typeof issued !== "number") return undefined;

@@ -74,6 +74,9 @@ export function mcpEndpoint({ policy }: Options) {
   });
 }
 
+/** What an input-required result's state is bound to: the request it answered, by method and target. */
+export const retriedCall = (incoming: Pick<Incoming, "method" | "target">) => `${incoming.method}\n${incoming.target ?? ""}`;
+
 /** A message that names its revision in `_meta`, as 2026-07-28 requests do: its refusals list that revision's versions. */
 function speaksStateless(value: Json): boolean {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
@@ -99,7 +102,7 @@ async function openInputAnswers(incoming: Incoming, seals: EchoSeals, binding: E
     incoming.unverifiedInput = true;
     return;
   }
-  const state = typeof params.requestState === "string" ? await seals.openInputState(binding, params.requestState, Math.floor(Date.now() / 1000)) : undefined;
+  const state = typeof params.requestState === "string" ? await seals.openInputState(binding, retriedCall(incoming), params.requestState, Math.floor(Date.now() / 1000)) : undefined;
   if (!state) throw new GatewayError("invalidParams", "requestState not sealed for this caller", { detail: "requestState must be the one this gateway gave you, unchanged" });
   const { requestState: _sealed, inputResponses: answers, ...rest } = params;
   const kept: JsonObject = {};

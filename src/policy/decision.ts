@@ -58,18 +58,24 @@ export type MessageFacts = {
   subscribedResources?: readonly string[];
   /** Input answers sent without the gateway's sealed requestState (2026-07-28). */
   unverifiedInput?: boolean;
+  /** Whether the message belongs to a session (an origin keeps tasks per session). */
+  inSession?: boolean;
   roles: readonly string[];
 };
 
 export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decision {
   const { origin, row } = facts;
   const roles = engine.expandRoles(facts.roles);
-  // What started this answer's work decides its scrubbing: the task's or the resumed stream's rule.
+  // What started this answer's work decides its scrubbing: the task's rule, or (never weaker than the
+  // origin's default, since an origin may replay other streams' events) the resumed stream's rule. A
+  // task whose creating rule the gateway did not see (listed, announced) gets the strictest settings.
   const inherited = facts.task?.rule ?? facts.resumeRule ?? null;
-  const inheritedScrub = inherited === null ? undefined : engine.scrubOfRule(inherited);
+  const origins = facts.originPolicy.scrub;
+  const ruleScrub = inherited === UNKNOWN_RULE ? STRICTEST_SCRUB : inherited === null ? undefined : engine.scrubOfRule(inherited);
+  const inheritedScrub = ruleScrub && facts.task === undefined ? stricterScrub(ruleScrub, origins) : ruleScrub;
   const base = {
     roles,
-    scrub: inheritedScrub ?? facts.originPolicy.scrub,
+    scrub: inheritedScrub ?? origins,
     scrubRule: inheritedScrub ? inherited : null,
     limits: engine.limitsFor(origin, roles, facts.method, facts.target?.kind === "tool" ? facts.target.name : undefined),
     // A server's ping needs no grant; everything else it asks a client for must be allowed for the caller.
@@ -86,7 +92,11 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
   const byRule = (target: NonNullable<Decision["target"]>, args: JsonObject | undefined): Decision => {
     const verdict = engine.decide(origin, target.kind, target.name, roles, args);
     if (verdict.effect === "deny") return deny(verdict.rule, verdict.reason, verdict.rule === DEFAULT_DENY ? `${KIND_WORDS[target.kind]} not permitted` : verdict.reason, target);
-    return { effect: "allow", rule: verdict.rule, target, ...base, ...(verdict.scrub ? { scrub: verdict.scrub, scrubRule: verdict.rule } : {}) };
+    if (!verdict.scrub) return { effect: "allow", rule: verdict.rule, target, ...base };
+    // A rule's own scrub settings never weaken those a task or resumed stream brings with it.
+    return inheritedScrub
+      ? { effect: "allow", rule: verdict.rule, target, ...base, scrub: stricterScrub(inheritedScrub, verdict.scrub) }
+      : { effect: "allow", rule: verdict.rule, target, ...base, scrub: verdict.scrub, scrubRule: verdict.rule };
   };
 
   // Answers that no sealed question backs may only come from a caller that may be asked every kind of input.
@@ -100,14 +110,16 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
       return { effect: "allow", ...base, visible: (kind: TargetKind, name: string) => engine.isVisible(origin, kind, name, roles) };
     case "method":
       if (row.namesTask && !facts.task) return deny(FOREIGN_TASK, "task id not sealed for this caller in this session", "no such task of yours", { kind: "method", name: facts.method });
+      // Without a session an origin cannot tell callers' tasks apart: tasks need one.
+      if ((row.namesTask || facts.method === "tasks/list") && !facts.inSession) return deny(FOREIGN_TASK, "task operation without a session", "tasks need a session", { kind: "method", name: facts.method });
       return byRule({ kind: "method", name: facts.method }, undefined);
     case "target":
     case "completion": {
       // Arguments are checked for the call itself; a completion only names the prompt or template.
       const decision = byRule(facts.target!, row.governedBy === "target" && row.target?.arguments ? (facts.args ?? {}) : undefined);
       // A call run as a task is fetched later with tasks/result: the caller needs that grant too.
-      if (decision.effect === "allow" && facts.taskAugmented && engine.decide(origin, "method", "tasks/result", roles).effect !== "allow") {
-        return deny(decision.rule!, "task-augmented call without a tasks/result grant", "this call may not run as a task", decision.target);
+      if (decision.effect === "allow" && facts.taskAugmented && (!facts.inSession || engine.decide(origin, "method", "tasks/result", roles).effect !== "allow")) {
+        return deny(decision.rule!, "task-augmented call without a session or a tasks/result grant", "this call may not run as a task", decision.target);
       }
       return decision;
     }
@@ -123,12 +135,28 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
     }
     case "relayedRequest":
       if (!facts.relayed) return deny(NOT_RELAYED, "response to no request the gateway relayed to this caller", "this response answers no request the gateway relayed to you");
+      // A server's ping is relayed to every caller (allowsServerRequest): so is the answer to it.
+      if (facts.relayed.method === "ping") return { effect: "allow", ...base };
       return byRule({ kind: "serverRequest", name: facts.relayed.method }, undefined);
   }
 }
 
 /** The rule id a refused client response records: it answered nothing the gateway relayed to its sender. */
 export const NOT_RELAYED = "not-relayed";
+/** The rule a task id is sealed with when the gateway did not see the call that created the task (a listing, a status notification). */
+export const UNKNOWN_RULE = "?";
+/** What an answer of unknown provenance is scrubbed with: every family, and withheld when anything needed redaction. */
+const STRICTEST_SCRUB: ScrubPolicy = { families: ["credentials", "personal"], action: "refuse", allow: [] };
+
+/** The stricter of two scrub settings: every family of either, refuse if either refuses, only values both allow. */
+export function stricterScrub(a: ScrubPolicy, b: ScrubPolicy): ScrubPolicy {
+  return {
+    families: [...new Set([...a.families, ...b.families])],
+    action: a.action === "refuse" || b.action === "refuse" ? "refuse" : "redact",
+    allow: a.allow.filter((value) => b.allow.includes(value)),
+  };
+}
+
 /** The kinds of input a server may ask a client for (server-to-client requests, or 2026-07-28 input requests). */
 const INPUT_KINDS = ["sampling/createMessage", "elicitation/create", "roots/list"];
 /** The rule id a refused request records when it carries input answers no sealed question backs. */

@@ -33,6 +33,7 @@ export function policyDecision({ policy }: { policy: CompiledPolicy }) {
       ...(incoming.taskAugmented ? { taskAugmented: true } : {}),
       ...(incoming.subscribedResources ? { subscribedResources: incoming.subscribedResources } : {}),
       ...(incoming.unverifiedInput ? { unverifiedInput: true } : {}),
+      inSession: incoming.session !== undefined,
       roles: principal.roles,
     });
     if (decision.effect === "allow" && incoming.method === "tools/call" && decision.target) {
