@@ -4,6 +4,7 @@
 //   audit/      one event per message, emitted when its answer is over
 //   mcp/        the endpoint names a policy origin; a browser page's Origin is allowed
 //   auth/       who is calling — before any body is read, so an unauthenticated caller costs no parsing
+//   ratelimit/  a principal this isolate knows to be cooling down is refused before its message is read
 //   mcp/        headers, body, strict JSON, JSON-RPC shape, the method table's row, revision, session
 //   policy/     one Decision for the message (rules, limits, scrub settings, integrity verdict)
 //   ratelimit/  a denied message is refused (and counts toward abuse); an allowed one checks its limits
@@ -24,7 +25,7 @@ import { forwardToOrigin } from "./forward/stage.js";
 import { mcpEndpoint, mcpMessage } from "./mcp/stage.js";
 import { policyDecision } from "./policy/stage.js";
 import { failedAuthGuard } from "./ratelimit/failed-auth.js";
-import { rateLimits } from "./ratelimit/stage.js";
+import { cooldownGate, rateLimits } from "./ratelimit/stage.js";
 import { limitBackend } from "./ratelimit/store.js";
 
 export { RateLimitStore } from "./ratelimit/embedded.js";
@@ -53,6 +54,7 @@ app.use(
   auditTrail({ policy }),
   mcpEndpoint({ policy }),
   authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, failures: failedAuthGuard(policy.gateway.rateLimit.failedAuth, limitBackend) }),
+  cooldownGate({ policy }),
   mcpMessage({ policy }),
   policyDecision({ policy }),
   rateLimits({ policy }),

@@ -68,13 +68,7 @@ export async function enforce(
   }
   const crossed = denial !== undefined && abuse !== undefined && answer.results[limits.length]?.success === false;
   answer = { ...answer, results: answer.results.slice(0, limits.length) };
-  if (answer.coolingDown) {
-    throw new GatewayError("rateLimited", "principal in abuse cooldown", {
-      detail: "too many denied calls; try again later",
-      data: { limit: "abuse-cooldown", retryAfter: Math.ceil((settings.abuse!.cooldownMs ?? 0) / 1000) },
-      headers: { "retry-after": String(Math.ceil((settings.abuse!.cooldownMs ?? 0) / 1000)) },
-    });
-  }
+  if (answer.coolingDown) throw cooldownRefusal(Math.ceil((settings.abuse!.cooldownMs ?? 0) / 1000));
   // Over the baseline and not yet cooling down: this message is the one that crossed it (or, without a cooldown, one past it).
   if (crossed) denial.onAbuse();
   let tightest = 0;
@@ -106,6 +100,21 @@ export async function enforce(
 /** RateLimit-Policy when some limit applies; no header at all when only the abuse cooldown was checked. */
 function policyHeaders(limits: readonly CompiledLimit[]): Record<string, string> {
   return limits.length ? { "ratelimit-policy": policyHeader(limits) } : {};
+}
+
+/** The 429 of a principal in its abuse cooldown. */
+export function cooldownRefusal(seconds: number): GatewayError {
+  return new GatewayError("rateLimited", "principal in abuse cooldown", {
+    detail: "too many denied calls; try again later",
+    data: { limit: "abuse-cooldown", retryAfter: seconds },
+    headers: { "retry-after": String(seconds) },
+  });
+}
+
+/** Counts one refused message against the principal's abuse baseline on its own (no other limit): true when it crosses it. */
+export async function countTowardAbuse(backend: LimitBackend, principal: string, abuse: NonNullable<GatewaySettings["rateLimit"]["abuse"]>): Promise<boolean> {
+  const [result] = await backend.consume([{ limit: abuseBaseline(abuse), identifier: principal, rate: 1 }]);
+  return result?.success === false;
 }
 
 /** The abuse baseline as a limit: denied messages per principal in a fixed window. */

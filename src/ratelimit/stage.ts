@@ -12,7 +12,7 @@ import { GatewayError, asGatewayError } from "../errors.js";
 import type { Decision } from "../policy/decision.js";
 import type { CompiledPolicy } from "../policy/types.js";
 import { IsolateCache } from "../isolate-cache.js";
-import { checksFor, cooldownKey, enforce } from "./limiter.js";
+import { checksFor, cooldownKey, cooldownRefusal, countTowardAbuse, enforce } from "./limiter.js";
 import { limitBackend } from "./store.js";
 
 export type RateVariables = {
@@ -24,19 +24,23 @@ const refusal = ({ kind, reason, detail }: NonNullable<Decision["refusal"]>) => 
 
 type Reads = RateVariables & { audit: AuditDraft; principal: Principal; originName: string; decision: Decision };
 
-export function rateLimits({ policy }: { policy: CompiledPolicy }) {
-  const settings = policy.gateway.rateLimit;
-  const abuse = settings.abuse;
-  const flagged = new IsolateCache<string, number>(10_000);
+/** Principals this isolate knows to be cooling down, with when it ends: refused before their messages are even read. */
+const coolingDown = new IsolateCache<string, number>(10_000);
 
-  /** Crossing the abuse baseline: a flag event and, with a cooldown configured, the caller refused for its length. */
-  async function flagAbuse(env: Env, vars: Reads, waitUntil: (promise: Promise<unknown>) => void): Promise<void> {
+/** Crossing the abuse baseline: a flag event and, with a cooldown configured, the caller refused for its length. */
+function abuseFlagger(policy: CompiledPolicy) {
+  const abuse = policy.gateway.rateLimit.abuse;
+  const flagged = new IsolateCache<string, number>(10_000);
+  return async function flagAbuse(env: Env, vars: { principal: Principal; originName: string }, waitUntil: (promise: Promise<unknown>) => void): Promise<void> {
     // Without a cooldown every denial past the baseline crosses it again: one flag per principal and window per isolate.
     const now = Date.now();
     if ((flagged.get(vars.principal.id) ?? 0) > now) return;
     flagged.set(vars.principal.id, now + (abuse?.windowMs ?? 0));
     try {
-      if (abuse?.cooldownMs) await limitBackend(env).startCooldown(cooldownKey(vars.principal.id), abuse.cooldownMs);
+      if (abuse?.cooldownMs) {
+        coolingDown.set(vars.principal.id, now + abuse.cooldownMs);
+        await limitBackend(env).startCooldown(cooldownKey(vars.principal.id), abuse.cooldownMs);
+      }
       emitFlag(policy.version, { queue: env.AUDIT_QUEUE, waitUntil }, {
         origin: vars.originName,
         principal: vars.principal.id,
@@ -47,7 +51,39 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
     } catch (error) {
       console.error(JSON.stringify({ error: `abuse cooldown not started: ${asGatewayError(error).reason}` }));
     }
-  }
+  };
+}
+
+/**
+ * Runs right after authentication, before the message is read: a principal this isolate knows to be
+ * cooling down gets 429 for anything it sends, malformed or not. A message refused before policy
+ * could decide on it (unparseable, a forged session, request state or event id, an unknown method)
+ * counts against the abuse baseline like a denied one, in the background.
+ */
+export function cooldownGate({ policy }: { policy: CompiledPolicy }) {
+  const abuse = policy.gateway.rateLimit.abuse;
+  const flagAbuse = abuseFlagger(policy);
+  return createMiddleware<{ Bindings: Env; Variables: { principal: Principal; originName: string; decision?: Decision } }>(async (c, next) => {
+    const until = coolingDown.get(c.var.principal.id) ?? 0;
+    const now = Date.now();
+    if (until > now) throw cooldownRefusal(Math.ceil((until - now) / 1000));
+    await next();
+    const error = c.error instanceof GatewayError ? c.error : undefined;
+    if (!abuse || c.var.decision || !error || error.status >= 500 || error.kind === "rateLimited") return;
+    const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
+    const vars = { principal: c.var.principal, originName: c.var.originName };
+    waitUntil(
+      countTowardAbuse(limitBackend(c.env), vars.principal.id, abuse)
+        .then((crossed) => (crossed ? flagAbuse(c.env, vars, waitUntil) : undefined))
+        .catch((failure: unknown) => console.error(JSON.stringify({ error: `refusal not counted toward abuse: ${asGatewayError(failure).reason}` }))),
+    );
+  });
+}
+
+export function rateLimits({ policy }: { policy: CompiledPolicy }) {
+  const settings = policy.gateway.rateLimit;
+  const abuse = settings.abuse;
+  const flagAbuse = abuseFlagger(policy);
 
   return createMiddleware<{ Bindings: Env; Variables: Reads }>(async (c, next) => {
     const { decision, principal } = c.var;
@@ -70,6 +106,8 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
       try {
         outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now(), denial);
       } catch (error) {
+        // Learnt from the store: refuse this principal's next messages in this isolate before reading them.
+        if (error instanceof GatewayError && error.options.data?.limit === "abuse-cooldown" && abuse?.cooldownMs) coolingDown.set(principal.id, Date.now() + abuse.cooldownMs);
         // A store that cannot answer never turns a refusal into something else: a denied message stays denied.
         if (decision.refusal && error instanceof GatewayError && error.kind === "rateLimiterUnavailable") throw refusal(decision.refusal);
         throw error;

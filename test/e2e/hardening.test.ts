@@ -136,8 +136,23 @@ describe("limits on every message", () => {
     const stream = await fetch(url(), { headers: { ...headers, accept: "text/event-stream" } });
     const end = await fetch(url(), { method: "DELETE", headers });
     expect([ping.status, notification.status, stream.status, end.status]).toEqual([429, 429, 429, 429]);
-    // A denied call is throttled too: the next one is 429, not another 403.
+    // A denied call is throttled too: the next one is 429, not another 403; so is a message that cannot even be read.
     expect((await callTool(headers, "forbidden-x")).status).toBe(429);
+    expect((await post(url(), "{not json", headers)).status).toBe(429);
+  });
+
+  it("counts messages refused before policy (unreadable, forged ids) toward the cooldown", async () => {
+    const headers = await session(await setup.gateway.mint(["viewer"]));
+    const statuses: number[] = [];
+    for (let i = 0; i < 24; i++) {
+      const answer = await post(url(), i % 2 ? "{not json" : JSON.stringify({ jsonrpc: "2.0", id: "mcpw-r2.AAAA", result: {} }), headers);
+      statuses.push(answer.status);
+      await answer.arrayBuffer();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(statuses.slice(0, 20).every((status) => status === 400 || status === 403)).toBe(true);
+    expect((await post(url(), JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }), headers)).status).toBe(429);
   });
 
   it("refuses an address with 429 once its failed authentications pass the limit, before reading KV; other addresses, and tokens the isolate knows, are unaffected", async () => {
