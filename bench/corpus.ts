@@ -30,7 +30,7 @@ export function mixedToolOutput(targetBytes: number): string {
   const next = random(20261126);
   const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)]!;
   const sentence = (words: number) => Array.from({ length: words }, () => pick(WORDS)).join(" ");
-  const code = readFileSync("src/mcp/jsonrpc.ts", "utf8") + readFileSync("src/forward/relay.ts", "utf8");
+  const code = readFileSync("src/mcp/jsonrpc.ts", "utf8") + readFileSync("src/answer/relay.ts", "utf8");
   const prose = readFileSync("docs/threat-model.md", "utf8");
   const parts: string[] = [];
   let size = 0;
