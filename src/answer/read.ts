@@ -189,12 +189,15 @@ export class JsonSequence {
   }
 }
 
-/** An `application/json` body: one message, or several one after another, read as they arrive. */
-export async function* readJsonAnswers(response: Response, limits: AnswerLimits): AsyncGenerator<AnswerItem> {
+/**
+ * An answer's body as decoded text, piece by piece as it arrives, the last piece flagged: each read
+ * bounded by the idle timeout, invalid UTF-8 the origin's invalid answer, a failing stream classified.
+ * The origin's stream is released whenever the reading ends.
+ */
+async function* decodedPieces(response: Response, limits: AnswerLimits): AsyncGenerator<{ text: string; done: boolean }> {
   const reader = response.body?.getReader();
   if (!reader) return;
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-  const sequence = new JsonSequence(limits.maxEventBytes);
   const guarded = idleGuardedReader(reader, limits.idleTimeoutMs);
   try {
     for (;;) {
@@ -210,11 +213,8 @@ export async function* readJsonAnswers(response: Response, limits: AnswerLimits)
       } catch {
         throw invalid("answer is not valid UTF-8");
       }
-      for (const value of sequence.push(text)) yield { message: parseOriginMessage(value, limits.maxDepth) };
-      if (chunk.done) {
-        if (sequence.midValue) throw invalid("origin closed the answer in the middle of a message");
-        return;
-      }
+      yield { text, done: chunk.done };
+      if (chunk.done) return;
     }
   } finally {
     guarded.stop();
@@ -222,56 +222,38 @@ export async function* readJsonAnswers(response: Response, limits: AnswerLimits)
   }
 }
 
+/** An `application/json` body: one message, or several one after another, read as they arrive. */
+export async function* readJsonAnswers(response: Response, limits: AnswerLimits): AsyncGenerator<AnswerItem> {
+  const sequence = new JsonSequence(limits.maxEventBytes);
+  for await (const { text, done } of decodedPieces(response, limits)) {
+    for (const value of sequence.push(text)) yield { message: parseOriginMessage(value, limits.maxDepth) };
+    if (done && sequence.midValue) throw invalid("origin closed the answer in the middle of a message");
+  }
+}
+
 /** An SSE body, event by event. */
 export async function* readSseAnswer(response: Response, limits: AnswerLimits): AsyncGenerator<AnswerItem> {
-  const reader = response.body?.getReader();
-  if (!reader) return;
-  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   const parser = new SseParser(limits.maxEventBytes);
-  const guarded = idleGuardedReader(reader, limits.idleTimeoutMs);
-  try {
-    for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await guarded.read();
-      } catch (error) {
-        throw streamFailure(error);
-      }
-      if (chunk.done) {
-        let tail = "";
-        try {
-          tail = decoder.decode();
-        } catch {
-          throw invalid("answer is not valid UTF-8");
-        }
-        if (tail !== "" || parser.midEvent) throw invalid("origin closed the stream in the middle of an event");
-        return;
-      }
-      let text: string;
-      try {
-        text = decoder.decode(chunk.value, { stream: true });
-      } catch {
-        throw invalid("answer is not valid UTF-8");
-      }
-      let events;
-      try {
-        events = parser.push(text);
-      } catch (error) {
-        if (error instanceof SseTooLargeError) throw invalid(`event larger than ${limits.maxEventBytes} characters`);
-        throw error;
-      }
-      for (const event of events) {
-        if (event.event !== "message") continue;
-        const control = { ...(event.id === undefined ? {} : { eventId: event.id }), ...(event.retry === undefined ? {} : { retry: event.retry }) };
-        if (event.data === "") {
-          if (event.id !== undefined || event.retry !== undefined) yield control;
-          continue;
-        }
-        yield { message: parseOriginMessage(event.data, limits.maxDepth), ...control };
-      }
+  for await (const { text, done } of decodedPieces(response, limits)) {
+    if (done) {
+      if (text !== "" || parser.midEvent) throw invalid("origin closed the stream in the middle of an event");
+      return;
     }
-  } finally {
-    guarded.stop();
-    reader.cancel().catch(() => {});
+    let events;
+    try {
+      events = parser.push(text);
+    } catch (error) {
+      if (error instanceof SseTooLargeError) throw invalid(`event larger than ${limits.maxEventBytes} bytes`);
+      throw error;
+    }
+    for (const event of events) {
+      if (event.event !== "message") continue;
+      const control = { ...(event.id === undefined ? {} : { eventId: event.id }), ...(event.retry === undefined ? {} : { retry: event.retry }) };
+      if (event.data === "") {
+        if (event.id !== undefined || event.retry !== undefined) yield control;
+        continue;
+      }
+      yield { message: parseOriginMessage(event.data, limits.maxDepth), ...control };
+    }
   }
 }
