@@ -59,6 +59,8 @@ export class GatewayError extends Error {
       detail?: string;
       data?: Record<string, unknown>;
       headers?: Record<string, string>;
+      /** The message carried something the gateway sealed, altered or sealed for someone else: it counts toward abuse. */
+      forged?: true;
     } = {},
   ) {
     super(reason);

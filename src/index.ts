@@ -4,7 +4,8 @@
 //   audit/      one event per message, emitted when its answer is over
 //   mcp/        the endpoint names a policy origin; a browser page's Origin is allowed
 //   auth/       who is calling — before any body is read, so an unauthenticated caller costs no parsing
-//   ratelimit/  a principal this isolate knows to be cooling down is refused before its message is read
+//   ratelimit/  a principal this isolate knows to be cooling down is refused before its message is read;
+//               forged sealed values refused in the next stage count toward that cooldown
 //   mcp/        headers, body, strict JSON, JSON-RPC shape, the method table's row, revision, session
 //   policy/     one Decision for the message (rules, limits, scrub settings, integrity verdict)
 //   ratelimit/  a denied message is refused (and counts toward abuse); an allowed one checks its limits

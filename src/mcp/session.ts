@@ -36,7 +36,7 @@ export async function unwrapSession(secret: string, binding: SessionBinding, cli
   const cached = verified.get(known);
   if (cached) return cached;
   const opened = await unseal(sealing(secret), bound(binding), clientId);
-  if (!Array.isArray(opened) || opened.length !== 2) throw new GatewayError("sessionNotFound", "session id does not open for this origin and principal");
+  if (!Array.isArray(opened) || opened.length !== 2) throw new GatewayError("sessionNotFound", "session id does not open for this origin and principal", { forged: true });
   const [version, originSessionId] = opened as unknown[];
   if (typeof version !== "string" || !isSupportedVersion(version) || typeof originSessionId !== "string" || !isValidOriginSessionId(originSessionId)) {
     throw new GatewayError("sessionNotFound", "session id holds no valid session");

@@ -103,7 +103,7 @@ async function openInputAnswers(incoming: Incoming, seals: EchoSeals, binding: E
     return;
   }
   const state = typeof params.requestState === "string" ? await seals.openInputState(binding, retriedCall(incoming), params.requestState, Math.floor(Date.now() / 1000)) : undefined;
-  if (!state) throw new GatewayError("invalidParams", "requestState not sealed for this caller", { detail: "requestState must be the one this gateway gave you, unchanged" });
+  if (!state) throw new GatewayError("invalidParams", "requestState not sealed for this caller", { detail: "requestState must be the one this gateway gave you, unchanged", forged: true });
   const { requestState: _sealed, inputResponses: answers, ...rest } = params;
   const kept: JsonObject = {};
   if (typeof answers === "object" && answers !== null && !Array.isArray(answers)) {
@@ -208,7 +208,7 @@ export function mcpMessage({ policy }: Options) {
           // Resumption only from an event the gateway sealed for this caller and session; the origin gets its own id.
           const binding = { origin: c.var.originName, principal: c.var.principal.id, originSession: session.originSessionId };
           const resumed = await echoSeals(gatewaySecrets(c.env).sessionSecret).openEventId(binding, lastEventId);
-          if (!resumed) throw new GatewayError("badTransport", "last-event-id not issued to this caller in this session", { detail: "Last-Event-ID must be an event id this gateway sent you in this session" });
+          if (!resumed) throw new GatewayError("badTransport", "last-event-id not issued to this caller in this session", { detail: "Last-Event-ID must be an event id this gateway sent you in this session", forged: true });
           incoming.lastEventId = resumed.originId;
           incoming.resumeRule = resumed.rule;
         }

@@ -57,8 +57,9 @@ function abuseFlagger(policy: CompiledPolicy) {
 /**
  * Runs right after authentication, before the message is read: a principal this isolate knows to be
  * cooling down gets 429 for anything it sends, malformed or not. A message refused before policy
- * could decide on it (unparseable, a forged session, request state or event id, an unknown method)
- * counts against the abuse baseline like a denied one, in the background.
+ * could decide on it because it carried a forged, altered or foreign sealed value (session, request
+ * state, event id) counts against the abuse baseline like a denied one, in the background. (Forged
+ * relayed-response and task ids are denials of the Decision, counted by the limiter.)
  */
 export function cooldownGate({ policy }: { policy: CompiledPolicy }) {
   const abuse = policy.gateway.rateLimit.abuse;
@@ -69,7 +70,7 @@ export function cooldownGate({ policy }: { policy: CompiledPolicy }) {
     if (until > now) throw cooldownRefusal(Math.ceil((until - now) / 1000));
     await next();
     const error = c.error instanceof GatewayError ? c.error : undefined;
-    if (!abuse || c.var.decision || !error || error.status >= 500 || error.kind === "rateLimited") return;
+    if (!abuse || c.var.decision || !error?.options.forged) return;
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
     const vars = { principal: c.var.principal, originName: c.var.originName };
     waitUntil(

@@ -137,21 +137,27 @@ describe("limits on every message", () => {
     const end = await fetch(url(), { method: "DELETE", headers });
     expect([ping.status, notification.status, stream.status, end.status]).toEqual([429, 429, 429, 429]);
     // A denied call is throttled too: the next one is 429, not another 403; so is a message that cannot even be read.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await callTool(headers, "forbidden-x")).status).toBe(429);
     expect((await post(url(), "{not json", headers)).status).toBe(429);
   });
 
-  it("counts messages refused before policy (unreadable, forged ids) toward the cooldown", async () => {
+  it("counts messages refused before policy for forged sealed values (session, event id, request state) toward the cooldown", async () => {
     const headers = await session(await setup.gateway.mint(["viewer"]));
     const statuses: number[] = [];
     for (let i = 0; i < 24; i++) {
-      const answer = await post(url(), i % 2 ? "{not json" : JSON.stringify({ jsonrpc: "2.0", id: "mcpw-r2.AAAA", result: {} }), headers);
+      const forged = [
+        () => post(url(), JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }), { ...headers, "mcp-session-id": `${headers["mcp-session-id"]!.slice(0, -2)}AA` }),
+        () => fetch(url(), { headers: { ...headers, accept: "text/event-stream", "last-event-id": "mcpw-e1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } }),
+        () => post(url(), JSON.stringify({ jsonrpc: "2.0", id: "mcpw-r2.AAAA", result: {} }), headers),
+      ][i % 3]!;
+      const answer = await forged();
       statuses.push(answer.status);
       await answer.arrayBuffer();
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(statuses.slice(0, 20).every((status) => status === 400 || status === 403)).toBe(true);
+    expect(statuses.slice(0, 20).every((status) => status === 400 || status === 403 || status === 404)).toBe(true);
     expect((await post(url(), JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }), headers)).status).toBe(429);
   });
 
