@@ -107,7 +107,9 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
   return async (message) => {
     const before = total();
     const own = message.kind === "response" && message.message.id === incoming.requestId;
-    let scrubbed = await withSealedTaskIds(scrubMessage(await review(message), settings, redactions), sealTask, own);
+    const reviewed = scrubMessage(await review(message), settings, redactions);
+    // A subscriptions/listen stream is not scoped to one caller's tasks: the ids it mentions are not sealed for the listener.
+    let scrubbed = incoming.row.governedBy === "subscription" ? reviewed : await withSealedTaskIds(reviewed, sealTask, own);
     if (total() > 0) audit.event.redactions = redactions;
     if (scrubbed.kind === "response" && "result" in scrubbed.message) scrubbed = withCallerCacheHints(scrubbed, ctx.policy.gateway.maxCacheTtlMs);
     // A result under a refusing rule that needed redaction is withheld: the direct answer, or one replayed on a resumed stream.

@@ -189,7 +189,7 @@ export function mcpMessage({ policy }: Options) {
           const task = typeof taskId === "string" ? await seals.openTaskId(binding, taskId) : undefined;
           incoming.task = task ?? null;
           if (task) incoming.message = { kind: "request", message: { ...message.message, params: { ...message.message.params, taskId: task.originId } } };
-        } else if (message.kind === "request" && incoming.method === "tools/call" && message.message.params?.task !== undefined) {
+        } else if (message.kind === "request" && incoming.method === "tools/call" && !stateless && message.message.params?.task !== undefined) {
           incoming.taskAugmented = true;
         }
         if (incoming.message?.kind === "request") await openInputAnswers(incoming, seals, binding);

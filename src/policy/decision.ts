@@ -60,6 +60,8 @@ export type MessageFacts = {
   unverifiedInput?: boolean;
   /** Whether the message belongs to a session (an origin keeps tasks per session). */
   inSession?: boolean;
+  /** Whether it is spoken in the stateless 2026-07-28 revision. */
+  stateless?: boolean;
   roles: readonly string[];
 };
 
@@ -110,8 +112,9 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
       return { effect: "allow", ...base, visible: (kind: TargetKind, name: string) => engine.isVisible(origin, kind, name, roles) };
     case "method":
       if (row.namesTask && !facts.task) return deny(FOREIGN_TASK, "task id not sealed for this caller in this session", "no such task of yours", { kind: "method", name: facts.method });
-      // Without a session an origin cannot tell callers' tasks apart: tasks need one.
-      if ((row.namesTask || facts.method === "tasks/list") && !facts.inSession) return deny(FOREIGN_TASK, "task operation without a session", "tasks need a session", { kind: "method", name: facts.method });
+      // Without a session an origin of the session revisions cannot tell callers' tasks apart: tasks need
+      // one there. (2026-07-28 has no sessions and no task listing: a task is reached by its sealed id only.)
+      if ((row.namesTask || facts.method === "tasks/list") && !facts.inSession && !facts.stateless) return deny(FOREIGN_TASK, "task operation without a session", "tasks need a session", { kind: "method", name: facts.method });
       return byRule({ kind: "method", name: facts.method }, undefined);
     case "target":
     case "completion": {
@@ -119,6 +122,7 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
       const decision = byRule(facts.target!, row.governedBy === "target" && row.target?.arguments ? (facts.args ?? {}) : undefined);
       // A call run as a task is fetched later with tasks/result: the caller needs that grant too.
       if (decision.effect === "allow" && facts.taskAugmented && (!facts.inSession || engine.decide(origin, "method", "tasks/result", roles).effect !== "allow")) {
+        // (2026-07-28: the server decides whether a call becomes a task; a client's legacy `task` hint is ignored there.)
         return deny(decision.rule!, "task-augmented call without a session or a tasks/result grant", "this call may not run as a task", decision.target);
       }
       return decision;

@@ -34,6 +34,7 @@ export function policyDecision({ policy }: { policy: CompiledPolicy }) {
       ...(incoming.subscribedResources ? { subscribedResources: incoming.subscribedResources } : {}),
       ...(incoming.unverifiedInput ? { unverifiedInput: true } : {}),
       inSession: incoming.session !== undefined,
+      stateless: incoming.stateless,
       roles: principal.roles,
     });
     if (decision.effect === "allow" && incoming.method === "tools/call" && decision.target) {

@@ -282,10 +282,32 @@ describe("a rule's scrub settings follow its result", () => {
     expect((await fetch(url(), { headers: { ...other, accept: "text/event-stream", "last-event-id": eventId } })).status).toBe(400);
   });
 
-  it("needs a tasks/result grant to run a call as a task", async () => {
+  it("keeps a 2026-07-28 task (server-created, result inlined in tasks/get) to its creator and under its creating rule", async () => {
+    const stateless = (token: string, method: string, params: Record<string, unknown>, name?: string) =>
+      post(url(), JSON.stringify({ jsonrpc: "2.0", id: 9, method, params }), { ...bearer(token), "mcp-protocol-version": "2026-07-28", "mcp-method": method, ...(name ? { "mcp-name": name } : {}) });
+    const viewer = await setup.gateway.mint(["viewer"]);
+    const created = await jsonBody(await stateless(viewer, "tools/call", { name: "leak-strict", arguments: { v2task: true } }, "leak-strict"));
+    expect(created.result).toMatchObject({ resultType: "task", status: "working" });
+    const taskId = created.result.taskId as string;
+    expect(taskId).toMatch(/^mcpw-t1\./);
+    const fetched = await stateless(viewer, "tasks/get", { taskId });
+    const body = await fetched.text();
+    expect(JSON.parse(body)).toMatchObject({ id: 9, error: { code: -32034 } });
+    expect(body).not.toContain(SECRET);
+    expect((await stateless(await setup.gateway.mint(["viewer"]), "tasks/get", { taskId })).status).toBe(403);
+    expect((await stateless(viewer, "tasks/get", { taskId: "v2-task-1" })).status).toBe(403);
+    // The methods the extension removed are unknown here.
+    expect((await stateless(viewer, "tasks/result", { taskId })).status).toBe(404);
+    expect((await stateless(viewer, "tasks/list", {})).status).toBe(404);
+  });
+
+  it("needs a session and a tasks/result grant to run a call as a task (session revisions)", async () => {
     const tester = await setup.gateway.mint(["nested-tester"]);
-    const answer = await callTool({ ...bearer(tester), "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "nested" }, "nested", { config: { path: "/srv/data/a" } }, { task: {} });
+    const answer = await callTool(await session(tester), "nested", { config: { path: "/srv/data/a" } }, { task: {} });
     expect(answer.status).toBe(403);
+    const viewer = await setup.gateway.mint(["viewer"]);
+    const sessionless = await callTool({ ...bearer(viewer), "mcp-protocol-version": "2025-11-25" }, "echo", { message: "x" }, { task: {} });
+    expect(sessionless.status).toBe(403);
   });
 });
 

@@ -91,6 +91,19 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
       tasks.set(taskId, message.params?.arguments ?? {});
       return json(response, reply({ task: taskState(taskId) }));
     }
+    // 2026-07-28 tasks extension: the server decides a call becomes a task (flat CreateTaskResult), and
+    // tasks/get inlines the finished task's result.
+    if (message.method === "tools/call" && message.params?.arguments?.v2task) {
+      const taskId = `v2-task-${++taskCount}`;
+      tasks.set(taskId, message.params?.arguments ?? {});
+      return json(response, reply({ resultType: "task", ...taskState(taskId), status: "working" }));
+    }
+    if (message.method === "tasks/get" && String(message.params?.taskId).startsWith("v2-task-")) {
+      const taskId = String(message.params?.taskId);
+      const args = tasks.get(taskId);
+      if (!args) return json(response, { jsonrpc: "2.0", id: message.id, error: { code: -32602, message: "no such task" } });
+      return json(response, reply({ resultType: "complete", ...taskState(taskId), result: { content: [{ type: "text", text: secretText(args) }] } }));
+    }
     if (message.method === "tasks/get" || message.method === "tasks/result") {
       const taskId = String(message.params?.taskId);
       const args = tasks.get(taskId);
