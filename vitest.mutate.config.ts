@@ -1,0 +1,14 @@
+// Vitest config for `npm run mutate` (Stryker): the unit tests only. The e2e, conformance and docs
+// tests run a Worker bundled from src/ in workerd, which Stryker's mutant switching never reaches,
+// so they would only slow the run and count as "covering" mutants they cannot see. No globalSetup:
+// nothing here needs the bundled test Worker or the real origin.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/e2e/**", "test/conformance/**", "test/docs/**", "**/node_modules/**"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
