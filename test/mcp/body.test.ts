@@ -54,6 +54,53 @@ describe("readCapped", () => {
   });
 });
 
+/**
+ * A request as the Workers runtime hands it over, with a Content-Length header (which a Request made
+ * in Node drops), recording whether its body was read whole.
+ */
+function declared(length: string, body: string | null): { request: Request; readWhole: () => boolean } {
+  let readWhole = false;
+  const stream = body === null ? null : chunks([body]).stream;
+  const request = {
+    headers: new Headers({ "content-length": length }),
+    body: stream,
+    arrayBuffer: async () => {
+      readWhole = true;
+      return encoder.encode(body ?? "").buffer;
+    },
+  } as unknown as Request;
+  return { request, readWhole: () => readWhole };
+}
+
+describe("readBody with a declared length", () => {
+  it("refuses a declared length over the limit without reading", async () => {
+    const { request, readWhole } = declared("11", "x".repeat(11));
+    await expect(readBody(request, 10)).rejects.toMatchObject({ kind: "payloadTooLarge" });
+    expect(readWhole()).toBe(false);
+  });
+
+  it("reads a body within its declared length in one read, and still refuses one over the limit", async () => {
+    const within = declared("10", "0123456789");
+    expect(text(await readBody(within.request, 10))).toBe("0123456789");
+    expect(within.readWhole()).toBe(true);
+    const lying = declared("5", "0123456789a");
+    await expect(readBody(lying.request, 10)).rejects.toMatchObject({ kind: "payloadTooLarge" });
+  });
+
+  it("reads chunk by chunk when the declared length is no plain number, or there is no body", async () => {
+    for (const length of ["abc", "+5", "1e1", "1".repeat(16)]) {
+      const { request, readWhole } = declared(length, "0123456789");
+      expect(text(await readBody(request, 10))).toBe("0123456789");
+      expect(readWhole()).toBe(false);
+    }
+    const big = declared("1".repeat(16), "x".repeat(11));
+    await expect(readBody(big.request, 10)).rejects.toMatchObject({ kind: "payloadTooLarge" });
+    const empty = declared("0", null);
+    expect((await readBody(empty.request, 10)).byteLength).toBe(0);
+    expect(empty.readWhole()).toBe(false);
+  });
+});
+
 describe("readBody", () => {
   const post = (body: BodyInit | null, headers: Record<string, string> = {}) => new Request("https://gw.example/mcp", { method: "POST", body, headers, duplex: "half" } as RequestInit);
 
