@@ -193,3 +193,36 @@ describe("withIntegrity", () => {
     expect(allowed.effect).toBe("allow");
   });
 });
+
+describe("the limits a message counts against", () => {
+  const limited = new PolicyEngine(
+    compilePolicy([
+      {
+        file: "limits.yaml",
+        content: {
+          origins: { o: { url: "https://o.example/mcp" }, p: { url: "https://p.example/mcp" } },
+          roles: { viewer: {}, ops: {}, admin: {} },
+          rules: [{ id: "all", effect: "allow", roles: ["viewer"], origin: "o", tools: ["*"] }],
+          limits: [
+            { id: "o-all", origin: "o", per: "principal", limit: 100, window: "1m", fail: "open" },
+            { id: "p-all", origin: "p", per: "principal", limit: 100, window: "1m", fail: "open" },
+            { id: "staff", origin: "o", roles: ["ops", "admin"], per: "principal", limit: 10, window: "1m", fail: "open" },
+            { id: "any-tool", origin: "o", tools: ["*"], per: "principal", limit: 10, window: "1m", fail: "open" },
+            { id: "two-tools", origin: "o", tools: ["echo", "other"], per: "principal", limit: 10, window: "1m", fail: "open" },
+          ],
+        },
+      },
+    ]),
+  );
+  const ids = (roles: string[], method: string, tool: string | undefined) => limited.limitsFor("o", limited.expandRoles(roles), method, tool).map((limit) => limit.id);
+
+  it("takes only its origin's limits, those for any of the caller's roles, and tool limits only for a named tool call", () => {
+    expect(ids(["viewer"], "tools/list", undefined)).toEqual(["o-all"]);
+    expect(ids(["ops"], "tools/list", undefined)).toEqual(["o-all", "staff"]);
+    expect(ids(["viewer"], "tools/call", "echo")).toEqual(["o-all", "any-tool", "two-tools"]);
+    expect(ids(["viewer"], "tools/call", "third")).toEqual(["o-all", "any-tool"]);
+    expect(ids(["viewer"], "tools/call", undefined)).toEqual(["o-all"]);
+    expect(ids(["viewer"], "prompts/get", "echo")).toEqual(["o-all"]);
+    expect(limited.limitsFor("p", limited.expandRoles(["ops"]), "tools/list", undefined).map((limit) => limit.id)).toEqual(["p-all"]);
+  });
+});
