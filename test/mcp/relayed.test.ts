@@ -4,11 +4,19 @@
 // principal, origin session), and only when its content has the expected shape.
 
 import { describe, expect, it } from "vitest";
-import { REPLY_WINDOW_S, echoSeals, type EchoBinding } from "../../src/mcp/relayed.js";
+import { EchoSeals, REPLY_WINDOW_S, echoSeals, type EchoBinding } from "../../src/mcp/relayed.js";
 import { seal } from "../../src/sealed.js";
 
 const secret = "r".repeat(32);
-const seals = echoSeals(secret);
+/** A fresh instance per use (built inside the test, so mutation testing sees the constructor covered). */
+const seals = {
+  sealRequest: (...args: Parameters<EchoSeals["sealRequest"]>) => new EchoSeals(secret).sealRequest(...args),
+  openRequest: (...args: Parameters<EchoSeals["openRequest"]>) => new EchoSeals(secret).openRequest(...args),
+  sealEventId: (...args: Parameters<EchoSeals["sealEventId"]>) => new EchoSeals(secret).sealEventId(...args),
+  openEventId: (...args: Parameters<EchoSeals["openEventId"]>) => new EchoSeals(secret).openEventId(...args),
+  sealTaskId: (...args: Parameters<EchoSeals["sealTaskId"]>) => new EchoSeals(secret).sealTaskId(...args),
+  openTaskId: (...args: Parameters<EchoSeals["openTaskId"]>) => new EchoSeals(secret).openTaskId(...args),
+};
 const binding: EchoBinding = { origin: "o", principal: "alice", originSession: "s1" };
 const now = 1_800_000_000;
 
@@ -93,7 +101,7 @@ describe("event and task ids", () => {
   });
 
   it("are made once per secret", () => {
-    expect(echoSeals(secret)).toBe(seals);
-    expect(echoSeals("other".repeat(8))).not.toBe(seals);
+    expect(echoSeals(secret)).toBe(echoSeals(secret));
+    expect(echoSeals("other".repeat(8))).not.toBe(echoSeals(secret));
   });
 });

@@ -29,7 +29,9 @@ describe("argument types", () => {
     expect(problem({ a: bad }, { type })).toBe(`argument "a" must be of type ${type}`);
   });
 
-  it("an object is neither null nor an array", () => {
+  it("an object is neither null nor an array, nor a string or number", () => {
+    expect(problem({ a: "x" }, { type: "object" })).toBe('argument "a" must be of type object');
+    expect(problem({ a: 1 }, { type: "object", properties: {} })).toBe('argument "a" must be of type object');
     expect(problem({ a: null }, { type: "object" })).toBe('argument "a" must be of type object');
     expect(problem({ a: null }, { type: "string" })).toBe('argument "a" must be of type string');
   });
@@ -68,6 +70,14 @@ describe("strings", () => {
     expect(problem({ a: "/etc/x" }, { type: "string", pathRoots: ["/srv"] })).toBe('argument "a" is outside the allowed directories');
     expect(problem({ a: "https://a.example/" }, { type: "string", url: { schemes: ["https"], hosts: ["a.example"] } })).toBeUndefined();
     expect(problem({ a: "https://b.example/" }, { type: "string", url: { schemes: ["https"], hosts: ["a.example"] } })).toBe('argument "a" names a host that is not allowed');
+  });
+});
+
+describe("checks after a passing check", () => {
+  it("still checks allowed values after a path, a URL or an object's members pass", () => {
+    expect(problem({ a: "/srv/x" }, { type: "string", pathRoots: ["/srv"], enum: ["/srv/y"] })).toBe('argument "a" is not one of the allowed values');
+    expect(problem({ a: "https://a.example/" }, { type: "string", url: { schemes: ["https"], hosts: ["a.example"] }, enum: ["https://a.example/b"] })).toBe('argument "a" is not one of the allowed values');
+    expect(problem({ a: {} }, { type: "object", properties: {}, additionalProperties: true, enum: ["x"] })).toBe('argument "a" is not one of the allowed values');
   });
 });
 
@@ -154,6 +164,7 @@ describe("paths", () => {
     expect(pathProblem("/srv/a..b", ["/srv"])).toBeUndefined();
     expect(pathProblem("/srv", ["/srv"])).toBeUndefined();
     expect(pathProblem("//srv//./x/", ["/srv"])).toBeUndefined();
+    expect(pathProblem("/./srv/x", ["/srv"])).toBeUndefined();
     expect(pathProblem("/srvx", ["/srv"])).toBe("is outside the allowed directories");
     expect(pathProblem("/other/x", ["/srv", "/other"])).toBeUndefined();
     expect(pathProblem("/", ["/srv"])).toBe("is outside the allowed directories");
@@ -195,5 +206,7 @@ describe("URLs", () => {
     // An IP literal never matches a wildcard, even one it would end with.
     expect(urlProblem("https://1.2.3.4/", { schemes: ["https"], hosts: ["*.3.4"] })).toBe("names a host that is not allowed");
     expect(urlProblem("https://[::2]/", { schemes: ["https"], hosts: ["*:2]"] })).toBe("names a host that is not allowed");
+    expect(urlProblem("https://10.0.0.1/", { schemes: ["https"], hosts: ["*.0.0.1"] })).toBe("names a host that is not allowed");
+    expect(urlProblem("https://1.2.3.44/", { schemes: ["https"], hosts: ["*.3.44"] })).toBe("names a host that is not allowed");
   });
 });

@@ -138,7 +138,7 @@ describe("decideMessage", () => {
     expect(decide("tools/call", { target: { kind: "tool", name: "echo" }, args, taskAugmented: true, roles: ["tasker"] })).toMatchObject({ effect: "allow", rule: "task-echo" });
     expect(decide("tools/call", { target: { kind: "tool", name: "echo" }, args, taskAugmented: false })).toMatchObject({ effect: "allow", rule: "echo" });
     // A refused call stays refused for its own reason.
-    expect(decide("tools/call", { target: { kind: "tool", name: "drop" }, args, taskAugmented: true })).toMatchObject({ effect: "deny", rule: "no-drop" });
+    expect(decide("tools/call", { target: { kind: "tool", name: "drop" }, args, taskAugmented: true })).toMatchObject({ effect: "deny", rule: "no-drop", refusal: { reason: "denied by rule no-drop" } });
   });
 
   it("accepts a client's response only to a request the gateway relayed, under a serverRequests grant", () => {
@@ -209,6 +209,7 @@ describe("the limits a message counts against", () => {
             { id: "staff", origin: "o", roles: ["ops", "admin"], per: "principal", limit: 10, window: "1m", fail: "open" },
             { id: "any-tool", origin: "o", tools: ["*"], per: "principal", limit: 10, window: "1m", fail: "open" },
             { id: "two-tools", origin: "o", tools: ["echo", "other"], per: "principal", limit: 10, window: "1m", fail: "open" },
+            { id: "prefixed", origin: "o", tools: ["ec*"], per: "principal", limit: 10, window: "1m", fail: "open" },
           ],
         },
       },
@@ -219,8 +220,11 @@ describe("the limits a message counts against", () => {
   it("takes only its origin's limits, those for any of the caller's roles, and tool limits only for a named tool call", () => {
     expect(ids(["viewer"], "tools/list", undefined)).toEqual(["o-all"]);
     expect(ids(["ops"], "tools/list", undefined)).toEqual(["o-all", "staff"]);
-    expect(ids(["viewer"], "tools/call", "echo")).toEqual(["o-all", "any-tool", "two-tools"]);
+    expect(ids(["viewer"], "tools/call", "echo")).toEqual(["o-all", "any-tool", "two-tools", "prefixed"]);
     expect(ids(["viewer"], "tools/call", "third")).toEqual(["o-all", "any-tool"]);
+    expect(ids(["viewer"], "tools/call", "ech")).toEqual(["o-all", "any-tool", "prefixed"]);
+    expect(ids(["viewer"], "tools/call", "echoes")).toEqual(["o-all", "any-tool", "prefixed"]);
+    expect(ids(["viewer"], "tools/call", "e")).toEqual(["o-all", "any-tool"]);
     expect(ids(["viewer"], "tools/call", undefined)).toEqual(["o-all"]);
     expect(ids(["viewer"], "prompts/get", "echo")).toEqual(["o-all"]);
     expect(limited.limitsFor("p", limited.expandRoles(["ops"]), "tools/list", undefined).map((limit) => limit.id)).toEqual(["p-all"]);
