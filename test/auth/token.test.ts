@@ -35,4 +35,11 @@ describe("mcp-warden tokens", () => {
     expect(await tokenKey("p".repeat(40), token)).toBe(key);
     expect(await tokenKey("q".repeat(40), token)).not.toBe(key);
   });
+
+  it("draw their random part from the whole alphabet", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) for (const char of generateToken().slice(5, 37)) seen.add(char);
+    // 640 uniform draws from 62 characters miss more than 20 of them with negligible probability.
+    expect(seen.size).toBeGreaterThan(40);
+  });
 });

@@ -46,4 +46,10 @@ describe("tools/call integrity verdict", () => {
     expect(error).toMatchObject({ kind: "integrityStoreUnavailable" });
     expect((error as GatewayError).reason).toContain("integrity records unreadable: Error: kv down");
   });
+
+  it("bounds the store's error in the reason", async () => {
+    const failing = { list: async () => Promise.reject(new Error("x".repeat(500))) } as unknown as KVNamespace;
+    const error = (await toolCallVerdict(failing, "v4", "o", block, undefined, "weather").catch((thrown: GatewayError) => thrown)) as GatewayError;
+    expect(error.reason).toBe(`integrity records unreadable: ${`Error: ${"x".repeat(500)}`.slice(0, 200)}`);
+  });
 });

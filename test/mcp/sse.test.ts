@@ -122,3 +122,23 @@ describe("SSE fields and byte counts", () => {
     expect(utf8Length("éa", 1)).toBe(1);
   });
 });
+
+describe("SSE edges", () => {
+  it("counts an unfinished line together with the data before it", () => {
+    const parser = new SseParser(12);
+    parser.push("data: ab\n");
+    expect(() => parser.push("data: abcd")).toThrow(SseTooLargeError);
+    expect(new SseParser(12).push("data: abcd")).toEqual([]);
+  });
+
+  it("leaves the id out of an event that has none", () => {
+    const [event] = new SseParser(100).push("data: a\n\n");
+    expect(Object.keys(event!)).toEqual(["event", "data"]);
+  });
+
+  it("sizes surrogate pairs at the edges of the surrogate range as four bytes", () => {
+    expect(utf8Length("\u{10000}", 0)).toBe(4);
+    expect(utf8Length("\u{10FFFF}", 0)).toBe(4);
+    expect(utf8Length("\ud800\udc00", 0)).toBe(4);
+  });
+});
