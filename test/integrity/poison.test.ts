@@ -263,3 +263,49 @@ describe("every marker pattern, phrasing by phrasing", () => {
     ]);
   });
 });
+
+describe("findings: one per kind, where they are, excerpts, names and keys", () => {
+  const fresh = async () => {
+    vi.resetModules();
+    return import("../../src/integrity/poison.js");
+  };
+
+  it("reports a kind once even when two of its patterns match, and an encoded blob once", async () => {
+    const { scanText: scan } = await fresh();
+    expect(scan("<important> and [INST]", "d").map((finding) => finding.kind)).toEqual(["hidden-tag"]);
+    expect(scan("%41%42%43%44%45%46%47%48 QmFzZTY0IGVuY29kZWQgcGF5bG9hZCB3aXRoIG1hbnkgY2hhcnMxMjM0NTY3ODk=", "d").map((finding) => finding.kind)).toEqual(["encoded-blob"]);
+  });
+
+  it("takes a base64-looking run with 20 distinct characters as encoded, and not one with 19", async () => {
+    const { scanText: scan } = await fresh();
+    const twenty = "ABCDEFGHabcdefgh0123"; // 20 distinct, upper, lower and digits
+    const nineteen = "ABCDEFGHabcdefgh012"; // 19 distinct
+    expect(scan(twenty.repeat(3), "d").map((finding) => finding.kind)).toEqual(["encoded-blob"]);
+    expect(scan(nineteen.repeat(3), "d")).toEqual([]);
+  });
+
+  it("bounds an excerpt to 80 characters from 20 before the finding, and names invisible characters with four hex digits", async () => {
+    const { scanText: scan } = await fresh();
+    const text = `${"a".repeat(50)} <important> ${"b".repeat(200)}`;
+    const [finding] = scan(text, "d");
+    expect(finding!.excerpt).toBe(text.slice(31, 111));
+    expect(scan("soft\u00adhyphen", "d")[0]!.excerpt).toBe("soft<U+00AD>hyphen");
+  });
+
+  it("flags a tool name that is not a string, and paths array items and keys", async () => {
+    const { scanDefinition: scanDef, scanValue: scanVal } = await fresh();
+    expect(scanDef({ name: 5 }).map((finding) => finding.kind)).toEqual(["tool-name"]);
+    expect(scanVal({ list: ["ok", "<important>"], n: null, b: true, x: 1 }).map((finding) => finding.at)).toEqual(["list[1]"]);
+    expect(scanVal({ "a\u200bb": { c: "[INST]" } }).map((finding) => [finding.kind, finding.at])).toEqual([
+      ["invisible-unicode", "a\u200bb"],
+      ["hidden-tag", "a\u200bb.c"],
+    ]);
+  });
+
+  it("drops a key that becomes a prototype key once stripped", async () => {
+    const { stripInvisible: strip } = await fresh();
+    for (const key of ["__proto__", "constructor", "prototype"]) {
+      expect(Object.keys(strip(JSON.parse(`{"${key.slice(0, 2)}\\u200b${key.slice(2)}": 1, "ok": 2}`)))).toEqual(["ok"]);
+    }
+  });
+});
