@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TOKEN_PATTERN, crc32, generateToken, isWellFormedToken, tokenKey } from "../../src/auth/token.js";
+import { metadataOf } from "../../src/auth/record.js";
 
 describe("mcp-warden tokens", () => {
   it("are mcpw_ + 32 random base62 characters + a 6-character checksum", () => {
@@ -41,5 +42,10 @@ describe("mcp-warden tokens", () => {
     for (let i = 0; i < 20; i++) for (const char of generateToken().slice(5, 37)) seen.add(char);
     // 640 uniform draws from 62 characters miss more than 20 of them with negligible probability.
     expect(seen.size).toBeGreaterThan(40);
+  });
+
+  it("list with metadata that holds no note and no origins", () => {
+    const record = { v: 1 as const, principal: "alice", name: "laptop", roles: ["dev"], createdAt: 1, expiresAt: null, origins: ["o"], note: "private" };
+    expect(metadataOf(record)).toEqual({ principal: "alice", name: "laptop", roles: ["dev"], createdAt: 1, expiresAt: null });
   });
 });

@@ -276,6 +276,11 @@ describe("findings: one per kind, where they are, excerpts, names and keys", () 
     expect(scan("%41%42%43%44%45%46%47%48 QmFzZTY0IGVuY29kZWQgcGF5bG9hZCB3aXRoIG1hbnkgY2hhcnMxMjM0NTY3ODk=", "d").map((finding) => finding.kind)).toEqual(["encoded-blob"]);
   });
 
+  it("still looks for encoded runs after other findings", async () => {
+    const { scanText: scan } = await fresh();
+    expect(scan("<important> QmFzZTY0IGVuY29kZWQgcGF5bG9hZCB3aXRoIG1hbnkgY2hhcnMxMjM0NTY3ODk=", "d").map((finding) => finding.kind)).toEqual(["hidden-tag", "encoded-blob"]);
+  });
+
   it("takes a base64-looking run with 20 distinct characters as encoded, and not one with 19", async () => {
     const { scanText: scan } = await fresh();
     const twenty = "ABCDEFGHabcdefgh0123"; // 20 distinct, upper, lower and digits
@@ -307,5 +312,8 @@ describe("findings: one per kind, where they are, excerpts, names and keys", () 
     for (const key of ["__proto__", "constructor", "prototype"]) {
       expect(Object.keys(strip(JSON.parse(`{"${key.slice(0, 2)}\\u200b${key.slice(2)}": 1, "ok": 2}`)))).toEqual(["ok"]);
     }
+    const stripped = strip(JSON.parse('{"__\\u200bproto__": {"polluted": true}, "ok": 2}')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(stripped)).toBe(Object.prototype);
+    expect(stripped.polluted).toBeUndefined();
   });
 });
