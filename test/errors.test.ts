@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { ErrorKind, GatewayError, asGatewayError, errorResponse } from "../src/errors.js";
+import { describe, expect, it, vi } from "vitest";
+import { ErrorKind, GatewayError, asGatewayError, errorMessage, errorResponse, handleError } from "../src/errors.js";
 
 describe("errors", () => {
   it("put the generic message and the request id on the wire, never the internal reason", async () => {
@@ -32,6 +32,39 @@ describe("errors", () => {
       expect(Number.isInteger(kind.code) && kind.code < 0).toBe(true);
       expect(kind.status).toBeGreaterThanOrEqual(400);
       expect(kind.status).toBeLessThan(600);
+    }
+  });
+
+  it("pass a GatewayError through as it is, and name what was thrown otherwise", () => {
+    const error = new GatewayError("forbidden", "x");
+    expect(asGatewayError(error)).toBe(error);
+    expect(asGatewayError(new RangeError("bad")).reason).toBe("RangeError: bad");
+    expect(asGatewayError("a string")).toMatchObject({ kind: "internal", reason: "non-error thrown" });
+    expect(error.auditDecision).toBe(ErrorKind.forbidden.audit);
+    expect(error.status).toBe(ErrorKind.forbidden.status);
+    expect(error.message).toBe("x");
+  });
+
+  it("serialize one error message, with data only when there is some", () => {
+    expect(JSON.parse(errorMessage(new GatewayError("internal", "r"), 7))).toEqual({ jsonrpc: "2.0", id: 7, error: { code: -32603, message: "Internal error" } });
+    expect(new GatewayError("internal", "r", { detail: "" }).toJsonRpcError()).toEqual({ code: -32603, message: "Internal error" });
+  });
+
+  it("answer whatever a stage threw with the message's id, logging only unexpected errors", async () => {
+    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const refused = handleError(new GatewayError("forbidden", "token not valid here", { headers: { "x-a": "1" } }), { var: { rpcId: "r-9" } });
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get("x-a")).toBe("1");
+      expect(await refused.json()).toMatchObject({ id: "r-9", error: { code: ErrorKind.forbidden.code } });
+      expect(log).not.toHaveBeenCalled();
+      const crashed = handleError(new TypeError("boom"), { var: {} });
+      expect(crashed.status).toBe(500);
+      expect(await crashed.json()).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32603, message: "Internal error" } });
+      expect(log).toHaveBeenCalledTimes(1);
+      expect(JSON.parse(String(log.mock.calls[0]![0]))).toEqual({ error: "TypeError: boom" });
+    } finally {
+      log.mockRestore();
     }
   });
 });

@@ -6,7 +6,7 @@
 // are captured from waitUntil and awaited, so no test depends on timing.
 
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { AuditDraft, MAX_EVENT_BYTES, describeArguments, emitFlag, requestFacts, type AuditEvent, type AuditSink } from "../../src/audit/event.js";
+import { AuditDraft, MAX_EVENT_BYTES, boundEvent, describeArguments, emitFlag, requestFacts, type AuditEvent, type AuditSink } from "../../src/audit/event.js";
 import { auditEventSchema } from "../../src/audit/schema.js";
 import { ErrorKind, GatewayError, type ErrorKindName } from "../../src/errors.js";
 
@@ -311,5 +311,32 @@ describe("emitFlag", () => {
     expect(auditEventSchema.safeParse(events[0]).success).toBe(true);
     await settled();
     expect(batches.flat().map((message) => message.body.decision)).toEqual(["flag"]);
+  });
+});
+
+describe("boundEvent at its edges", () => {
+  const base = { v: 1, time: "2026-01-01T00:00:00.000Z", requestId: "r", policyVersion: "p", httpMethod: "POST", decision: "allow" } as AuditEvent;
+
+  it("keeps fields at their bound as they are, unmarked", () => {
+    const event = { ...base, reason: "r".repeat(512), roles: Array.from({ length: 32 }, (_, i) => `r${i}`), integrity: Array.from({ length: 20 }, (_, i) => ({ tool: `t${i}`, reason: "poisoned", action: "blocked" })) } as AuditEvent;
+    const bounded = boundEvent(event);
+    expect(bounded).toEqual(event);
+    expect(bounded.truncated).toBeUndefined();
+  });
+
+  it("cuts a field, the roles and the integrity flags one past their bound, and marks the event", () => {
+    expect(boundEvent({ ...base, target: "t".repeat(513) })).toEqual({ ...base, target: "t".repeat(512), truncated: true });
+    const roles = Array.from({ length: 33 }, (_, i) => `r${i}`);
+    expect(boundEvent({ ...base, roles })).toEqual({ ...base, roles: roles.slice(0, 32), truncated: true });
+    const integrity = Array.from({ length: 21 }, (_, i) => ({ tool: `t${i}`, reason: "poisoned", action: "blocked" })) as AuditEvent["integrity"];
+    expect(boundEvent({ ...base, integrity })).toEqual({ ...base, integrity: integrity!.slice(0, 20), truncated: true });
+  });
+
+  it("sizes at most 32 arguments and says when there were more", async () => {
+    const args = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`a${i}`, i]));
+    expect((await describeArguments("k", args)).truncated).toBeUndefined();
+    const more = await describeArguments("k", { ...args, extra: 1 });
+    expect(more.truncated).toBe(true);
+    expect(Object.keys(more.argumentSizes)).toHaveLength(32);
   });
 });

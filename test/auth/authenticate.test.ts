@@ -19,10 +19,12 @@ const METADATA = "https://gw.example/.well-known/oauth-protected-resource/mcp/ev
 class FakeKv {
   readonly values = new Map<string, string>();
   reads = 0;
+  types: (string | undefined)[] = [];
   failing: Error | undefined;
 
   async get(key: string, type?: "text" | "json"): Promise<unknown> {
     this.reads++;
+    this.types.push(type);
     if (this.failing) throw this.failing;
     const value = this.values.get(key);
     if (value === undefined) return null;
@@ -264,5 +266,66 @@ describe("authenticate", () => {
       expect((await auth(kv, second)).id).toBe("frank");
       expect(kv.reads).toBe(2);
     });
+  });
+});
+
+describe("what a refusal says, on the wire and in the audit reason", () => {
+  const wire = (error: GatewayError) => error.toJsonRpcError().message;
+  const refusalOf = (check: () => unknown): GatewayError => {
+    try {
+      check();
+    } catch (error) {
+      return error as GatewayError;
+    }
+    throw new Error("expected a refusal");
+  };
+
+  it("asks for a bearer token, or for the Bearer scheme", () => {
+    const missing = refusalOf(() => bearerToken(request(), ORIGIN));
+    expect(wire(missing)).toContain("a bearer token is required");
+    expect(missing.reason).toBe("no authorization header");
+    const scheme = refusalOf(() => bearerToken(request("Basic x"), ORIGIN));
+    expect(wire(scheme)).toContain("use the Bearer scheme");
+    expect(scheme.options.headers?.["www-authenticate"]).toContain('error_description="use the Bearer scheme"');
+    expect(scheme.reason).toBe("authorization header is not a bearer token");
+    // The scheme must open the header.
+    expect(refusalOf(() => bearerToken(request("Token bearer abc"), ORIGIN)).kind).toBe("unauthorized");
+  });
+
+  it("asks for the token in the header only", () => {
+    const error = refusalOf(() => bearerToken(request(undefined, { url: `${URL_BASE}?access_token=x` }), ORIGIN));
+    expect(wire(error)).toContain("send the token in the Authorization header only");
+    expect(error.options.headers?.["www-authenticate"]).toContain('error_description="send the token in the Authorization header only"');
+    expect(error.reason).toBe("token offered outside the Authorization header");
+    // A cookie without a token, and a query without one, are nobody's business.
+    expect(bearerToken(request("Bearer tok", { url: `${URL_BASE}?q=1`, cookie: "a=b" }), ORIGIN)).toBe("tok");
+  });
+
+  it("records why a token failed, and tells the caller only that it is invalid", async () => {
+    const kv = new FakeKv();
+    const malformed = await failureOf(auth(kv, "mcpw_short"));
+    expect(malformed.reason).toBe("malformed token or bad checksum");
+    expect(wire(malformed)).toContain("the token is invalid, expired or revoked");
+    expect((await failureOf(auth(kv, generateToken()))).reason).toBe("unknown or revoked token");
+    const notJson = generateToken();
+    kv.values.set(await tokenKey(PEPPER, notJson), "{not json");
+    expect((await failureOf(auth(kv, notJson))).reason).toBe("token record is not JSON");
+    expect((await failureOf(auth(kv, await mint(kv, { ...record(), v: 2 })))).reason).toBe("token record fails its schema");
+    expect((await failureOf(auth(kv, await mint(kv, record({ expiresAt: NOW }))))).reason).toBe("expired token");
+    expect(kv.types.every((type) => type === "text")).toBe(true);
+  });
+
+  it("tells a caller whose token is for other origins only that, and records which origin", async () => {
+    const kv = new FakeKv();
+    const error = await failureOf(auth(kv, await mint(kv, record({ origins: ["toolbox"] }))));
+    expect(wire(error)).toContain("this token may not use this endpoint");
+    expect(error.reason).toBe(`token not valid for origin ${ORIGIN}`);
+  });
+
+  it("records a failing store's message in the reason", async () => {
+    const kv = new FakeKv();
+    const token = await mint(kv);
+    kv.failing = new Error("boom");
+    expect((await failureOf(auth(kv, token))).reason).toBe("KV read failed: boom");
   });
 });

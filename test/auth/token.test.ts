@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TOKEN_PATTERN, crc32, generateToken, isWellFormedToken, tokenKey } from "../../src/auth/token.js";
+import { metadataOf } from "../../src/auth/record.js";
 
 describe("mcp-warden tokens", () => {
   it("are mcpw_ + 32 random base62 characters + a 6-character checksum", () => {
@@ -34,5 +35,17 @@ describe("mcp-warden tokens", () => {
     expect(key).not.toContain(token.slice(5, 15));
     expect(await tokenKey("p".repeat(40), token)).toBe(key);
     expect(await tokenKey("q".repeat(40), token)).not.toBe(key);
+  });
+
+  it("draw their random part from the whole alphabet", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) for (const char of generateToken().slice(5, 37)) seen.add(char);
+    // 640 uniform draws from 62 characters miss more than 20 of them with negligible probability.
+    expect(seen.size).toBeGreaterThan(40);
+  });
+
+  it("list with metadata that holds no note and no origins", () => {
+    const record = { v: 1 as const, principal: "alice", name: "laptop", roles: ["dev"], createdAt: 1, expiresAt: null, origins: ["o"], note: "private" };
+    expect(metadataOf(record)).toEqual({ principal: "alice", name: "laptop", roles: ["dev"], createdAt: 1, expiresAt: null });
   });
 });

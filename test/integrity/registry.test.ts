@@ -47,3 +47,88 @@ describe("integrity registry", () => {
     expect(await reader.blockedTool(kv, "v3", "toolbox", "weather", now + 31_000)).toEqual(drift);
   });
 });
+
+/** A KV namespace that lists the given keys in pages of `pageSize`, records list calls and puts. */
+function pagedKv(entries: { name: string; metadata?: IntegrityFlag }[], pageSize: number, failPut = false) {
+  const lists: { prefix?: string; cursor?: string }[] = [];
+  const puts: string[] = [];
+  const kv = {
+    list: async (options: { prefix?: string; cursor?: string }) => {
+      lists.push(options);
+      const start = options.cursor ? Number(options.cursor) : 0;
+      const keys = entries.slice(start, start + pageSize);
+      const end = start + pageSize >= entries.length;
+      return end ? { keys, list_complete: true } : { keys, list_complete: false, cursor: String(start + pageSize) };
+    },
+    put: async (key: string) => {
+      puts.push(key);
+      if (failPut) throw new Error("kv full");
+    },
+  } as unknown as KVNamespace;
+  return { kv, lists, puts };
+}
+
+const flag = (tool: string, action: IntegrityFlag["action"] = "blocked", seen = "c".repeat(64)): IntegrityFlag => ({ tool, reason: "poisoned", seen, action });
+
+describe("integrity registry, page by page", () => {
+  it("reads every page by its cursor under the origin's prefix, up to ten pages", async () => {
+    const registry = await isolate();
+    const entries = Array.from({ length: 25 }, (_, i) => ({ name: `k${i}`, metadata: flag(`t${i}`) }));
+    const { kv, lists } = pagedKv(entries, 2);
+    expect(await registry.blockedTool(kv, "v1", "o", "t19", 0)).toEqual(flag("t19"));
+    expect(lists).toHaveLength(10);
+    expect(lists[0]).toEqual({ prefix: "integrity:v1:o:" });
+    expect(lists[1]).toEqual({ prefix: "integrity:v1:o:", cursor: "2" });
+    // Past ten pages nothing more is read.
+    expect(await registry.blockedTool(kv, "v1", "o", "t20", 1)).toBeUndefined();
+  });
+
+  it("stops at the last page, skips keys without metadata, and returns only blocking records", async () => {
+    const registry = await isolate();
+    const { kv, lists } = pagedKv([{ name: "a" }, { name: "b", metadata: flag("warned", "warned") }, { name: "c", metadata: flag("blocked") }], 5);
+    expect(await registry.blockedTool(kv, "v1", "o", "warned", 0)).toBeUndefined();
+    expect(await registry.blockedTool(kv, "v1", "o", "blocked", 0)).toEqual(flag("blocked"));
+    expect(await registry.blockedTool(kv, "v1", "o", "a", 0)).toBeUndefined();
+    expect(lists).toHaveLength(1);
+  });
+
+  it("re-reads after the refresh interval, from the second it ends, and keeps what this isolate recorded", async () => {
+    const registry = await isolate();
+    const { kv, lists } = pagedKv([], 5);
+    registry.recordBlocked(kv, "v1", "o", [flag("mine")], () => {});
+    expect(await registry.blockedTool(kv, "v1", "o", "mine", 1_000)).toEqual(flag("mine"));
+    expect(lists).toHaveLength(1);
+    expect(await registry.blockedTool(kv, "v1", "o", "mine", 30_999)).toEqual(flag("mine"));
+    expect(lists).toHaveLength(1);
+    expect(await registry.blockedTool(kv, "v1", "o", "mine", 31_000)).toEqual(flag("mine"));
+    expect(lists).toHaveLength(2);
+  });
+
+  it("keeps a listed record over this isolate's own for the same tool", async () => {
+    const registry = await isolate();
+    const listed = flag("tool", "blocked", "d".repeat(64));
+    const { kv } = pagedKv([{ name: "k", metadata: listed }], 5);
+    registry.recordBlocked(kv, "v1", "o", [flag("tool")], () => {});
+    expect(await registry.blockedTool(kv, "v1", "o", "tool", 0)).toEqual(listed);
+  });
+
+  it("records each blocked tool once per definition, and logs a failed write", async () => {
+    const registry = await isolate();
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const { kv, puts } = pagedKv([], 5, true);
+      const work: Promise<unknown>[] = [];
+      registry.recordBlocked(kv, "v1", "o", [flag("a"), flag("b", "warned")], (promise) => work.push(promise));
+      registry.recordBlocked(kv, "v1", "o", [flag("a")], (promise) => work.push(promise));
+      registry.recordBlocked(kv, "v1", "o", [flag("a", "blocked", "e".repeat(64))], (promise) => work.push(promise));
+      registry.recordBlocked(kv, "v1", "o", [], (promise) => work.push(promise));
+      await Promise.all(work);
+      expect(puts).toEqual(["integrity:v1:o:a", "integrity:v1:o:a"]);
+      expect(work).toHaveLength(2);
+      expect(error).toHaveBeenCalledTimes(2);
+      expect(JSON.parse(String(error.mock.calls[0]![0]))).toEqual({ error: "integrity record not stored: Error: kv full" });
+    } finally {
+      error.mockRestore();
+    }
+  });
+});

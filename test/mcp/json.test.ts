@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { JsonSyntaxError, parseJson, parseJsonBytes } from "../../src/mcp/json.js";
+import { JsonSyntaxError, canonicalJson, parseJson, parseJsonBytes } from "../../src/mcp/json.js";
 
 describe("strict JSON parser", () => {
   it.each([
@@ -84,5 +84,86 @@ describe("strict JSON parser", () => {
       }),
       { seed: 7, numRuns: 2000 },
     );
+  });
+});
+
+describe("strict JSON parser, reasons and offsets", () => {
+  const failure = (text: string, maxDepth = 64) => {
+    try {
+      parseJson(text, maxDepth);
+    } catch (error) {
+      return { reason: (error as JsonSyntaxError).reason, offset: (error as JsonSyntaxError).offset, message: (error as JsonSyntaxError).message };
+    }
+    return "accepted";
+  };
+
+  it.each([
+    ['{"a":1,"a":2}', "duplicate key", 7],
+    ['{"prototype":1}', 'forbidden key "prototype"', 1],
+    ['{"__proto__":1}', 'forbidden key "__proto__"', 1],
+    ["[tru]", "invalid literal", 1],
+    ["[nul]", "invalid literal", 1],
+    ["[fals]", "invalid literal", 1],
+    ["[-]", "invalid number", 1],
+    ["[-x]", "invalid number", 1],
+    ['"\\u12G4"', "invalid unicode escape", 1],
+    ['"\\u12"', "invalid unicode escape", 1],
+    ['"ab\\', "invalid escape", 3],
+    ['{"a" 1}', "expected ':'", 5],
+    ['{"a":1 "b":2}', "expected ',' or '}'", 7],
+    ["[1 2]", "expected ',' or ']'", 3],
+    ["{,}", "expected a string key", 1],
+    ['{"a":1,}', "expected a string key", 7],
+    ["[1] x", "unexpected data after the JSON value", 4],
+    ["x", "unexpected character", 0],
+    ["[", "unexpected end of input", 1],
+    ["[1e999]", "number out of range", 1],
+  ])("refuses %s: %s at offset %i", (text, reason, offset) => {
+    expect(failure(text)).toEqual({ reason, offset, message: `${reason} at offset ${offset}` });
+  });
+
+  it("reads every JSON whitespace character, and nothing else as whitespace", () => {
+    expect(parseJson(" \t\r\n[ \t\r\n1 \t\r\n, \t\r\n{ \t\r\n\"a\" \t\r\n: \t\r\n2 \t\r\n} \t\r\n] \t\r\n", 8)).toEqual([1, { a: 2 }]);
+    expect(failure("[1,\u00a02]")).toMatchObject({ reason: "unexpected character" });
+    expect(failure("\u000b1")).toMatchObject({ reason: "unexpected character" });
+    expect(failure("1\f")).toMatchObject({ reason: "unexpected data after the JSON value" });
+  });
+
+  it("parses numbers, escapes and literals exactly", () => {
+    expect(parseJson("[0, -0.5, 12.25e-1, 3E2, true, false, null]", 8)).toEqual([0, -0.5, 1.225, 300, true, false, null]);
+    expect(parseJson('"\\u0041\\u00e9\\uD83D\\uDE00x"', 8)).toBe("A\u00e9\u{1F600}x");
+    expect(parseJson('"a\\"b"', 8)).toBe('a"b');
+    expect(parseJson('{"a":[],"b":{}}', 8)).toEqual({ a: [], b: {} });
+    expect(parseJson("[ ]", 8)).toEqual([]);
+    expect(parseJson("{ }", 8)).toEqual({});
+  });
+
+  it("counts depth for objects and arrays alike", () => {
+    expect(parseJson('{"a":[{"b":1}]}', 3)).toEqual({ a: [{ b: 1 }] });
+    expect(failure('{"a":[{"b":1}]}', 2)).toMatchObject({ reason: "nesting too deep", offset: 6 });
+    expect(failure("[[1]]", 1)).toMatchObject({ reason: "nesting too deep", offset: 1 });
+    expect(parseJson("1", 0)).toBe(1);
+    expect(failure("[]", 0)).toMatchObject({ reason: "nesting too deep", offset: 0 });
+    expect(failure("{}", 0)).toMatchObject({ reason: "nesting too deep", offset: 0 });
+  });
+
+  it("reports invalid UTF-8 at offset 0", () => {
+    try {
+      parseJsonBytes(new Uint8Array([0xff]), 8);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toMatchObject({ reason: "invalid UTF-8", offset: 0 });
+    }
+  });
+});
+
+describe("canonical JSON", () => {
+  it("sorts keys at every level, keeps array order and leaves no whitespace", () => {
+    expect(canonicalJson({ b: 1, a: [3, { d: null, c: "x" }], "": true })).toBe('{"":true,"a":[3,{"c":"x","d":null}],"b":1}');
+    expect(canonicalJson([])).toBe("[]");
+    expect(canonicalJson({})).toBe("{}");
+    expect(canonicalJson("q\"")).toBe('"q\\""');
+    expect(canonicalJson(null)).toBe("null");
+    expect(canonicalJson(1.5)).toBe("1.5");
   });
 });

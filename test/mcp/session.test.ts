@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors.js";
-import { unwrapSession, wrapSession } from "../../src/mcp/session.js";
+import { isValidOriginSessionId, sessionFromInitialize, unwrapSession, wrapSession } from "../../src/mcp/session.js";
+import type { JsonRpcMessage } from "../../src/mcp/jsonrpc.js";
+import { seal } from "../../src/sealed.js";
 
 const secret = "s".repeat(40);
 const binding = { origin: "everything", principal: "alice" };
@@ -48,5 +50,58 @@ describe("stateless gateway sessions", () => {
     for (const forged of [flipped(3), flipped(10), flipped(id.length - 5), `w1.${id.slice(3)}`, `${id}.extra`, id.slice(0, -4), "w2.", ""]) {
       expect(await refused(unwrapSession(secret, binding, forged))).toBe("sessionNotFound");
     }
+  });
+});
+
+describe("what a session id may hold", () => {
+  const sealing = { secret, purpose: "session", prefix: "w2." };
+  const bound = [binding.origin, binding.principal];
+
+  it("refuses a sealed value that is not a supported version and a valid origin id", async () => {
+    for (const value of [["2025-11-25"], ["2025-11-25", "id", "x"], { version: "2025-11-25", id: "id" }, ["1999-01-01", "id"], [20251125, "id"], ["2025-11-25", 5], ["2025-11-25", "has space"], ["2025-11-25", ""]]) {
+      expect({ value, result: await refused(unwrapSession(secret, binding, await seal(sealing, bound, value))) }).toEqual({ value, result: "sessionNotFound" });
+    }
+    expect(await unwrapSession(secret, binding, await seal(sealing, bound, ["2025-06-18", "abc"]))).toEqual({ originSessionId: "abc", version: "2025-06-18" });
+  });
+
+  it("remembers an opened id for its binding only", async () => {
+    const id = await wrapSession(secret, binding, session);
+    expect(await unwrapSession(secret, binding, id)).toEqual(session);
+    expect(await unwrapSession(secret, binding, id)).toEqual(session);
+    expect(await refused(unwrapSession(secret, { ...binding, principal: "eve" }, id))).toBe("sessionNotFound");
+    expect(await refused(unwrapSession("u".repeat(40), binding, id))).toBe("sessionNotFound");
+  });
+
+  it("takes visible ASCII origin ids up to 1024 characters", () => {
+    expect(isValidOriginSessionId("!~")).toBe(true);
+    expect(isValidOriginSessionId("a".repeat(1024))).toBe(true);
+    expect(isValidOriginSessionId("a".repeat(1025))).toBe(false);
+    expect(isValidOriginSessionId("")).toBe(false);
+    expect(isValidOriginSessionId("a b")).toBe(false);
+    expect(isValidOriginSessionId("a\u007f")).toBe(false);
+    expect(isValidOriginSessionId("é")).toBe(false);
+  });
+});
+
+describe("sessions from an initialize answer", () => {
+  const answer = (result: object): JsonRpcMessage => ({ kind: "response", message: { jsonrpc: "2.0", id: 1, result } }) as JsonRpcMessage;
+
+  it("wraps the origin's session and the negotiated version", async () => {
+    const id = await sessionFromInitialize(secret, binding, "origin-1", answer({ protocolVersion: "2025-06-18" }));
+    expect(await unwrapSession(secret, binding, id!)).toEqual({ originSessionId: "origin-1", version: "2025-06-18" });
+  });
+
+  it("opens none when the origin keeps no session or the answer is no result", async () => {
+    expect(await sessionFromInitialize(secret, binding, null, answer({ protocolVersion: "2025-06-18" }))).toBeUndefined();
+    expect(await sessionFromInitialize(secret, binding, "o", undefined)).toBeUndefined();
+    expect(await sessionFromInitialize(secret, binding, "o", { kind: "response", message: { jsonrpc: "2.0", id: 1, error: { code: 1, message: "no" } } })).toBeUndefined();
+    expect(await sessionFromInitialize(secret, binding, "o", { kind: "notification", message: { jsonrpc: "2.0", method: "x" } })).toBeUndefined();
+  });
+
+  it("blames the origin for an unsupported or stateless version, or an invalid session id", async () => {
+    for (const result of [{}, { protocolVersion: 20250618 }, { protocolVersion: "1999-01-01" }, { protocolVersion: "2026-07-28" }]) {
+      expect(await refused(sessionFromInitialize(secret, binding, "o", answer(result)))).toBe("originInvalidAnswer");
+    }
+    expect(await refused(sessionFromInitialize(secret, binding, "bad id", answer({ protocolVersion: "2025-11-25" })))).toBe("originInvalidAnswer");
   });
 });

@@ -225,3 +225,39 @@ describe("2026-07-28 header values (Mcp-Name)", () => {
     expect(() => checkStatelessHeaders(headers("koln"), { method: "tools/call", name: "köln" })).toThrow(GatewayError);
   });
 });
+
+describe("what each refusal tells the caller", () => {
+  /** The wire message of the GatewayError a check throws. */
+  function wire(check: () => unknown): string {
+    try {
+      check();
+    } catch (error) {
+      return (error as GatewayError).toJsonRpcError().message;
+    }
+    return "ok";
+  }
+  const post = { accept: "application/json, text/event-stream", "content-type": "application/json" };
+
+  it("names the header and what it must say", () => {
+    expect(wire(() => checkPostHeaders(headers({ ...post, accept: "application/json" })))).toContain("Accept must list application/json and text/event-stream");
+    expect(wire(() => checkPostHeaders(headers({ ...post, "content-type": "text/plain" })))).toContain("Content-Type must be application/json");
+    expect(wire(() => checkContentEncoding(headers({ "content-encoding": "gzip" })))).toContain("Content-Encoding is not supported");
+    expect(wire(() => checkGetHeaders(headers({ accept: "application/json" })))).toContain("Accept must list text/event-stream");
+    expect(wire(() => checkStatelessHeaders(headers({ "mcp-method": "tools/list" }), { method: "tools/call", name: "x" }))).toContain("Mcp-Method must equal the method");
+    expect(wire(() => checkStatelessHeaders(headers({ "mcp-method": "tools/list", "mcp-name": "x" }), { method: "tools/list" }))).toContain("Mcp-Name must be absent for this method");
+    expect(wire(() => checkStatelessHeaders(headers({ "mcp-method": "tools/call", "mcp-name": "y" }), { method: "tools/call", name: "x" }))).toContain("Mcp-Name must equal the target name");
+  });
+
+  it("reads Accept entries without empty ones, and q=0 only as a whole parameter", () => {
+    expect(outcome(() => checkPostHeaders(headers({ ...post, accept: ", application/json,, text/event-stream," })))).toBe("ok");
+    expect(outcome(() => checkPostHeaders(headers({ ...post, accept: "application/json, text/event-stream;xq=0" })))).toBe("ok");
+    expect(outcome(() => checkPostHeaders(headers({ ...post, accept: "application/json, text/event-stream;q=0.000" })))).toBe("notAcceptable");
+    expect(outcome(() => checkPostHeaders(headers({ ...post, accept: "application/json, text/event-stream;q=0.5" })))).toBe("ok");
+    expect(outcome(() => checkGetHeaders(headers({ accept: "" })))).toBe("notAcceptable");
+    expect(outcome(() => checkPostHeaders(headers({ ...post, "content-type": "" })))).toBe("unsupportedMediaType");
+  });
+
+  it("takes an identity Content-Encoding with spaces around it", () => {
+    expect(outcome(() => checkContentEncoding(headers({ "content-encoding": " Identity " })))).toBe("ok");
+  });
+});

@@ -159,3 +159,61 @@ describe("argument validators", () => {
     expect(urlProblem("https://a.b.example.com/", api)).toBeUndefined();
   });
 });
+
+describe("rule precedence among allows, and listings' shapes", () => {
+  // Built inside each test, so that mutation testing sees the index construction covered by them.
+  const build = () => new PolicyEngine(
+    compilePolicy([
+      {
+        file: "layers.yaml",
+        content: {
+          origins: { o: { url: "https://o.example/mcp" } },
+          roles: { viewer: {} },
+          rules: [
+            { id: "any", effect: "allow", roles: ["viewer"], origin: "o", tools: ["*"] },
+            { id: "short", effect: "allow", roles: ["viewer"], origin: "o", tools: ["d*"] },
+            { id: "mid", effect: "allow", roles: ["viewer"], origin: "o", tools: ["db_*"] },
+            { id: "long", effect: "allow", roles: ["viewer"], origin: "o", tools: ["db_query*"] },
+            { id: "exact", effect: "allow", roles: ["viewer"], origin: "o", tools: ["db_query_all"] },
+            { id: "scrubbed", effect: "allow", roles: ["viewer"], origin: "o", prompts: ["p"], scrub: { families: ["credentials"], action: "refuse" } },
+            { id: "no-x", effect: "deny", roles: ["viewer"], origin: "o", resources: ["x://*"] },
+          ],
+        },
+      },
+    ]),
+  );
+  const viewer = build().expandRoles(["viewer"]);
+
+  it("takes the exact name, then the longest prefix, then the wildcard, whatever the order written", () => {
+    const layered = build();
+    expect(layered.decide("o", "tool", "db_query_all", viewer, {})).toEqual({ effect: "allow", rule: "exact" });
+    expect(layered.decide("o", "tool", "db_query_one", viewer, {})).toEqual({ effect: "allow", rule: "long" });
+    expect(layered.decide("o", "tool", "db_x", viewer, {})).toEqual({ effect: "allow", rule: "mid" });
+    expect(layered.decide("o", "tool", "dx", viewer, {})).toEqual({ effect: "allow", rule: "short" });
+    expect(layered.decide("o", "tool", "x", viewer, {})).toEqual({ effect: "allow", rule: "any" });
+    const trace: string[] = [];
+    layered.decide("o", "tool", "db_query_all", viewer, undefined, trace);
+    expect(trace).toHaveLength(1);
+  });
+
+  it("gives an allowing rule's scrub settings with its verdict, and explains denies", () => {
+    const layered = build();
+    expect(layered.decide("o", "prompt", "p", viewer, {})).toEqual({ effect: "allow", rule: "scrubbed", scrub: { families: ["credentials"], action: "refuse", allow: [] } });
+    const trace: string[] = [];
+    expect(layered.decide("o", "resource", "x://a", viewer, undefined, trace)).toEqual({ effect: "deny", rule: "no-x", reason: "denied by rule no-x" });
+    expect(trace).toEqual(["no-x (layers.yaml#rules.6): deny matches"]);
+    const none: string[] = [];
+    expect(layered.decide("o", "resource", "y://a", viewer, undefined, none)).toEqual({ effect: "deny", rule: "default-deny", reason: "no rule allows this resource" });
+    expect(none).toEqual(['default-deny: no rule allows resource "y://a" for these roles']);
+  });
+
+  it("empties a listing whose field is not an array, and drops items that are no objects or have no string name", () => {
+    const visible = () => true;
+    const listing = METHODS["tools/list"]!.listing!;
+    expect(filterListing(listing, { tools: "x", nextCursor: "c" }, visible)).toEqual({ result: { tools: [], nextCursor: "c" }, removed: 0 });
+    expect(filterListing(listing, {}, visible)).toEqual({ result: { tools: [] }, removed: 0 });
+    expect(filterListing(listing, { tools: [null, 1, "a", [{ name: "x" }], { name: 5 }, { name: "ok" }] }, visible)).toEqual({ result: { tools: [{ name: "ok" }] }, removed: 5 });
+    const byUri = METHODS["resources/list"]!.listing!;
+    expect(filterListing(byUri, { resources: [{ uri: "a://x", name: "n" }, { name: "a://x" }] }, (kind, name) => kind === "resource" && name === "a://x")).toEqual({ result: { resources: [{ uri: "a://x", name: "n" }] }, removed: 1 });
+  });
+});

@@ -121,6 +121,7 @@ describe("enforce", () => {
     expect(error.kind).toBe("rateLimited");
     expect(error.options.data).toEqual({ limit: "abuse-cooldown", retryAfter: 91 });
     expect(error.options.headers).toEqual({ "retry-after": "91" });
+    expect(error.toJsonRpcError().message).toContain("too many denied calls; try again later");
   });
 
   it("checks only the cooldown when no limit applies, and adds no headers", async () => {
