@@ -1,8 +1,9 @@
 // What the gateway hands a client to echo back instead of keeping a table: the session id, the ids of
 // server-to-client requests it relayed, SSE event ids and task ids. Each is sealed with AES-256-GCM
 // under a key derived from SESSION_SECRET for its purpose, with what it is bound to (origin, principal,
-// session) as additional data: the client can neither read what is inside (an origin's session id
-// never travels in clear) nor change it, nor use it under another binding. Format: prefix +
+// session; JSON-encoded, so no part can run into the next) as additional data: the client can neither
+// read what is inside (an origin's session id never travels in clear) nor change it, nor use it under
+// another binding. Format: prefix +
 // base64url(12-byte random IV ‖ ciphertext ‖ 16-byte tag).
 
 import { fromBase64Url, toBase64Url } from "./hmac.js";
@@ -29,7 +30,7 @@ export type Sealing = { secret: string; purpose: string; prefix: string };
 export async function seal(sealing: Sealing, binding: readonly string[], value: unknown): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const sealed = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: encoder.encode(binding.join("\n")) },
+    { name: "AES-GCM", iv, additionalData: encoder.encode(JSON.stringify(binding)) },
     await keyFor(sealing.secret, sealing.purpose),
     encoder.encode(JSON.stringify(value)),
   );
@@ -46,7 +47,7 @@ export async function unseal(sealing: Sealing, binding: readonly string[], text:
   if (!bytes || bytes.length < 12 + 16) return undefined;
   try {
     const plain = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: encoder.encode(binding.join("\n")) },
+      { name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: encoder.encode(JSON.stringify(binding)) },
       await keyFor(sealing.secret, sealing.purpose),
       bytes.subarray(12),
     );

@@ -49,6 +49,13 @@ describe("seal and unseal", () => {
     expect(await unseal(sealing, binding, text)).toEqual(["v"]);
   });
 
+  it("keeps binding parts apart even when one holds the separator a plain join would use", async () => {
+    const text = await seal(sealing, ["origin", "alice\nsession-1", ""], ["v"]);
+    expect(await unseal(sealing, ["origin", "alice", "session-1\n"], text)).toBeUndefined();
+    expect(await unseal(sealing, ["origin", "alice", "session-1"], text)).toBeUndefined();
+    expect(await unseal(sealing, ["origin", "alice\nsession-1", ""], text)).toEqual(["v"]);
+  });
+
   it("keeps the keys of two purposes apart even for one secret used first by the other", async () => {
     const first = { ...sealing, purpose: "first" };
     const second = { ...sealing, purpose: "second" };
