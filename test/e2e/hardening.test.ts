@@ -101,10 +101,12 @@ describe("methods without a named target", () => {
     expect(completion.status).toBe(403);
     expect(await jsonBody(completion)).toMatchObject({ id: 3, error: { code: -32032 } });
     const headers = await session(viewer, "everything");
-    for (const [method, params] of [["logging/setLevel", { level: "debug" }], ["tasks/list", {}]] as const) {
-      const answer = await post(url("everything"), JSON.stringify({ jsonrpc: "2.0", id: 4, method, params }), headers);
-      expect({ method, status: answer.status }).toEqual({ method, status: 403 });
-    }
+    const tasks = await post(url("everything"), JSON.stringify({ jsonrpc: "2.0", id: 4, method: "tasks/list", params: {} }), headers);
+    expect(tasks.status).toBe(403);
+    // A role with no methods rule on the recorder may not set the log level there.
+    const tester = await session(await setup.gateway.mint(["nested-tester"]));
+    const level = await post(url(), JSON.stringify({ jsonrpc: "2.0", id: 4, method: "logging/setLevel", params: { level: "debug" } }), tester);
+    expect(level.status).toBe(403);
     // ping has its rule: allowed.
     expect((await post(url("everything"), JSON.stringify({ jsonrpc: "2.0", id: 5, method: "ping" }), headers)).status).toBe(200);
   });
