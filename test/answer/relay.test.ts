@@ -10,6 +10,7 @@ import { relay, type AnswerHook, type RelayOptions } from "../../src/answer/rela
 import { GatewayError } from "../../src/errors.js";
 import type { JsonRpcMessage } from "../../src/mcp/jsonrpc.js";
 import { SseParser, type SseEvent } from "../../src/mcp/sse.js";
+import { failureOf as thrownBy } from "../support/failure.js";
 
 const encoder = new TextEncoder();
 const limits: AnswerLimits = { maxEventBytes: 64 * 1024, maxDepth: 32 };
@@ -62,15 +63,6 @@ async function clientEvents(response: Response): Promise<SseEvent[]> {
   return events;
 }
 
-async function thrownBy(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(GatewayError);
-    return error as GatewayError;
-  }
-  throw new Error("expected a GatewayError");
-}
 
 const answer = (id: number | string, value: string) => ({ jsonrpc: "2.0", id, result: { value } });
 const progress = (n: number) => ({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "t", progress: n } });

@@ -9,6 +9,7 @@ import { authenticate, bearerToken } from "../../src/auth/authenticate.js";
 import type { TokenRecord } from "../../src/auth/record.js";
 import { generateToken, tokenKey } from "../../src/auth/token.js";
 import { GatewayError } from "../../src/errors.js";
+import { failureOf } from "../support/failure.js";
 
 const PEPPER = "pepper-for-unit-tests-0123456789abcdef";
 const NOW = 1_800_000_000;
@@ -53,15 +54,6 @@ function request(authorization?: string, init: { url?: string; cookie?: string }
   return new Request(init.url ?? URL_BASE, { method: "POST", headers });
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(GatewayError);
-    return error as GatewayError;
-  }
-  throw new Error("expected a GatewayError");
-}
 
 const auth = (kv: FakeKv, token: string, now = NOW, cacheSeconds = 60, origin = ORIGIN) => authenticate(request(`Bearer ${token}`), origin, PEPPER, kv.binding, now, cacheSeconds);
 

@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { GatewayError, errorMessage } from "../../src/errors.js";
+import { errorMessage } from "../../src/errors.js";
 import { callOrigin } from "../../src/forward/origin.js";
 import { originCall } from "../../src/forward/stage.js";
 import { parseJson } from "../../src/mcp/json.js";
@@ -16,6 +16,7 @@ import { classify } from "../../src/mcp/jsonrpc.js";
 import { METHODS, OTHER_MESSAGES } from "../../src/mcp/methods.js";
 import type { Incoming } from "../../src/mcp/stage.js";
 import type { CompiledOrigin } from "../../src/policy/types.js";
+import { failureOf } from "../support/failure.js";
 
 type Seen = { method: string; url: string; headers: Record<string, string>; rawNames: string[]; body: string };
 
@@ -72,15 +73,6 @@ function chosen(request: Seen): Record<string, string> {
   return Object.fromEntries(Object.entries(request.headers).filter(([name]) => !TRANSPORT_HEADERS.has(name)));
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(GatewayError);
-    return error as GatewayError;
-  }
-  throw new Error("expected a GatewayError");
-}
 
 describe("callOrigin", () => {
   it("sends exactly the headers the gateway chose, the credential with its prefix, and the body", async () => {

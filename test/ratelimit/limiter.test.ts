@@ -6,10 +6,10 @@
 // The fake backend stands in for Upstash / the embedded Durable Object; the e2e tests use the real ones.
 
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { GatewayError } from "../../src/errors.js";
 import { windowStep, type LimitBackend, type LimitCheck, type LimitResult } from "../../src/ratelimit/backend.js";
 import { checksFor, cooldownKey, enforce } from "../../src/ratelimit/limiter.js";
 import type { CompiledLimit } from "../../src/policy/types.js";
+import { failureOf } from "../support/failure.js";
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -46,15 +46,6 @@ function fakeBackend(
   return { backend, calls };
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(GatewayError);
-    return error as GatewayError;
-  }
-  throw new Error("expected a GatewayError");
-}
 
 const settings = { timeoutMs: 1000 };
 
