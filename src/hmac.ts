@@ -1,5 +1,6 @@
 // HMAC-SHA256 with keys imported once per isolate, and the base64url/hex encodings the gateway puts
-// in headers and KV keys. Shared by token hashing (auth/), session ids (mcp/), tool hashes (integrity/) and audit keys.
+// in headers and KV keys. Shared by token hashing (auth/), the audit event's argument digest (audit/),
+// and the sealed values clients echo back (sealed.ts: base64url).
 
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -7,7 +8,7 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function importKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     keys.set(secret, key);
   }
   return key;
@@ -15,11 +16,6 @@ function importKey(secret: string): Promise<CryptoKey> {
 
 export async function hmacSha256(secret: string, message: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign("HMAC", await importKey(secret), encoder.encode(message)));
-}
-
-/** Constant-time check of a MAC. */
-export async function hmacVerify(secret: string, message: string, mac: Uint8Array): Promise<boolean> {
-  return crypto.subtle.verify("HMAC", await importKey(secret), mac, encoder.encode(message));
 }
 
 export function toHex(bytes: Uint8Array): string {

@@ -14,7 +14,7 @@ import { stripInvisible } from "../integrity/poison.js";
 import { recordBlocked } from "../integrity/registry.js";
 import { reviewItem, reviewToolListing, type IntegrityFlag } from "../integrity/review.js";
 import { learnTools } from "../integrity/tool-schemas.js";
-import type { Json, JsonObject } from "../mcp/json.js";
+import { isJsonObject, type Json, type JsonObject } from "../mcp/json.js";
 import type { JsonRpcMessage, JsonRpcResponse } from "../mcp/jsonrpc.js";
 import { echoSeals } from "../mcp/relayed.js";
 import { retriedCall, type Incoming } from "../mcp/stage.js";
@@ -87,8 +87,8 @@ export function answerReview(ctx: ReviewContext): AnswerHook {
     const { inputRequests, requestState, ...rest } = response.result;
     const kept: JsonObject = {};
     const asked: Record<string, string> = {};
-    for (const [key, request] of Object.entries(isObject(inputRequests) ? inputRequests : {})) {
-      const method = isObject(request) && typeof request.method === "string" ? request.method : undefined;
+    for (const [key, request] of Object.entries(isJsonObject(inputRequests) ? inputRequests : {})) {
+      const method = isJsonObject(request) && typeof request.method === "string" ? request.method : undefined;
       if (method !== undefined && decision.allowsServerRequest(method)) {
         kept[key] = request;
         asked[key] = method;
@@ -158,29 +158,28 @@ async function withSealedTaskIds(message: JsonRpcMessage, sealTask: (originId: s
   const payload = message.message as unknown as JsonObject;
   const field = "result" in payload ? "result" : "params" in payload ? "params" : undefined;
   const body = field === undefined ? undefined : payload[field];
-  if (!isObject(body)) return message;
+  if (!isJsonObject(body)) return message;
   let changed: JsonObject | undefined;
   // Only the answer to the client's own request speaks of the task that request created or named.
   const created = answersOwnRequest && message.kind === "response";
   const sealIn = async (holder: JsonObject): Promise<JsonObject | undefined> => (typeof holder.taskId === "string" ? { ...holder, taskId: await sealTask(holder.taskId, created) } : undefined);
   if (typeof body.taskId === "string" && message.kind !== "request") changed = (await sealIn(body))!;
-  if (isObject(body.task)) {
+  if (isJsonObject(body.task)) {
     const task = await sealIn(body.task);
     if (task) changed = { ...(changed ?? body), task };
   }
   if (Array.isArray(body.tasks)) {
-    const tasks = await Promise.all(body.tasks.map(async (task) => (isObject(task) && typeof task.taskId === "string" ? { ...task, taskId: await sealTask(task.taskId, false) } : task)));
+    const tasks = await Promise.all(body.tasks.map(async (task) => (isJsonObject(task) && typeof task.taskId === "string" ? { ...task, taskId: await sealTask(task.taskId, false) } : task)));
     changed = { ...(changed ?? body), tasks };
   }
   const meta = body._meta;
-  if (isObject(meta) && isObject(meta[RELATED_TASK])) {
+  if (isJsonObject(meta) && isJsonObject(meta[RELATED_TASK])) {
     const related = await sealIn(meta[RELATED_TASK]);
     if (related) changed = { ...(changed ?? body), _meta: { ...meta, [RELATED_TASK]: related } };
   }
   return changed ? ({ kind: message.kind, message: { ...payload, [field!]: changed } } as unknown as JsonRpcMessage) : message;
 }
 
-const isObject = (value: Json | undefined): value is JsonObject => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** Flags of items the review did not show as listed, into the audit event (bounded). */
 function recordFlags(ctx: ReviewContext, flags: IntegrityFlag[]): void {

@@ -7,6 +7,7 @@ import { createMiddleware } from "hono/factory";
 import { originCredential, type Env } from "../config.js";
 import type { EndpointVariables, Incoming } from "../mcp/stage.js";
 import { paramHeadersFor } from "../integrity/tool-schemas.js";
+import { isJsonObject } from "../mcp/json.js";
 import { checkParamHeaders } from "../mcp/param-headers.js";
 import type { CompiledOrigin, CompiledPolicy } from "../policy/types.js";
 import { callOrigin, type OriginCall } from "./origin.js";
@@ -39,7 +40,7 @@ async function parameterHeaders(incoming: Incoming, headers: Headers, originName
   if (!incoming.stateless || incoming.method !== "tools/call" || incoming.target === undefined || incoming.message?.kind !== "request") return undefined;
   const params = await paramHeadersFor(originName, origin, credential, incoming.target, maxAnswerBytes, Date.now());
   const args = incoming.message.message.params?.arguments;
-  return checkParamHeaders(headers, typeof args === "object" && args !== null && !Array.isArray(args) ? args : {}, params);
+  return checkParamHeaders(headers, isJsonObject(args) ? args : {}, params);
 }
 
 export function forwardToOrigin({ policy }: { policy: CompiledPolicy }) {

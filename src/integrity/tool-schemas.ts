@@ -5,7 +5,7 @@
 
 import { readJsonAnswers } from "../answer/read.js";
 import { callOrigin } from "../forward/origin.js";
-import type { JsonObject } from "../mcp/json.js";
+import { isJsonObject, type JsonObject } from "../mcp/json.js";
 import { paramHeadersOf, type ParamHeader } from "../mcp/param-headers.js";
 import { STATELESS_VERSION } from "../mcp/transport.js";
 import type { CompiledOrigin } from "../policy/types.js";
@@ -43,7 +43,7 @@ async function fetchListing(origin: CompiledOrigin, credential: string | undefin
       if (message?.kind === "response" && "result" in message.message) result = message.message.result;
     }
     if (!result || !Array.isArray(result.tools)) break;
-    tools.push(...(result.tools.filter((tool) => typeof tool === "object" && tool !== null && !Array.isArray(tool)) as JsonObject[]));
+    tools.push(...(result.tools.filter(isJsonObject)));
     cursor = typeof result.nextCursor === "string" ? result.nextCursor : undefined;
     if (!cursor) break;
   }

@@ -7,6 +7,11 @@
 export type Json = null | boolean | number | string | Json[] | JsonObject;
 export type JsonObject = { [key: string]: Json };
 
+/** A JSON object: not null, not an array. */
+export function isJsonObject(value: Json | undefined): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 export class JsonSyntaxError extends Error {
   constructor(
     readonly reason: string,

@@ -4,7 +4,7 @@
 // Pure: no I/O, no knowledge of HTTP.
 
 import { GatewayError } from "../errors.js";
-import type { Json, JsonObject } from "./json.js";
+import { isJsonObject, type Json, type JsonObject } from "./json.js";
 import type { TargetKind } from "../policy/types.js";
 import type { MethodRow } from "./methods.js";
 
@@ -23,9 +23,6 @@ export type JsonRpcMessage =
 
 const MEMBERS = new Set(["jsonrpc", "id", "method", "params", "result", "error"]);
 
-function isObject(value: Json | undefined): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function isId(value: Json | undefined): value is JsonRpcId {
   return typeof value === "string" || (typeof value === "number" && Number.isSafeInteger(value));
@@ -33,17 +30,17 @@ function isId(value: Json | undefined): value is JsonRpcId {
 
 /** The request id of a value that is not yet known to be valid, so an error can still carry it. */
 export function salvageId(value: Json): JsonRpcId | null {
-  return isObject(value) && isId(value.id) ? value.id : null;
+  return isJsonObject(value) && isId(value.id) ? value.id : null;
 }
 
 export function classify(value: Json): JsonRpcMessage {
   if (Array.isArray(value)) throw new GatewayError("invalidRequest", "batch array", { detail: "batches are not supported" });
-  if (!isObject(value)) throw new GatewayError("invalidRequest", "message is not an object");
+  if (!isJsonObject(value)) throw new GatewayError("invalidRequest", "message is not an object");
   for (const key of Object.keys(value)) {
     if (!MEMBERS.has(key)) throw new GatewayError("invalidRequest", "unknown member", { detail: "the only members are jsonrpc, id, method, params, result and error" });
   }
   if (value.jsonrpc !== "2.0") throw new GatewayError("invalidRequest", "jsonrpc is not 2.0", { detail: 'jsonrpc must be "2.0"' });
-  if ("params" in value && !isObject(value.params)) {
+  if ("params" in value && !isJsonObject(value.params)) {
     throw new GatewayError("invalidRequest", "params not an object", { detail: "params must be an object" });
   }
   if ("method" in value) {
@@ -59,14 +56,14 @@ export function classify(value: Json): JsonRpcMessage {
   if (hasResult === hasError) throw new GatewayError("invalidRequest", "response needs exactly one of result and error");
   if (hasResult) {
     if (!isId(value.id)) throw new GatewayError("invalidRequest", "response with bad id");
-    if (!isObject(value.result)) throw new GatewayError("invalidRequest", "result not an object");
+    if (!isJsonObject(value.result)) throw new GatewayError("invalidRequest", "result not an object");
   } else {
     // An error about a message whose id could not be read may omit the id: it is null then.
     if (!("id" in value)) value = { ...value, id: null };
     if (!(value.id === null || isId(value.id))) throw new GatewayError("invalidRequest", "error response with bad id");
     const error = value.error;
     if (
-      !isObject(error) ||
+      !isJsonObject(error) ||
       !Number.isInteger(error.code) ||
       typeof error.message !== "string" ||
       Object.keys(error).some((key) => key !== "code" && key !== "message" && key !== "data")
@@ -111,7 +108,7 @@ function requireCanonicalUri(uri: string, method: string): void {
 export function targetOf(request: JsonRpcRequest, row: MethodRow): Target {
   const { method, params } = request;
   if (row.target) {
-    if (row.target.arguments && params && "arguments" in params && !isObject(params.arguments)) {
+    if (row.target.arguments && params && "arguments" in params && !isJsonObject(params.arguments)) {
       throw new GatewayError("invalidParams", `${method} arguments not an object`, { detail: '"arguments" must be an object' });
     }
     const name = requireString(params, row.target.field, method);
@@ -121,10 +118,10 @@ export function targetOf(request: JsonRpcRequest, row: MethodRow): Target {
   if (row.governedBy === "completion") {
     // The prompt or resource template whose argument is completed: its rule governs the completion.
     const ref = params?.ref;
-    if (!isObject(ref) || (ref.type !== "ref/prompt" && ref.type !== "ref/resource")) {
+    if (!isJsonObject(ref) || (ref.type !== "ref/prompt" && ref.type !== "ref/resource")) {
       throw new GatewayError("invalidParams", "completion without a prompt or resource ref", { detail: '"ref" must be a ref/prompt or ref/resource' });
     }
-    if (!isObject(params?.argument) || typeof params.argument.name !== "string" || typeof params.argument.value !== "string") {
+    if (!isJsonObject(params?.argument) || typeof params.argument.name !== "string" || typeof params.argument.value !== "string") {
       throw new GatewayError("invalidParams", "completion without an argument", { detail: '"argument" needs a string "name" and "value"' });
     }
     if (ref.type === "ref/prompt") return { method, name: requireString(ref, "name", method), kind: "prompt" };
@@ -136,7 +133,7 @@ export function targetOf(request: JsonRpcRequest, row: MethodRow): Target {
   if (row.governedBy === "subscription") {
     // subscriptions/listen: the notifications asked for, and the resources whose updates it wants.
     const filter = params?.notifications;
-    if (!isObject(filter)) throw new GatewayError("invalidParams", "listen without notifications", { detail: '"notifications" must be an object' });
+    if (!isJsonObject(filter)) throw new GatewayError("invalidParams", "listen without notifications", { detail: '"notifications" must be an object' });
     const uris = filter.resourceSubscriptions ?? [];
     if (!Array.isArray(uris) || uris.length > 100 || !uris.every((uri): uri is string => typeof uri === "string" && uri !== "")) {
       throw new GatewayError("invalidParams", "listen with bad resourceSubscriptions", { detail: '"resourceSubscriptions" must be at most 100 URIs' });

@@ -6,13 +6,12 @@
 // computes from the checked body, never the client's. Pure.
 
 import { GatewayError } from "../errors.js";
-import type { Json, JsonObject } from "./json.js";
+import { isJsonObject, type Json, type JsonObject } from "./json.js";
 import { decodeHeaderValue, encodeHeaderValue } from "./transport.js";
 
 export type ParamHeader = { name: string; path: string[]; type: "string" | "integer" | "boolean" };
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const isObject = (value: Json | undefined): value is JsonObject => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * The parameter headers of a tool, or undefined when its annotations break the revision's rules (a
@@ -23,7 +22,7 @@ export function paramHeadersOf(tool: JsonObject): ParamHeader[] | undefined {
   const found: ParamHeader[] = [];
   let valid = true;
   const visit = (schema: Json | undefined, path: string[], reachable: boolean): void => {
-    if (!isObject(schema)) return;
+    if (!isJsonObject(schema)) return;
     const name = schema["x-mcp-header"];
     if (name !== undefined) {
       const type = schema.type;
@@ -31,14 +30,14 @@ export function paramHeadersOf(tool: JsonObject): ParamHeader[] | undefined {
       else found.push({ name, path, type });
     }
     for (const [key, value] of Object.entries(schema)) {
-      if (key === "properties" && isObject(value)) for (const [property, child] of Object.entries(value)) visit(child, [...path, property], reachable);
-      else if (key !== "x-mcp-header" && (isObject(value) || Array.isArray(value))) {
+      if (key === "properties" && isJsonObject(value)) for (const [property, child] of Object.entries(value)) visit(child, [...path, property], reachable);
+      else if (key !== "x-mcp-header" && (isJsonObject(value) || Array.isArray(value))) {
         // Anything under another keyword (items, oneOf, $defs, …) is not statically reachable.
         for (const child of Array.isArray(value) ? value : [value]) visit(child, path, false);
       }
     }
   };
-  visit(isObject(tool.inputSchema) ? tool.inputSchema : undefined, [], true);
+  visit(isJsonObject(tool.inputSchema) ? tool.inputSchema : undefined, [], true);
   const names = found.map((header) => header.name.toLowerCase());
   if (new Set(names).size !== names.length) valid = false;
   return valid ? found : undefined;
@@ -46,7 +45,7 @@ export function paramHeadersOf(tool: JsonObject): ParamHeader[] | undefined {
 
 function valueAt(args: JsonObject, path: string[]): Json | undefined {
   let value: Json | undefined = args;
-  for (const key of path) value = isObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
+  for (const key of path) value = isJsonObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
   return value;
 }
 

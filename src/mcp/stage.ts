@@ -11,7 +11,7 @@ import { gatewaySecrets, type Env } from "../config.js";
 import { GatewayError } from "../errors.js";
 import type { CompiledOrigin, CompiledPolicy, TargetKind } from "../policy/types.js";
 import { readBody } from "./body.js";
-import { JsonSyntaxError, parseJsonBytes, type Json, type JsonObject } from "./json.js";
+import { JsonSyntaxError, isJsonObject, parseJsonBytes, type Json, type JsonObject } from "./json.js";
 import { classify, salvageId, targetOf, type JsonRpcId, type JsonRpcMessage, type JsonRpcResponse } from "./jsonrpc.js";
 import { OTHER_MESSAGES, methodRow, type MethodRow } from "./methods.js";
 import { echoSeals, type EchoSeals, type Echoed, type EchoBinding, type RelayedRequest } from "./relayed.js";
@@ -79,11 +79,8 @@ export const retriedCall = (incoming: Pick<Incoming, "method" | "target">) => `$
 
 /** A message that names its revision in `_meta`, as 2026-07-28 requests do: its refusals list that revision's versions. */
 function speaksStateless(value: Json): boolean {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const params = value.params;
-  if (typeof params !== "object" || params === null || Array.isArray(params)) return false;
-  const meta = params._meta;
-  return typeof meta === "object" && meta !== null && !Array.isArray(meta) && Object.hasOwn(meta, "io.modelcontextprotocol/protocolVersion");
+  const meta = isJsonObject(value) && isJsonObject(value.params) ? value.params._meta : undefined;
+  return isJsonObject(meta) && Object.hasOwn(meta, "io.modelcontextprotocol/protocolVersion");
 }
 
 /**
@@ -106,7 +103,7 @@ async function openInputAnswers(incoming: Incoming, seals: EchoSeals, binding: E
   if (!state) throw new GatewayError("invalidParams", "requestState not sealed for this caller", { detail: "requestState must be the one this gateway gave you, unchanged", forged: true });
   const { requestState: _sealed, inputResponses: answers, ...rest } = params;
   const kept: JsonObject = {};
-  if (typeof answers === "object" && answers !== null && !Array.isArray(answers)) {
+  if (isJsonObject(answers)) {
     for (const [key, answer] of Object.entries(answers)) if (Object.hasOwn(state.asked, key)) kept[key] = answer;
   }
   const forwarded: JsonObject = { ...rest };

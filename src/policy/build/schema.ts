@@ -16,7 +16,7 @@ const namePattern = z
   .refine((pattern) => !pattern.slice(0, -1).includes("*"), "'*' may only end a pattern");
 
 /** The methods the method table says a `methods:` rule governs. */
-export const RULED_METHODS = Object.entries(METHODS)
+const RULED_METHODS = Object.entries(METHODS)
   .filter(([, row]) => row.governedBy === "method" || row.governedBy === "subscription")
   .map(([method]) => method);
 
