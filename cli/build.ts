@@ -13,6 +13,8 @@ export type BuildOptions = {
   outFile: string;
   /** Origin URLs replaced at build time (tests point the demo origin at their own port). */
   originOverrides?: Record<string, string>;
+  /** The OpenID provider's issuer replaced at build time (tests run their own provider). */
+  upstreamIssuer?: string;
   entry?: string;
 };
 
@@ -27,7 +29,7 @@ function policyModule(policy: CompiledPolicy): Plugin {
 }
 
 export async function buildWorker(options: BuildOptions): Promise<CompiledPolicy> {
-  const policy = loadPolicy(options.policyDirs, options.originOverrides);
+  const policy = loadPolicy(options.policyDirs, options.originOverrides, options.upstreamIssuer);
   mkdirSync(dirname(options.outFile), { recursive: true });
   await build({
     entryPoints: [options.entry ?? "src/index.ts"],

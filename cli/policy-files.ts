@@ -28,8 +28,13 @@ export function policySources(dirs: string[], subdir = ""): PolicySource[] {
   });
 }
 
-export function loadPolicy(dirs: string[], originOverrides: Record<string, string> = {}): CompiledPolicy {
+export function loadPolicy(dirs: string[], originOverrides: Record<string, string> = {}, upstreamIssuer?: string): CompiledPolicy {
   const sources = policySources(dirs);
+  if (upstreamIssuer) {
+    const source = sources.find((candidate) => (candidate.content as { oauth?: unknown })?.oauth);
+    if (!source) throw new PolicyError(["override: no policy file has an oauth section"]);
+    (source.content as { oauth: { upstream: { issuer: string } } }).oauth.upstream.issuer = upstreamIssuer;
+  }
   for (const [name, url] of Object.entries(originOverrides)) {
     const source = sources.find((candidate) => (candidate.content as { origins?: Record<string, { url: string }> })?.origins?.[name]);
     if (!source) throw new PolicyError([`override: no policy file defines origin "${name}"`]);

@@ -88,6 +88,46 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * Refusals of the OAuth endpoints (src/oauth/): RFC 6749 §5.2 and RFC 8707 error codes with their HTTP
+ * status, answered as `{"error", "error_description"}` JSON, or on the user's browser page when a redirect
+ * back to the client cannot be trusted. Never JSON-RPC: OAuth clients read these, not MCP clients.
+ */
+export const OAuthErrorStatus = {
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_grant: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
+  unsupported_response_type: 400,
+  invalid_scope: 400,
+  invalid_target: 400,
+  access_denied: 403,
+  server_error: 500,
+  temporarily_unavailable: 503,
+} as const;
+
+export class OAuthError extends Error {
+  constructor(
+    readonly code: keyof typeof OAuthErrorStatus,
+    /** Sent to the client: says what was wrong with its own request, nothing else. */
+    readonly description: string,
+  ) {
+    super(`${code}: ${description}`);
+  }
+
+  get status(): number {
+    return OAuthErrorStatus[this.code];
+  }
+
+  toResponse(): Response {
+    return new Response(JSON.stringify({ error: this.code, error_description: this.description }), {
+      status: this.status,
+      headers: { "content-type": "application/json", "cache-control": "no-store" },
+    });
+  }
+}
+
 /** Whatever was thrown, as a GatewayError: anything unexpected becomes a generic internal error. */
 export function asGatewayError(thrown: unknown): GatewayError {
   if (thrown instanceof GatewayError) return thrown;

@@ -12,7 +12,8 @@
 //   forward/    the checked message, re-serialized, to the origin with the origin's own credential
 //   answer/     the origin's answer reviewed (listing filter, integrity, scrub, server requests) and relayed
 //
-// Identity metadata routes sit beside the pipeline. Errors from any stage go to the one handler in errors.ts.
+// Identity routes sit beside the pipeline: the RFC 9728 protected-resource metadata of each endpoint and,
+// when the policy has an `oauth` section, the authorization server (src/oauth/routes.ts). Errors from any stage go to the one handler in errors.ts.
 
 import { Hono } from "hono/tiny";
 import policy from "warden:policy";
@@ -28,8 +29,10 @@ import { policyDecision } from "./policy/stage.js";
 import { failedAuthGuard } from "./ratelimit/failed-auth.js";
 import { cooldownGate, rateLimits } from "./ratelimit/stage.js";
 import { limitBackend } from "./ratelimit/store.js";
+import { oauthRoutes, protectedResourceMetadata } from "./oauth/routes.js";
 
 export { RateLimitStore } from "./ratelimit/embedded.js";
+export { OAuthGrant } from "./oauth/grant.js";
 
 const MCP = "/mcp/:origin";
 const app = new Hono<{ Bindings: Env }>();
@@ -42,9 +45,10 @@ app.notFound(() => {
 app.get("/.well-known/oauth-protected-resource/mcp/:origin", (c) => {
   const name = c.req.param("origin");
   if (!Object.hasOwn(policy.origins, name)) throw new GatewayError("unknownEndpoint", "no origin of that name");
-  const base = new URL(c.req.url).origin;
-  return c.json({ resource: `${base}/mcp/${name}`, bearer_methods_supported: ["header"], resource_name: `mcp-warden: ${name}`, resource_documentation: `${base}/.well-known/mcp-warden` });
+  return c.json(protectedResourceMetadata(policy, new URL(c.req.url).origin, name));
 });
+
+if (policy.oauth) app.route("/", oauthRoutes({ policy }));
 
 app.get("/.well-known/mcp-warden", (c) =>
   c.json({ gateway: "mcp-warden", policyVersion: policy.version, origins: Object.keys(policy.origins), protectedResourceMetadata: Object.keys(policy.origins).map(protectedResourcePath) }),

@@ -109,6 +109,8 @@ export async function authenticate(
     cacheRecord(key, record, now, cacheSeconds);
   }
   if (record.expiresAt !== null && record.expiresAt <= now) throw refuse(request, origin, "expired token", INVALID_TOKEN);
+  // An OAuth access token names its one resource (RFC 8707): elsewhere it is no token at all (RFC 6750 invalid_token).
+  if (record.grant !== undefined && !record.origins?.includes(origin)) throw refuse(request, origin, `OAuth token issued for another resource`, INVALID_TOKEN);
   if (record.origins && !record.origins.includes(origin)) {
     throw new GatewayError("forbidden", `token not valid for origin ${origin}`, { detail: "this token may not use this endpoint" });
   }

@@ -1,4 +1,5 @@
-// The token record stored in Workers KV under `token:<hex HMAC>` (see docs/storage-schema.md).
+// The token record stored in Workers KV under `token:<hex HMAC>` (see docs/storage-schema.md): a CLI
+// token's, or an OAuth access token's (written by its grant, src/oauth/grant.ts).
 // Validated with zod on every read, so a hand-edited or corrupt record never grants anything.
 
 import * as z from "zod/mini";
@@ -15,6 +16,9 @@ export const tokenRecordSchema = z.object({
   /** When present, the only origins this token may reach. */
   origins: z.optional(z.array(z.string())),
   note: z.optional(z.string().check(z.maxLength(1024))),
+  /** An OAuth access token: the grant that issued it (src/oauth/grant.ts) and the client it was issued to. */
+  grant: z.optional(z.string().check(z.regex(/^[0-9a-f]{32}$/))),
+  client: z.optional(z.string().check(z.maxLength(2000))),
 });
 
 export type TokenRecord = z.infer<typeof tokenRecordSchema>;

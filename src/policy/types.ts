@@ -81,9 +81,19 @@ export type GatewaySettings = {
   };
 };
 
+/** The OAuth authorization server's settings (policy `oauth:`); absent, the gateway takes CLI tokens only. */
+export type OAuthSettings = {
+  accessTokenSeconds: number;
+  refreshTokenSeconds: number;
+  upstream: { issuer: string; clientId: string; clientSecret: string; scopes: string[] };
+  emailDomains: string[];
+  roleMapping: { claim: string; equals: string | boolean; roles: string[] }[];
+};
+
 export type CompiledPolicy = {
   version: string;
   gateway: GatewaySettings;
+  oauth?: OAuthSettings;
   origins: Record<string, CompiledOrigin>;
   /** Each role mapped to itself and every role it inherits, directly or not. */
   roles: Record<string, string[]>;

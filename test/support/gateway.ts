@@ -38,6 +38,8 @@ export type GatewayOptions = {
   tokensUnavailable?: boolean;
   /** Serve the Worker's own socket, without Miniflare's entry worker in front (benchmarks). */
   directSocket?: boolean;
+  /** A fixed port instead of any free one (OAuth tests: the OpenID provider must know the callback URL). */
+  port?: number;
 };
 
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
@@ -49,7 +51,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     scriptPath: options.scriptPath ?? TEST_WORKER,
     compatibilityDate: "2026-07-01",
     ...(options.tokensUnavailable ? { serviceBindings: { TOKENS: { name: "unavailable-kv", entrypoint: "UnavailableKv" } } } : { kvNamespaces: ["TOKENS"] }),
-    durableObjects: { RATE_LIMITS: "RateLimitStore" },
+    durableObjects: { RATE_LIMITS: "RateLimitStore", OAUTH_GRANTS: "OAuthGrant" },
     queueProducers: { AUDIT_QUEUE: { queueName: "audit" } },
     queueConsumers: { audit: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } },
     r2Buckets: ["AUDIT_BUCKET"],
@@ -59,7 +61,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const mf = new Miniflare({
     workers: options.tokensUnavailable ? [gatewayWorker, { name: "unavailable-kv", modules: true, script: UNAVAILABLE_KV, compatibilityDate: "2026-07-01" }] : [gatewayWorker],
     host: "127.0.0.1",
-    port: 0,
+    port: options.port ?? 0,
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
       for (const stream of [stdout, stderr]) stream.on("data", (chunk: Buffer) => logs.push(...chunk.toString().split("\n").filter(Boolean)));
     },

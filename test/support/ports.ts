@@ -9,7 +9,12 @@ export const PORTS = {
   toolbox: 21321,
   redis: 21501,
   bridge: 21502,
+  /** OAuth: the local OpenID provider, the gateway at a fixed port (the provider knows its callback), a client's metadata host. */
+  idp: 21901,
+  oauthGateway: 21902,
+  clientHost: 21903,
 } as const;
 
 export const EVERYTHING_URL = `http://127.0.0.1:${PORTS.everything}/mcp`;
 export const TOOLBOX_URL = `http://127.0.0.1:${PORTS.toolbox}/mcp`;
+export const IDP_ISSUER = `http://127.0.0.1:${PORTS.idp}`;

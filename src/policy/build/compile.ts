@@ -8,7 +8,7 @@ import { canonicalJson, type Json, type JsonObject } from "../../mcp/json.js";
 import { scanDefinition } from "../../integrity/poison.js";
 import { gatewaySchema, pinFileSchema, policyFileSchema, type ArgumentRuleInput, type PolicyFile } from "./schema.js";
 import { regexHazard } from "./regex-safety.js";
-import type { CompiledArgumentRule, CompiledLimit, CompiledPolicy, CompiledRule, GatewaySettings, TargetKind } from "../types.js";
+import type { CompiledArgumentRule, CompiledLimit, CompiledPolicy, CompiledRule, GatewaySettings, OAuthSettings, TargetKind } from "../types.js";
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 export function durationMs(text: string): number {
@@ -52,6 +52,7 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
   if (problems.length) throw new PolicyError(problems);
 
   let gateway: GatewaySettings | undefined;
+  let oauth: OAuthSettings | undefined;
   const origins: CompiledPolicy["origins"] = {};
   const roleInputs = new Map<string, { inherits: string[]; file: string }>();
   const rules: CompiledRule[] = [];
@@ -61,6 +62,16 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
     if (policy.gateway) {
       if (gateway) problems.push(`${file}: gateway: defined in more than one file`);
       gateway = compileGateway(policy.gateway);
+    }
+    if (policy.oauth) {
+      if (oauth) problems.push(`${file}: oauth: defined in more than one file`);
+      const { accessTokenTtl, refreshTokenTtl, ...rest } = policy.oauth;
+      oauth = { ...rest, accessTokenSeconds: durationMs(accessTokenTtl) / 1000, refreshTokenSeconds: durationMs(refreshTokenTtl) / 1000 };
+      // KV expires nothing sooner than a minute, and a token must outlive the round trip that issued it.
+      if (oauth.accessTokenSeconds < 60 || oauth.refreshTokenSeconds < oauth.accessTokenSeconds) problems.push(`${file}: oauth: accessTokenTtl must be at least 1m and refreshTokenTtl at least as long`);
+      for (const [index, rule] of policy.oauth.roleMapping.entries()) {
+        for (const role of rule.roles) if (!Object.values(parsed).some(({ policy: other }) => other.roles?.[role])) problems.push(`${file}: oauth.roleMapping.${index}.roles: unknown role "${role}"`);
+      }
     }
     for (const [name, origin] of Object.entries(policy.origins ?? {})) {
       if (origins[name]) problems.push(`${file}: origins.${name}: defined more than once`);
@@ -150,6 +161,7 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
   const body = {
     // No file sets the gateway section: the schema's defaults.
     gateway: gateway ?? compileGateway(gatewaySchema.parse({})),
+    ...(oauth ? { oauth } : {}),
     origins,
     roles,
     rules,

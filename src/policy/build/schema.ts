@@ -198,6 +198,28 @@ export const gatewaySchema = z.strictObject({
     .default({ timeoutMs: 250, failedAuth: { limit: 120, window: "1m" } }),
 });
 
+/** The gateway as OAuth 2.1 authorization server for its origin endpoints, federated to an OpenID provider. */
+export const oauthSchema = z.strictObject({
+  /** Lifetime of an access token; short, since a revoked grant's access tokens live in isolate caches until then. */
+  accessTokenTtl: duration.default("5m"),
+  /** Lifetime of a refresh token (each use rotates it; the grant ends when the last one expires unused). */
+  refreshTokenTtl: duration.default("720h"),
+  /** The organization's OpenID provider every user logs in at. https, or http on a loopback host for local demos. */
+  upstream: z.strictObject({
+    issuer: z.url().refine((url) => url.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url), "https, or http on a loopback host"),
+    clientId: z.string().min(1).max(256),
+    /** The Worker secret holding the client secret the provider issued to the gateway. */
+    clientSecret: secretName,
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(["openid", "email", "profile"]),
+  }),
+  /** Users whose verified e-mail is outside these domains are refused; empty allows any domain. */
+  emailDomains: z.array(z.string().regex(/^[a-z0-9.-]+$/)).default([]),
+  /** Claim-mapping rules: every rule whose claim equals (or, for a list claim, contains) the value adds its roles. */
+  roleMapping: z
+    .array(z.strictObject({ claim: z.string().min(1).max(128), equals: z.union([z.string(), z.boolean()]), roles: z.array(identifier).min(1) }))
+    .min(1),
+});
+
 export const roleSchema = z.strictObject({
   description: z.string().optional(),
   inherits: z.array(z.string()).default([]),
@@ -207,6 +229,7 @@ export const roleSchema = z.strictObject({
 export const policyFileSchema = z.strictObject({
   $schema: z.string().optional(),
   gateway: gatewaySchema.optional(),
+  oauth: oauthSchema.optional(),
   origins: z.record(identifier, originSchema).optional(),
   roles: z.record(identifier, roleSchema).optional(),
   rules: z.array(ruleSchema).optional(),

@@ -1,0 +1,151 @@
+// One OAuth grant (a user's consent for one client at one origin endpoint) lives in its own Durable
+// Object, so code redemption and refresh rotation are atomic: each call runs start to finish under
+// blockConcurrencyWhile, KV writes included, and no other call on the same grant interleaves. The grant
+// keeps only keyed hashes (the KV keys of its tokens, HMAC-SHA256 under the pepper): a code is redeemed
+// once, a refresh token is used once, and a second use of either revokes the whole grant, deleting every
+// token it issued from KV (RFC 9700 §4.14, OAuth 2.1 §4.1.3). See docs/storage-schema.md.
+
+import { DurableObject } from "cloudflare:workers";
+import type { TokenRecord } from "../auth/record.js";
+import { metadataOf } from "../auth/record.js";
+
+export type GrantInit = {
+  subject: string;
+  name: string;
+  roles: string[];
+  clientId: string;
+  redirectUri: string;
+  /** The origin name whose endpoint this grant's tokens may reach, and no other. */
+  origin: string;
+  codeChallenge: string;
+  /** KV key of the authorization code (the code itself is never stored). */
+  codeKey: string;
+  codeExpiresAt: number;
+  refreshSeconds: number;
+};
+
+type GrantState = GrantInit & {
+  id: string;
+  createdAt: number;
+  codeUsed: boolean;
+  revoked: boolean;
+  /** The one refresh token that may be used next (its KV key), and every earlier one, for reuse detection. */
+  refreshKey?: string;
+  usedRefreshKeys: string[];
+  refreshExpiresAt: number;
+  /** Every access-token and refresh-index KV key issued and not yet expired, deleted on revocation. */
+  issued: { key: string; expiresAt: number }[];
+};
+
+/** What redemption or refresh asks for: the presented credential's checks and the new tokens' KV keys. */
+export type Exchange = {
+  presentedKey: string;
+  clientId: string;
+  /** The origin the client named in `resource`, if it named one. */
+  origin?: string;
+  /** For a code: the S256 challenge computed from the verifier, and the redirect URI sent again. */
+  codeChallenge?: string;
+  redirectUri?: string;
+  accessKey: string;
+  refreshKey: string;
+  accessSeconds: number;
+  now: number;
+};
+
+export type ExchangeResult =
+  | { ok: true; roles: string[]; origin: string; accessExpiresAt: number }
+  | { ok: false; reason: string; revoked: boolean };
+
+export type GrantEnv = { TOKENS: KVNamespace };
+
+const STATE = "grant";
+
+export class OAuthGrant extends DurableObject<GrantEnv> {
+  async create(id: string, init: GrantInit, now: number): Promise<void> {
+    await this.ctx.blockConcurrencyWhile(async () => {
+      const state: GrantState = { ...init, id, createdAt: now, codeUsed: false, revoked: false, usedRefreshKeys: [], refreshExpiresAt: 0, issued: [] };
+      await this.ctx.storage.put(STATE, state);
+    });
+  }
+
+  redeemCode(exchange: Exchange): Promise<ExchangeResult> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const state = await this.ctx.storage.get<GrantState>(STATE);
+      if (!state || state.revoked) return { ok: false, reason: "grant unknown or revoked", revoked: false };
+      if (state.codeKey !== exchange.presentedKey) return { ok: false, reason: "code does not belong to this grant", revoked: false };
+      if (state.codeUsed) return this.revoke(state, "authorization code replayed");
+      state.codeUsed = true;
+      if (state.codeExpiresAt <= exchange.now) return this.fail(state, "authorization code expired");
+      if (exchange.clientId !== state.clientId) return this.fail(state, "code issued to another client");
+      if (exchange.redirectUri !== state.redirectUri) return this.fail(state, "redirect_uri differs from the authorization request");
+      if (exchange.codeChallenge !== state.codeChallenge) return this.fail(state, "code_verifier does not match the code_challenge");
+      if (exchange.origin !== undefined && exchange.origin !== state.origin) return this.fail(state, "resource differs from the authorization request");
+      return this.issue(state, exchange);
+    });
+  }
+
+  refresh(exchange: Exchange): Promise<ExchangeResult> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const state = await this.ctx.storage.get<GrantState>(STATE);
+      if (!state || state.revoked) return { ok: false, reason: "grant unknown or revoked", revoked: false };
+      if (state.usedRefreshKeys.includes(exchange.presentedKey)) return this.revoke(state, "refresh token reused");
+      if (state.refreshKey !== exchange.presentedKey) return { ok: false, reason: "refresh token does not belong to this grant", revoked: false };
+      if (state.refreshExpiresAt <= exchange.now) return { ok: false, reason: "refresh token expired", revoked: false };
+      if (exchange.clientId !== state.clientId) return { ok: false, reason: "refresh token issued to another client", revoked: false };
+      if (exchange.origin !== undefined && exchange.origin !== state.origin) return { ok: false, reason: "resource differs from the grant's", revoked: false };
+      return this.issue(state, exchange);
+    });
+  }
+
+  /** Revokes the grant (CLI, or a replay detected elsewhere); true if it was live. */
+  revokeGrant(reason: string): Promise<boolean> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const state = await this.ctx.storage.get<GrantState>(STATE);
+      if (!state || state.revoked) return false;
+      await this.revoke(state, reason);
+      return true;
+    });
+  }
+
+  private async fail(state: GrantState, reason: string): Promise<ExchangeResult> {
+    await this.ctx.storage.put(STATE, state);
+    return { ok: false, reason, revoked: false };
+  }
+
+  private async revoke(state: GrantState, reason: string): Promise<ExchangeResult> {
+    state.revoked = true;
+    const keys = state.issued.map(({ key }) => key);
+    state.issued = [];
+    state.refreshKey = undefined;
+    await this.ctx.storage.put(STATE, state);
+    await Promise.all(keys.map((key) => this.env.TOKENS.delete(key)));
+    return { ok: false, reason, revoked: true };
+  }
+
+  private async issue(state: GrantState, exchange: Exchange): Promise<ExchangeResult> {
+    const { now } = exchange;
+    if (state.refreshKey) state.usedRefreshKeys.push(state.refreshKey);
+    state.refreshKey = exchange.refreshKey;
+    state.refreshExpiresAt = now + state.refreshSeconds;
+    const accessExpiresAt = now + exchange.accessSeconds;
+    state.issued = state.issued.filter(({ expiresAt }) => expiresAt > now);
+    state.issued.push({ key: exchange.accessKey, expiresAt: accessExpiresAt }, { key: exchange.refreshKey, expiresAt: state.refreshExpiresAt });
+    await this.ctx.storage.put(STATE, state);
+    const record: TokenRecord = {
+      v: 1,
+      principal: state.subject,
+      name: state.name,
+      roles: state.roles,
+      createdAt: now,
+      expiresAt: accessExpiresAt,
+      origins: [state.origin],
+      grant: state.id,
+      client: state.clientId,
+    };
+    await Promise.all([
+      this.env.TOKENS.put(exchange.accessKey, JSON.stringify(record), { expiration: accessExpiresAt, metadata: metadataOf(record) }),
+      this.env.TOKENS.put(exchange.refreshKey, JSON.stringify({ v: 1, grant: state.id }), { expiration: state.refreshExpiresAt }),
+    ]);
+    return { ok: true, roles: state.roles, origin: state.origin, accessExpiresAt };
+  }
+}

@@ -1,0 +1,328 @@
+// The gateway as the OAuth 2.1 authorization server of its MCP endpoints (MCP authorization spec,
+// 2025-11-25 and 2026-07-28), beside the MCP pipeline rather than in it:
+//
+//   GET  /.well-known/oauth-authorization-server   RFC 8414 metadata (issuer = this origin)
+//   GET  /oauth/authorize   client (metadata document) and redirect URI checked, PKCE S256 and one known
+//                           resource (RFC 8707) required; the user is sent to the OpenID provider
+//   GET  /oauth/callback    the provider's answer: ID token verified, claims mapped to roles, consent page
+//   POST /oauth/consent     the user's decision (CSRF token + the browser's own request cookie); on allow a
+//                           grant (oauth/grant.ts) and a one-time code go back with `iss` (RFC 9207)
+//   POST /oauth/token       authorization_code and refresh_token grants; tokens are `mcpw_` tokens whose
+//                           KV keys are HMAC-SHA256(pepper, token), like CLI tokens
+//
+// Pending authorization requests live in KV under a keyed hash of their id for ten minutes.
+
+import { Hono } from "hono/tiny";
+import { gatewaySecrets, type Env } from "../config.js";
+import { OAuthError } from "../errors.js";
+import { hmacSha256, toBase64Url, toHex } from "../hmac.js";
+import { generateToken, isWellFormedToken, tokenKey } from "../auth/token.js";
+import type { CompiledPolicy, OAuthSettings } from "../policy/types.js";
+import { clientMetadata, redirectUriAllowed } from "./client-metadata.js";
+import type { Exchange, ExchangeResult, OAuthGrant } from "./grant.js";
+import { consentPage, errorPage } from "./pages.js";
+import { LoginRefused, beginLogin, finishLogin, mapRoles } from "./upstream.js";
+
+export type OAuthEnv = Env & {
+  OAUTH_GRANTS?: DurableObjectNamespace<OAuthGrant>;
+  /** Tests and `npm start` only: admits http://127.0.0.1 and http://localhost client metadata documents. Never set in production. */
+  INSECURE_DEV_LOOPBACK_CLIENT_METADATA?: string;
+};
+
+const REQUEST_SECONDS = 600;
+const CODE_SECONDS = 60;
+const REQUEST_KEY_PREFIX = "oauth-request:";
+const CODE_KEY_PREFIX = "oauth-code:";
+const REFRESH_KEY_PREFIX = "oauth-refresh:";
+
+type PendingRequest = {
+  clientId: string;
+  clientName: string;
+  redirectUri: string;
+  state?: string;
+  codeChallenge: string;
+  origin: string;
+  /** Roles the client asked for as scopes; absent, every role the user maps to. */
+  scopes?: string[];
+  login: { verifier: string; nonce: string };
+  user?: { subject: string; name: string; roles: string[] };
+};
+
+/** The endpoint URL a token is issued for: the RFC 8707 resource and the RFC 9728 `resource`. */
+export function resourceUrl(base: string, origin: string): string {
+  return `${base}/mcp/${origin}`;
+}
+
+export function protectedResourceMetadata(policy: CompiledPolicy, base: string, origin: string): Record<string, unknown> {
+  return {
+    resource: resourceUrl(base, origin),
+    bearer_methods_supported: ["header"],
+    resource_name: `mcp-warden: ${origin}`,
+    resource_documentation: `${base}/.well-known/mcp-warden`,
+    ...(policy.oauth ? { authorization_servers: [base], scopes_supported: Object.keys(policy.roles).sort() } : {}),
+  };
+}
+
+function authorizationServerMetadata(policy: CompiledPolicy, base: string): Record<string, unknown> {
+  return {
+    issuer: base,
+    authorization_endpoint: `${base}/oauth/authorize`,
+    token_endpoint: `${base}/oauth/token`,
+    response_types_supported: ["code"],
+    response_modes_supported: ["query"],
+    grant_types_supported: ["authorization_code", "refresh_token"],
+    code_challenge_methods_supported: ["S256"],
+    token_endpoint_auth_methods_supported: ["none"],
+    scopes_supported: Object.keys(policy.roles).sort(),
+    client_id_metadata_document_supported: true,
+    authorization_response_iss_parameter_supported: true,
+  };
+}
+
+async function keyOf(prefix: string, pepper: string, value: string): Promise<string> {
+  return prefix + toHex(await hmacSha256(pepper, value));
+}
+
+function randomId(): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+async function s256(verifier: string): Promise<string> {
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
+}
+
+function cookieName(base: string): string {
+  // __Host- binds the cookie to this host over https; plain http (local demo and tests) cannot carry it.
+  return base.startsWith("https:") ? "__Host-warden-oauth" : "warden-oauth";
+}
+
+function requestCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? "").split(/; */)) {
+    const at = part.indexOf("=");
+    if (at > 0 && part.slice(0, at) === name) return part.slice(at + 1);
+  }
+  return undefined;
+}
+
+function redirectWith(target: string, parameters: Record<string, string | undefined>, headers: Record<string, string> = {}): Response {
+  const url = new URL(target);
+  for (const [name, value] of Object.entries(parameters)) if (value !== undefined) url.searchParams.set(name, value);
+  return new Response(null, { status: 302, headers: { location: url.href, "cache-control": "no-store", ...headers } });
+}
+
+function grantStub(env: OAuthEnv, grantId: string): DurableObjectStub<OAuthGrant> {
+  if (!env.OAUTH_GRANTS) throw new OAuthError("server_error", "the authorization server is not configured");
+  return env.OAUTH_GRANTS.get(env.OAUTH_GRANTS.idFromName(grantId));
+}
+
+function upstreamSecret(env: OAuthEnv, settings: OAuthSettings): string {
+  const value = env[settings.upstream.clientSecret];
+  if (typeof value !== "string" || value === "") throw new Error(`secret ${settings.upstream.clientSecret} is missing`);
+  return value;
+}
+
+/** The roles a grant carries: the user's roles (with what they inherit) that the client asked for as scopes. */
+function grantedRoles(policy: CompiledPolicy, userRoles: string[], scopes: string[] | undefined): string[] {
+  if (!scopes) return userRoles;
+  const held = new Set(userRoles.flatMap((role) => policy.roles[role] ?? [role]));
+  return scopes.filter((scope) => held.has(scope)).sort();
+}
+
+export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
+  const settings = policy.oauth;
+  if (!settings) throw new Error("oauthRoutes: the policy has no oauth section");
+  const origins = Object.keys(policy.origins);
+  const app = new Hono<{ Bindings: OAuthEnv }>();
+
+  app.onError((error) => {
+    if (error instanceof OAuthError) return error.toResponse();
+    console.error(JSON.stringify({ error: `oauth: ${error.name}: ${error.message}` }));
+    return new OAuthError("server_error", "the authorization server failed").toResponse();
+  });
+
+  app.get("/.well-known/oauth-authorization-server", (c) => c.json(authorizationServerMetadata(policy, new URL(c.req.url).origin)));
+
+  app.get("/oauth/authorize", async (c) => {
+    const base = new URL(c.req.url).origin;
+    const query = new URL(c.req.url).searchParams;
+    for (const name of ["client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method", "state", "resource", "scope"]) {
+      if (query.getAll(name).length > 1) return errorPage("Sign-in request refused", `The parameter ${name} appears more than once.`, 400);
+    }
+    const clientId = query.get("client_id") ?? "";
+    const redirectUri = query.get("redirect_uri") ?? "";
+    // Until the redirect URI is known to be the client's own, nothing is sent to it: errors stay on this page.
+    let metadata;
+    try {
+      metadata = await clientMetadata(clientId, c.env.INSECURE_DEV_LOOPBACK_CLIENT_METADATA === "true", Math.floor(Date.now() / 1000));
+    } catch (error) {
+      if (error instanceof OAuthError) return errorPage("Unknown client", `The application's registration could not be used: ${error.description}.`, 400);
+      throw error;
+    }
+    if (!redirectUriAllowed(metadata, redirectUri)) return errorPage("Sign-in request refused", "The application asked to send you to an address it has not registered.", 400);
+    const state = query.get("state") ?? undefined;
+    const fail = (error: string, description: string) => redirectWith(redirectUri, { error, error_description: description, state, iss: base });
+    if (query.get("response_type") !== "code") return fail("unsupported_response_type", "only response_type=code is supported");
+    const challenge = query.get("code_challenge");
+    if (!challenge) return fail("invalid_request", "code_challenge is required (PKCE)");
+    if (query.get("code_challenge_method") !== "S256") return fail("invalid_request", "code_challenge_method must be S256");
+    if (!/^[A-Za-z0-9_-]{43}$/.test(challenge)) return fail("invalid_request", "code_challenge must be a base64url SHA-256");
+    const resource = query.get("resource");
+    const origin = origins.find((name) => resourceUrl(base, name) === resource);
+    if (!origin) return fail("invalid_target", resource ? "the resource is not an endpoint of this gateway" : "resource is required");
+    const scope = query.get("scope");
+    const scopes = scope ? [...new Set(scope.split(" ").filter(Boolean))] : undefined;
+    if (scopes && !scopes.some((name) => Object.hasOwn(policy.roles, name))) return fail("invalid_scope", "no requested scope is a role of this gateway");
+
+    const { pepper, tokens } = gatewaySecrets(c.env);
+    const id = randomId();
+    const login = await beginLogin(settings.upstream, upstreamSecret(c.env, settings), `${base}/oauth/callback`, id);
+    const pending: PendingRequest = { clientId, clientName: metadata.name, redirectUri, codeChallenge: challenge, origin, login: { verifier: login.verifier, nonce: login.nonce }, ...(state !== undefined ? { state } : {}), ...(scopes ? { scopes } : {}) };
+    await tokens.put(await keyOf(REQUEST_KEY_PREFIX, pepper, id), JSON.stringify(pending), { expirationTtl: REQUEST_SECONDS });
+    const secure = base.startsWith("https:") ? "; Secure" : "";
+    return redirectWith(login.url, {}, { "set-cookie": `${cookieName(base)}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${REQUEST_SECONDS}${secure}` });
+  });
+
+  /** The pending request this browser began, or undefined (missing, expired, or another browser's). */
+  async function pendingRequest(env: OAuthEnv, id: string | undefined, cookie: string | undefined): Promise<{ key: string; pending: PendingRequest } | undefined> {
+    if (!id || id !== cookie) return undefined;
+    const { pepper, tokens } = gatewaySecrets(env);
+    const key = await keyOf(REQUEST_KEY_PREFIX, pepper, id);
+    const stored = await tokens.get(key, "text");
+    return stored === null ? undefined : { key, pending: JSON.parse(stored) as PendingRequest };
+  }
+
+  async function csrfToken(env: OAuthEnv, id: string): Promise<string> {
+    return toBase64Url(await hmacSha256(gatewaySecrets(env).sessionSecret, `consent\n${id}`));
+  }
+
+  app.get("/oauth/callback", async (c) => {
+    const base = new URL(c.req.url).origin;
+    const url = new URL(c.req.url);
+    const id = url.searchParams.get("state") ?? undefined;
+    const found = await pendingRequest(c.env, id, requestCookie(c.req.header("cookie"), cookieName(base)));
+    if (!found || found.pending.user) return errorPage("Sign-in expired", "This sign-in was not started in this browser, or it took too long. Start again from your application.", 400);
+    const { key, pending } = found;
+    let roles: string[];
+    let claims;
+    try {
+      claims = await finishLogin(settings.upstream, upstreamSecret(c.env, settings), url, `${base}/oauth/callback`, id!, pending.login);
+      roles = grantedRoles(policy, mapRoles(settings, claims), pending.scopes);
+    } catch (error) {
+      await gatewaySecrets(c.env).tokens.delete(key);
+      if (error instanceof LoginRefused) return errorPage("Access refused", `You signed in, but this gateway does not admit you: ${error.message}.`, 403);
+      console.error(JSON.stringify({ error: `oauth callback: ${(error as Error).name}: ${(error as Error).message}` }));
+      return errorPage("Sign-in failed", "Your identity provider's answer could not be verified. Start again from your application.", 400);
+    }
+    if (roles.length === 0) return redirectWith(pending.redirectUri, { error: "invalid_scope", error_description: "you hold none of the requested roles", state: pending.state, iss: base });
+    const user = { subject: `oidc:${claims.sub}`, name: typeof claims.email === "string" ? claims.email : String(claims.sub), roles };
+    await gatewaySecrets(c.env).tokens.put(key, JSON.stringify({ ...pending, user }), { expirationTtl: REQUEST_SECONDS });
+    return consentPage({
+      request: id!,
+      csrf: await csrfToken(c.env, id!),
+      clientName: pending.clientName,
+      clientId: pending.clientId,
+      redirectOrigin: new URL(pending.redirectUri).origin,
+      endpoint: resourceUrl(base, pending.origin),
+      user: user.name,
+      roles,
+    });
+  });
+
+  app.post("/oauth/consent", async (c) => {
+    const base = new URL(c.req.url).origin;
+    // A cross-site form post is refused by the browser's own word, then by the SameSite cookie and the CSRF token.
+    const site = c.req.header("sec-fetch-site");
+    const from = c.req.header("origin");
+    if ((site !== undefined && site !== "same-origin") || (from !== undefined && from !== base)) return errorPage("Request refused", "This form can only be sent from this site.", 403);
+    const form = await c.req.formData().catch(() => undefined);
+    const id = form?.get("request");
+    const csrf = form?.get("csrf");
+    const decision = form?.get("decision");
+    if (typeof id !== "string" || typeof csrf !== "string" || csrf !== (await csrfToken(c.env, id))) return errorPage("Request refused", "The form was not the one this gateway showed you.", 403);
+    const found = await pendingRequest(c.env, id, requestCookie(c.req.header("cookie"), cookieName(base)));
+    if (!found?.pending.user) return errorPage("Sign-in expired", "This sign-in was not started in this browser, or it took too long. Start again from your application.", 400);
+    const { key, pending } = found;
+    const { pepper, tokens } = gatewaySecrets(c.env);
+    await tokens.delete(key);
+    const clear = { "set-cookie": `${cookieName(base)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${base.startsWith("https:") ? "; Secure" : ""}` };
+    if (decision !== "allow") return redirectWith(pending.redirectUri, { error: "access_denied", error_description: "the user denied access", state: pending.state, iss: base }, clear);
+    const user = pending.user!;
+    const code = generateToken();
+    const grantId = toHex(crypto.getRandomValues(new Uint8Array(16)));
+    const now = Math.floor(Date.now() / 1000);
+    const codeKey = await keyOf(CODE_KEY_PREFIX, pepper, code);
+    await grantStub(c.env, grantId).create(grantId, {
+      subject: user.subject,
+      name: user.name,
+      roles: user.roles,
+      clientId: pending.clientId,
+      redirectUri: pending.redirectUri,
+      origin: pending.origin,
+      codeChallenge: pending.codeChallenge,
+      codeKey,
+      codeExpiresAt: now + CODE_SECONDS,
+      refreshSeconds: settings.refreshTokenSeconds,
+    }, now);
+    await tokens.put(codeKey, JSON.stringify({ v: 1, grant: grantId }), { expirationTtl: CODE_SECONDS });
+    return redirectWith(pending.redirectUri, { code, state: pending.state, iss: base }, clear);
+  });
+
+  app.post("/oauth/token", async (c) => {
+    const base = new URL(c.req.url).origin;
+    if (!(c.req.header("content-type") ?? "").startsWith("application/x-www-form-urlencoded")) throw new OAuthError("invalid_request", "send the request as application/x-www-form-urlencoded");
+    const form = new URLSearchParams(await c.req.text());
+    for (const name of new Set(form.keys())) if (form.getAll(name).length > 1) throw new OAuthError("invalid_request", `${name} appears more than once`);
+    const clientId = form.get("client_id");
+    if (!clientId) throw new OAuthError("invalid_client", "client_id is required (public clients only)");
+    const resource = form.get("resource");
+    let origin: string | undefined;
+    if (resource !== null) {
+      origin = origins.find((name) => resourceUrl(base, name) === resource);
+      if (!origin) throw new OAuthError("invalid_target", "the resource is not an endpoint of this gateway");
+    }
+    const grantType = form.get("grant_type");
+    const { pepper, tokens } = gatewaySecrets(c.env);
+    let presented: string | null;
+    let prefix: string;
+    if (grantType === "authorization_code") [presented, prefix] = [form.get("code"), CODE_KEY_PREFIX];
+    else if (grantType === "refresh_token") [presented, prefix] = [form.get("refresh_token"), REFRESH_KEY_PREFIX];
+    else throw new OAuthError("unsupported_grant_type", "grant_type must be authorization_code or refresh_token");
+    if (!presented || !isWellFormedToken(presented)) throw new OAuthError("invalid_grant", "the code or refresh token is invalid, expired or revoked");
+    const presentedKey = await keyOf(prefix, pepper, presented);
+    const indexed = await tokens.get(presentedKey, "text");
+    // A reused refresh token's index is gone once its grant is revoked; until then it still finds the grant, which revokes.
+    if (indexed === null) throw new OAuthError("invalid_grant", "the code or refresh token is invalid, expired or revoked");
+    const grantId = (JSON.parse(indexed) as { grant: string }).grant;
+    const access = generateToken();
+    const refresh = generateToken();
+    const exchange: Exchange = {
+      presentedKey,
+      clientId,
+      ...(origin ? { origin } : {}),
+      accessKey: await tokenKey(pepper, access),
+      refreshKey: await keyOf(REFRESH_KEY_PREFIX, pepper, refresh),
+      accessSeconds: settings.accessTokenSeconds,
+      now: Math.floor(Date.now() / 1000),
+    };
+    const grant = grantStub(c.env, grantId);
+    let result: ExchangeResult;
+    if (grantType === "authorization_code") {
+      const verifier = form.get("code_verifier");
+      if (!verifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) throw new OAuthError("invalid_grant", "code_verifier is missing or malformed (PKCE S256 is required)");
+      result = await grant.redeemCode({ ...exchange, codeChallenge: await s256(verifier), redirectUri: form.get("redirect_uri") ?? "" });
+    } else {
+      result = await grant.refresh(exchange);
+    }
+    if (!result.ok) {
+      console.log(JSON.stringify({ oauth: "token refused", grant: grantId, reason: result.reason, revoked: result.revoked }));
+      throw new OAuthError("invalid_grant", result.revoked ? "the grant was revoked: a code or refresh token was used twice" : "the code or refresh token is invalid, expired or revoked");
+    }
+    return c.json(
+      { access_token: access, token_type: "Bearer", expires_in: result.accessExpiresAt - exchange.now, refresh_token: refresh, scope: result.roles.join(" ") },
+      200,
+      { "cache-control": "no-store", pragma: "no-cache" },
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,383 @@
+// The gateway as OAuth authorization server, end to end: the Worker in workerd, a real OpenID provider
+// (oidc-provider) as the organization's IdP, client metadata documents served from loopback, and the
+// real MCP SDK's OAuth client. The flow, then each attack the issue names against it.
+
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { UnauthorizedError, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
+import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
+import { IDP_CLIENT_SECRET, startIdp, type Idp } from "../support/idp.js";
+import { PORTS } from "../support/ports.js";
+import { UserAgent, type Visit } from "../support/user-agent.js";
+import { post } from "../support/mcp-client.js";
+
+const BASE = `http://127.0.0.1:${PORTS.oauthGateway}`;
+const CLIENT_HOST = `http://127.0.0.1:${PORTS.clientHost}`;
+const CLIENT_ID = `${CLIENT_HOST}/client.json`;
+const REDIRECT = "http://127.0.0.1:21904/callback";
+const EVERYTHING = `${BASE}/mcp/everything`;
+const TOOLBOX = `${BASE}/mcp/toolbox`;
+const initialize = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } } });
+
+const documents: Record<string, (response: import("node:http").ServerResponse) => void> = {
+  "/client.json": (response) => json(response, { client_id: CLIENT_ID, client_name: "Test Assistant", redirect_uris: [REDIRECT], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"] }),
+  "/impostor.json": (response) => json(response, { client_id: `${CLIENT_HOST}/client.json`, redirect_uris: [REDIRECT] }),
+  "/redirecting.json": (response) => response.writeHead(302, { location: `${CLIENT_HOST}/client.json` }).end(),
+  "/big.json": (response) => json(response, { client_id: `${CLIENT_HOST}/big.json`, redirect_uris: [REDIRECT], padding: "x".repeat(8000) }),
+  "/slow.json": () => undefined,
+};
+
+function json(response: import("node:http").ServerResponse, body: unknown): void {
+  response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+let gateway: Gateway;
+let idp: Idp;
+let clientHost: Server;
+
+beforeAll(async () => {
+  clientHost = createServer((request, response) => {
+    const serve = documents[request.url ?? ""];
+    if (serve) serve(response);
+    else response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => clientHost.listen(PORTS.clientHost, "127.0.0.1", resolve));
+  idp = await startIdp(PORTS.idp, [`${BASE}/oauth/callback`]);
+  gateway = await startGateway({ port: PORTS.oauthGateway, bindings: { ...TEST_SECRETS, OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET, INSECURE_DEV_LOOPBACK_CLIENT_METADATA: "true" } });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await idp?.close();
+  clientHost?.closeAllConnections();
+  await new Promise((resolve) => clientHost?.close(resolve));
+});
+
+/** The MCP SDK's OAuth client state for one test client whose id is its metadata document's URL. */
+class TestClient implements OAuthClientProvider {
+  saved?: OAuthTokens;
+  verifier = "";
+  authorizationUrl?: URL;
+  get redirectUrl() {
+    return REDIRECT;
+  }
+  get clientMetadata() {
+    return { client_name: "Test Assistant", redirect_uris: [REDIRECT], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"] };
+  }
+  // The SDK offers a client metadata URL only over https; over loopback http the same id is presented as known.
+  clientInformation(): OAuthClientInformationMixed {
+    return { client_id: CLIENT_ID };
+  }
+  tokens() {
+    return this.saved;
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.saved = tokens;
+  }
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url;
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+}
+
+function pkce() {
+  const verifier = randomBytes(32).toString("base64url");
+  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
+}
+
+function authorizeUrl(overrides: Record<string, string | null> = {}, challenge = pkce().challenge): URL {
+  const url = new URL(`${BASE}/oauth/authorize`);
+  const parameters: Record<string, string | null> = { response_type: "code", client_id: CLIENT_ID, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: "S256", state: "st-1", resource: EVERYTHING, ...overrides };
+  for (const [name, value] of Object.entries(parameters)) if (value !== null) url.searchParams.set(name, value);
+  return url;
+}
+
+/** A code for `user` through the whole browser-side flow, with its verifier. */
+async function codeFor(user: string, overrides: Record<string, string | null> = {}) {
+  const { verifier, challenge } = pkce();
+  const landing = await new UserAgent(user).authorize(authorizeUrl(overrides, challenge), REDIRECT);
+  if (!(landing instanceof URL)) throw new Error(`no redirect: ${landing.status} ${landing.html}`);
+  return { code: landing.searchParams.get("code")!, verifier, landing };
+}
+
+function tokenRequest(form: Record<string, string>): Promise<Response> {
+  return fetch(`${BASE}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form).toString() });
+}
+
+async function exchange(code: string, verifier: string, extra: Record<string, string> = {}): Promise<Response> {
+  return tokenRequest({ grant_type: "authorization_code", code, code_verifier: verifier, client_id: CLIENT_ID, redirect_uri: REDIRECT, resource: EVERYTHING, ...extra });
+}
+
+async function tokensFor(user: string): Promise<{ access_token: string; refresh_token: string; scope: string }> {
+  const { code, verifier } = await codeFor(user);
+  const response = await exchange(code, verifier);
+  expect(response.status).toBe(200);
+  return response.json() as Promise<{ access_token: string; refresh_token: string; scope: string }>;
+}
+
+type Tokens = { access_token: string; refresh_token: string; scope: string };
+const refresh = (token: string) => tokenRequest({ grant_type: "refresh_token", refresh_token: token, client_id: CLIENT_ID, resource: EVERYTHING });
+const status = async (url: string, token: string) => (await post(url, initialize, { authorization: `Bearer ${token}` })).status;
+
+describe("authorization server metadata", () => {
+  it("names the gateway as authorization server of each endpoint, with the features the MCP spec asks for", async () => {
+    const challenge = (await post(EVERYTHING, initialize)).headers.get("www-authenticate")!;
+    expect(challenge).toContain(`resource_metadata="${BASE}/.well-known/oauth-protected-resource/mcp/everything"`);
+    const resource = await (await fetch(`${BASE}/.well-known/oauth-protected-resource/mcp/everything`)).json();
+    expect(resource).toMatchObject({ resource: EVERYTHING, authorization_servers: [BASE], scopes_supported: expect.arrayContaining(["admin", "developer", "viewer"]) });
+    const server = (await (await fetch(`${BASE}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    expect(server).toMatchObject({
+      issuer: BASE,
+      authorization_endpoint: `${BASE}/oauth/authorize`,
+      token_endpoint: `${BASE}/oauth/token`,
+      code_challenge_methods_supported: ["S256"],
+      client_id_metadata_document_supported: true,
+      authorization_response_iss_parameter_supported: true,
+      response_types_supported: ["code"],
+    });
+    expect(server.registration_endpoint).toBeUndefined();
+  });
+});
+
+describe("the MCP SDK's OAuth client through the whole flow", () => {
+  it("logs in at the OpenID provider, consents, and calls tools under the mapped role", async () => {
+    const provider = new TestClient();
+    const first = new StreamableHTTPClientTransport(new URL(EVERYTHING), { authProvider: provider });
+    await expect(new Client({ name: "oauth-test", version: "1" }).connect(first)).rejects.toThrow(UnauthorizedError);
+    expect(provider.authorizationUrl!.searchParams.get("resource")).toBe(EVERYTHING);
+    const agent = new UserAgent("alice");
+    const landing = await agent.authorize(provider.authorizationUrl!, REDIRECT);
+    if (!(landing instanceof URL)) throw new Error(`no redirect: ${landing.status}`);
+    // RFC 9207: the redirect names the issuer; the consent page named the client, its redirect host, the endpoint and the roles.
+    expect(landing.searchParams.get("iss")).toBe(BASE);
+    const consent = agent.pages.find((page) => page.html?.includes("Allow access?"))!;
+    for (const shown of ["Test Assistant", CLIENT_ID, "http://127.0.0.1:21904", EVERYTHING, "<li>developer</li>", "alice@example.com"]) expect(consent.html).toContain(shown);
+    await first.finishAuth(landing.searchParams.get("code")!);
+    expect(provider.saved!.scope).toBe("developer viewer");
+
+    const client = new Client({ name: "oauth-test", version: "1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(EVERYTHING), { authProvider: provider }));
+    const { tools } = await client.listTools();
+    // developer sees get-structured-content (a developer rule), which a viewer does not.
+    expect(tools.map((tool) => tool.name)).toContain("get-structured-content");
+    const echoed = await client.callTool({ name: "echo", arguments: { message: "hi via oauth" } });
+    expect(JSON.stringify(echoed.content)).toContain("hi via oauth");
+    await client.close();
+    // The token was issued for one endpoint (RFC 8707) and is no token at any other.
+    expect(await status(TOOLBOX, provider.saved!.access_token)).toBe(401);
+  });
+
+  it("maps another user to another role", async () => {
+    const tokens = await tokensFor("bob");
+    expect(tokens.scope).toBe("viewer");
+  });
+});
+
+describe("refresh tokens", () => {
+  it("rotate on every use; reusing an old one revokes the grant and every token it issued", async () => {
+    const first = await tokensFor("alice");
+    const second = (await (await refresh(first.refresh_token)).json()) as Tokens;
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    const third = (await (await refresh(second.refresh_token)).json()) as Tokens;
+    expect(await status(EVERYTHING, third.access_token)).toBe(200);
+    const fresh = (await (await refresh(third.refresh_token)).json()) as Tokens;
+    const reuse = await refresh(first.refresh_token);
+    expect(reuse.status).toBe(400);
+    expect(((await reuse.json()) as { error: string }).error).toBe("invalid_grant");
+    // The grant is gone: its newest refresh token and an access token no isolate has cached yet are refused.
+    expect((await refresh(fresh.refresh_token)).status).toBe(400);
+    expect(await status(EVERYTHING, fresh.access_token)).toBe(401);
+  });
+
+  it("are race-free: of parallel refreshes with one token exactly one wins", async () => {
+    const tokens = await tokensFor("alice");
+    const answers = await Promise.all(Array.from({ length: 8 }, () => refresh(tokens.refresh_token)));
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([200, 400, 400, 400, 400, 400, 400, 400]);
+  });
+
+  it("are refused for another client or another resource", async () => {
+    const tokens = await tokensFor("alice");
+    expect((await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: `${CLIENT_HOST}/other.json` })).status).toBe(400);
+    expect((await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: CLIENT_ID, resource: TOOLBOX })).status).toBe(400);
+    expect((await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: CLIENT_ID, resource: `${BASE}/mcp/nowhere` })).status).toBe(400);
+    expect((await refresh(tokens.refresh_token)).status).toBe(200);
+  });
+});
+
+describe("authorization codes", () => {
+  it("are one-time: a replayed code is refused and revokes what the first redemption issued", async () => {
+    const { code, verifier } = await codeFor("alice");
+    const first = (await (await exchange(code, verifier)).json()) as Tokens;
+    const replay = await exchange(code, verifier);
+    expect(replay.status).toBe(400);
+    expect(await status(EVERYTHING, first.access_token)).toBe(401);
+  });
+
+  it("need the PKCE verifier of their challenge, the same redirect URI and the same resource", async () => {
+    const wrongs: Record<string, string>[] = [{ code_verifier: pkce().verifier }, { redirect_uri: "http://127.0.0.1:21904/other" }, { resource: TOOLBOX }];
+    for (const wrong of wrongs) {
+      const { code, verifier } = await codeFor("alice");
+      const answer = await exchange(code, verifier, wrong);
+      expect(answer.status, JSON.stringify(wrong)).toBe(400);
+      // The failed attempt burned the code.
+      expect((await exchange(code, verifier)).status).toBe(400);
+    }
+    // A missing or malformed verifier is refused before the grant is asked; the code still works with the right one.
+    const { code, verifier } = await codeFor("alice");
+    expect((await tokenRequest({ grant_type: "authorization_code", code, client_id: CLIENT_ID, redirect_uri: REDIRECT, resource: EVERYTHING })).status).toBe(400);
+    expect((await exchange(code, verifier, { code_verifier: "short" })).status).toBe(400);
+    expect((await exchange(code, verifier)).status).toBe(200);
+  });
+
+  it("refuses an unknown resource at the token endpoint with invalid_target", async () => {
+    const { code, verifier } = await codeFor("alice");
+    const answer = await exchange(code, verifier, { resource: `${BASE}/mcp/nowhere` });
+    expect(answer.status).toBe(400);
+    expect(((await answer.json()) as { error: string }).error).toBe("invalid_target");
+  });
+});
+
+describe("the authorization request", () => {
+  async function redirectError(url: URL): Promise<URLSearchParams> {
+    const response = await fetch(url, { redirect: "manual" });
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get("location")!);
+    expect(location.href.startsWith(REDIRECT)).toBe(true);
+    expect(location.searchParams.get("iss")).toBe(BASE);
+    expect(location.searchParams.get("state")).toBe("st-1");
+    return location.searchParams;
+  }
+
+  it("requires PKCE with S256", async () => {
+    expect((await redirectError(authorizeUrl({ code_challenge: null }))).get("error")).toBe("invalid_request");
+    expect((await redirectError(authorizeUrl({ code_challenge_method: "plain" }))).get("error")).toBe("invalid_request");
+    expect((await redirectError(authorizeUrl({ code_challenge_method: null }))).get("error")).toBe("invalid_request");
+    expect((await redirectError(authorizeUrl({ response_type: "token" }))).get("error")).toBe("unsupported_response_type");
+  });
+
+  it("requires one of the gateway's endpoints as resource (RFC 8707 invalid_target)", async () => {
+    expect((await redirectError(authorizeUrl({ resource: `${BASE}/mcp/nowhere` }))).get("error")).toBe("invalid_target");
+    expect((await redirectError(authorizeUrl({ resource: "https://elsewhere.example/mcp/everything" }))).get("error")).toBe("invalid_target");
+    expect((await redirectError(authorizeUrl({ resource: null }))).get("error")).toBe("invalid_target");
+  });
+
+  it("never redirects to a URI the client's metadata document does not register", async () => {
+    for (const redirect of ["https://attacker.example/callback", "http://127.0.0.1:21904/elsewhere", "http://localhost:21904/callback"]) {
+      const response = await fetch(authorizeUrl({ redirect_uri: redirect }), { redirect: "manual" });
+      expect(response.status, redirect).toBe(400);
+      expect(response.headers.get("location")).toBeNull();
+      expect(await response.text()).toContain("has not registered");
+    }
+    // RFC 8252: a loopback redirect may use any port.
+    const loopback = await fetch(authorizeUrl({ redirect_uri: "http://127.0.0.1:40123/callback" }), { redirect: "manual" });
+    expect(loopback.status).toBe(302);
+    expect(loopback.headers.get("location")!.startsWith(`${idp.issuer}/`)).toBe(true);
+  });
+
+  it("fetches client metadata documents defensively", async () => {
+    const cases: [string, string][] = [
+      [`${CLIENT_HOST}/redirecting.json`, "redirects are not followed"],
+      [`${CLIENT_HOST}/big.json`, "too large"],
+      [`${CLIENT_HOST}/impostor.json`, "different client_id"],
+      [`${CLIENT_HOST}/slow.json`, "in time"],
+      [`${CLIENT_HOST}/missing.json`, "answered 404"],
+      ["https://10.1.2.3/client.json", "private or loopback"],
+      ["https://169.254.169.254/latest/meta-data", "private or loopback"],
+      ["https://[::1]/client.json", "private or loopback"],
+      ["http://client.example/client.json", "https URL"],
+      ["not a url", "https URL"],
+    ];
+    for (const [clientId, reason] of cases) {
+      const response = await fetch(authorizeUrl({ client_id: clientId }), { redirect: "manual" });
+      expect(response.status, clientId).toBe(400);
+      expect(await response.text(), clientId).toContain(reason);
+    }
+  });
+});
+
+describe("the login", () => {
+  async function refusal(user: string): Promise<Visit> {
+    const visit = await new UserAgent(user).authorize(authorizeUrl(), REDIRECT);
+    if (visit instanceof URL) throw new Error("expected a refusal page");
+    return visit;
+  }
+
+  it("refuses, on a page that says why, a user outside the allowed e-mail domains or matched by no rule", async () => {
+    const outsider = await refusal("mallory");
+    expect(outsider.status).toBe(403);
+    expect(outsider.html).toContain("the e-mail domain example.org is not one this gateway admits");
+    const unmapped = await refusal("carol");
+    expect(unmapped.status).toBe(403);
+    expect(unmapped.html).toContain("no role mapping rule");
+  });
+
+  it("sends the user's refusal back to the client as access_denied", async () => {
+    const landing = await new UserAgent("alice").authorize(authorizeUrl(), REDIRECT, { consent: "deny" });
+    expect(landing).toBeInstanceOf(URL);
+    expect((landing as URL).searchParams.get("error")).toBe("access_denied");
+    expect((landing as URL).searchParams.get("code")).toBeNull();
+  });
+
+  it("refuses a consent form posted cross-site, with a forged CSRF token, or from another browser", async () => {
+    const pageAgent = new UserAgent("alice");
+    const visit = await stopAtConsent(pageAgent);
+    const request = /name="request" value="([^"]+)"/.exec(visit.html!)![1]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(visit.html!)![1]!;
+    const target = new URL(`${BASE}/oauth/consent`);
+    const crossSite = await pageAgent.request(target, { method: "POST", form: { request, csrf, decision: "allow" }, headers: { origin: "https://attacker.example", "sec-fetch-site": "cross-site" } });
+    expect(crossSite.status).toBe(403);
+    const forged = await pageAgent.request(target, { method: "POST", form: { request, csrf: csrf.slice(1) + "A", decision: "allow" } });
+    expect(forged.status).toBe(403);
+    const otherBrowser = await new UserAgent("mallory").request(target, { method: "POST", form: { request, csrf, decision: "allow" } });
+    expect(otherBrowser.status).toBe(400);
+    const allowed = await pageAgent.request(target, { method: "POST", form: { request, csrf, decision: "allow" }, headers: { origin: BASE } });
+    expect(allowed.status).toBe(302);
+    expect(new URL(allowed.headers.get("location")!).searchParams.get("code")).toMatch(/^mcpw_/);
+  });
+
+  it("serves pages that cannot be framed, run no script and post only to the gateway and the client", async () => {
+    const visit = await stopAtConsent(new UserAgent("alice"));
+    expect(visit.status).toBe(200);
+    const response = await new UserAgent("alice").request(new URL(`${BASE}/oauth/callback?state=x`));
+    const csp = response.headers.get("content-security-policy")!;
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("default-src 'none'");
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
+  });
+});
+
+/** Follows the flow to the gateway's consent page and returns it unanswered. */
+async function stopAtConsent(agent: UserAgent): Promise<Visit> {
+  let url: URL = authorizeUrl();
+  for (let hop = 0; hop < 20; hop++) {
+    const response = await agent.request(url);
+    if (response.status >= 300 && response.status < 400) {
+      url = new URL(response.headers.get("location")!, url);
+      continue;
+    }
+    const html = await response.text();
+    if (html.includes('name="decision"')) return { url, status: response.status, html };
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
+    const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
+    const login = await agent.request(new URL(action, url), { method: "POST", form: { ...fields, login: "alice", password: "any" } });
+    url = new URL(login.headers.get("location")!, url);
+  }
+  throw new Error("no consent page");
+}
+
+describe("OAuth access tokens at the MCP endpoint", () => {
+  it("are refused once expired", async () => {
+    const expired = await gateway.mint(["developer"], { expiresAt: Math.floor(Date.now() / 1000) - 1, origins: ["everything"], grant: "0".repeat(32), client: CLIENT_ID });
+    expect(await status(EVERYTHING, expired)).toBe(401);
+  });
+});
