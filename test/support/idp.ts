@@ -43,6 +43,7 @@ export async function startIdp(port: number, gatewayCallbacks: string[]): Promis
     // The gateway reads the user's claims from the ID token alone.
     conformIdTokenClaims: false,
     pkce: { required: () => true },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     features: { devInteractions: { enabled: true } },
     async findAccount(_ctx, id) {
       const user = DEMO_USERS[id];
