@@ -1,5 +1,6 @@
 // `npm start`: the local demo in one command. Starts the reference origin (server-everything) on
-// 127.0.0.1:3001 and the pinned demo origin (demo/toolbox.ts) on 127.0.0.1:3002, makes the dev secrets (.dev.vars) if there are none, mints one demo token per role
+// 127.0.0.1:3001, the pinned demo origin (demo/toolbox.ts) on 127.0.0.1:3002 and the demo OpenID provider
+// (demo/idp.ts) on 127.0.0.1:3003, makes the dev secrets (.dev.vars) if there are none, mints one demo token per role
 // into the local KV that `wrangler dev` uses, starts the gateway in workerd with `wrangler dev` on
 // 127.0.0.1:8787, and prints the endpoint, the tokens and a ready-to-paste MCP Inspector command.
 // Ctrl-C stops both processes.
@@ -11,10 +12,13 @@ import { createConnection } from "node:net";
 import { projectNode, readDevVars } from "./wrangler.js";
 import { createTokens } from "./tokens.js";
 import { startToolbox } from "../demo/toolbox.js";
+import { IDP_CLIENT_SECRET, startIdp } from "../demo/idp.js";
 
 const ORIGIN_PORT = 3001;
 const TOOLBOX_PORT = 3002;
 const GATEWAY_PORT = 8787;
+/** The demo OpenID provider; policies/oauth.yaml names it as the upstream issuer. */
+const IDP_PORT = 3003;
 const ROLES = ["viewer", "developer", "admin"] as const;
 const children: ChildProcess[] = [];
 
@@ -29,9 +33,20 @@ function portInUse(port: number): Promise<boolean> {
 }
 
 function ensureDevVars(): void {
-  if (existsSync(".dev.vars") && readDevVars().TOKEN_PEPPER && readDevVars().SESSION_SECRET) return;
+  const vars = existsSync(".dev.vars") ? readDevVars() : {};
+  if (vars.TOKEN_PEPPER && vars.SESSION_SECRET && vars.OIDC_CLIENT_SECRET) return;
   const secret = () => randomBytes(32).toString("base64url");
-  writeFileSync(".dev.vars", `SESSION_SECRET=${secret()}\nTOKEN_PEPPER=${secret()}\n`, { mode: 0o600 });
+  // INSECURE_DEV_LOOPBACK_CLIENT_METADATA admits http://127.0.0.1 client metadata documents: local demo only, never in production.
+  const lines = [
+    `SESSION_SECRET=${vars.SESSION_SECRET ?? secret()}`,
+    `TOKEN_PEPPER=${vars.TOKEN_PEPPER ?? secret()}`,
+    `OIDC_CLIENT_SECRET=${IDP_CLIENT_SECRET}`,
+    "INSECURE_DEV_LOOPBACK_CLIENT_METADATA=true",
+    ...Object.entries(vars)
+      .filter(([name]) => !["SESSION_SECRET", "TOKEN_PEPPER", "OIDC_CLIENT_SECRET", "INSECURE_DEV_LOOPBACK_CLIENT_METADATA"].includes(name))
+      .map(([name, value]) => `${name}=${value}`),
+  ];
+  writeFileSync(".dev.vars", `${lines.join("\n")}\n`, { mode: 0o600 });
   console.log("made local secrets in .dev.vars (git-ignored)");
 }
 
@@ -78,13 +93,14 @@ async function waitFor(url: string, seconds: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  for (const port of [ORIGIN_PORT, TOOLBOX_PORT, GATEWAY_PORT]) {
+  for (const port of [ORIGIN_PORT, TOOLBOX_PORT, GATEWAY_PORT, IDP_PORT]) {
     if (await portInUse(port)) throw new Error(`port ${port} is in use: stop what runs there (another npm start?) and try again`);
   }
   ensureDevVars();
   const node = projectNode();
   start(node, ["node_modules/@modelcontextprotocol/server-everything/dist/index.js", "streamableHttp"], "origin", { PORT: String(ORIGIN_PORT) });
   await startToolbox(TOOLBOX_PORT);
+  await startIdp(IDP_PORT, [`http://127.0.0.1:${GATEWAY_PORT}/oauth/callback`, `http://localhost:${GATEWAY_PORT}/oauth/callback`]);
 
   const tokens = await createTokens(
     ROLES.map((role) => ({ principal: `demo-${role}`, name: `demo ${role}`, roles: [role], expiresInSeconds: 7 * 24 * 3600, note: "made by npm start" })),
@@ -125,6 +141,11 @@ turns on you, changing its description; list again and the gateway has hidden it
   npx -y @modelcontextprotocol/inspector@2 --cli ${toolbox} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/call --tool-name weather --tool-arg city=Paris
   npx -y @modelcontextprotocol/inspector@2 --cli ${toolbox} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/list
   node bin/mcp-warden.mjs pin --check toolbox
+
+OAuth (policies/oauth.yaml): the gateway is the authorization server of its endpoints, and a local
+OpenID provider on http://127.0.0.1:${IDP_PORT} logs people in. A client that registers with a Client ID
+Metadata Document (Dynamic Client Registration is not offered) connects to ${endpoint}; sign in as
+alice (developer) or bob (viewer), any password; carol and mallory show the refusal page.
 
 Ctrl-C stops the demo.
 `);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser } from "playwright-core";
 import { BROWSER_TAG, CHROMIUM, CHROMIUM_INSTALL, runBrowserTests } from "../support/browser.js";
 import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
-import { IDP_CLIENT_SECRET, startIdp, type Idp } from "../support/idp.js";
+import { IDP_CLIENT_SECRET, startIdp, type Idp } from "../../demo/idp.js";
 import { PORTS } from "../support/ports.js";
 
 

@@ -10,7 +10,7 @@ import { UnauthorizedError, type OAuthClientProvider } from "@modelcontextprotoc
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
-import { IDP_CLIENT_SECRET, startIdp, type Idp } from "../support/idp.js";
+import { IDP_CLIENT_SECRET, startIdp, type Idp } from "../../demo/idp.js";
 import { PORTS } from "../support/ports.js";
 import { UserAgent, type Visit } from "../support/user-agent.js";
 import { post } from "../support/mcp-client.js";

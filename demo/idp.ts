@@ -1,4 +1,4 @@
-// A real OpenID provider (the `oidc-provider` package) on loopback, for the OAuth tests and `npm start`:
+// The demo OpenID provider (the `oidc-provider` package) on loopback, for `npm start` and the OAuth tests:
 // one confidential client (the gateway), authorization code + PKCE, ID tokens signed with keys it makes
 // at start, and demo users whose claims exercise the gateway's role mapping. Logins go through the
 // package's own development login form (any password; the user name picks the account), so the user
