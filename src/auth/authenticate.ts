@@ -20,6 +20,8 @@ export type Principal = {
   roles: string[];
   /** The caller's own token, kept only so the scrubber can redact it from answers. */
   token: string;
+  /** An OAuth access token's grant: its roles are scopes the client asked for, and a 403 says which one it lacks. */
+  grant?: string;
 };
 
 export function protectedResourcePath(origin: string): string {
@@ -114,7 +116,7 @@ export async function authenticate(
   if (record.origins && !record.origins.includes(origin)) {
     throw new GatewayError("forbidden", `token not valid for origin ${origin}`, { detail: "this token may not use this endpoint" });
   }
-  return { id: record.principal, name: record.name, roles: record.roles, token };
+  return { id: record.principal, name: record.name, roles: record.roles, token, ...(record.grant ? { grant: record.grant } : {}) };
 }
 
 export type AuthVariables = { principal: Principal };

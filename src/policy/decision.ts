@@ -14,7 +14,7 @@ export type Decision = {
   /** The rule that decided (or `default-deny`); absent where a listing or the protocol's lifecycle governs. */
   rule?: string;
   /** A deny's precise reason (internal), and how it is refused on the wire. */
-  refusal?: { kind: "denied" | "toolRefused"; reason: string; detail: string };
+  refusal?: { kind: "denied" | "toolRefused"; reason: string; detail: string; headers?: Record<string, string> };
   /** The named target policy decided on: a tool, prompt, resource, method, or the server request a response answers. */
   target?: { kind: TargetKind; name: string };
   /** The caller's roles with everything they inherit. */

@@ -4,7 +4,7 @@
 // allowed or not, passes a decision and the limiter.
 
 import { createMiddleware } from "hono/factory";
-import type { Principal } from "../auth/authenticate.js";
+import { protectedResourcePath, type Principal } from "../auth/authenticate.js";
 import { gatewaySecrets, type Env } from "../config.js";
 import { toolCallVerdict } from "../integrity/verdict.js";
 import type { JsonObject } from "../mcp/json.js";
@@ -14,6 +14,21 @@ import { decideMessage, withIntegrity, type Decision } from "./decision.js";
 import type { CompiledPolicy } from "./types.js";
 
 export type PolicyVariables = { decision: Decision };
+
+/**
+ * An OAuth caller denied a named target that one more role (scope) would allow: the RFC 6750 §3.1
+ * `insufficient_scope` challenge naming the scopes to ask for (the ones it holds and the missing one),
+ * so an MCP client can step up its authorization (MCP authorization, scope challenge handling).
+ */
+function scopeChallenge(engine: PolicyEngine, policy: CompiledPolicy, origin: string, url: string, roles: readonly string[], target: NonNullable<Decision["target"]>, args: JsonObject | undefined): Record<string, string> | undefined {
+  const held = engine.expandRoles(roles);
+  const missing = Object.keys(policy.roles)
+    .sort()
+    .find((role) => !held.has(role) && engine.decide(origin, target.kind, target.name, engine.expandRoles([...roles, role]), args).effect === "allow");
+  if (missing === undefined) return undefined;
+  const metadata = new URL(protectedResourcePath(origin), url).href;
+  return { "www-authenticate": `Bearer realm="mcp-warden", error="insufficient_scope", scope="${[...roles, missing].join(" ")}", resource_metadata="${metadata}", error_description="the ${missing} scope is required"` };
+}
 
 export function policyDecision({ policy }: { policy: CompiledPolicy }) {
   const engine = new PolicyEngine(policy);
@@ -37,6 +52,11 @@ export function policyDecision({ policy }: { policy: CompiledPolicy }) {
       stateless: incoming.stateless,
       roles: principal.roles,
     });
+    if (decision.refusal?.kind === "denied" && principal.grant !== undefined && decision.target) {
+      const args = incoming.row.target?.arguments ? ((params?.arguments as JsonObject | undefined) ?? {}) : undefined;
+      const headers = scopeChallenge(engine, policy, originName, c.req.url, principal.roles, decision.target, args);
+      if (headers) decision = { ...decision, refusal: { ...decision.refusal, headers } };
+    }
     if (decision.effect === "allow" && incoming.method === "tools/call" && decision.target) {
       const flag = await toolCallVerdict(gatewaySecrets(c.env).tokens, policy.version, originName, origin.integrity, policy.pins[originName], decision.target.name);
       decision = withIntegrity(decision, flag);

@@ -20,7 +20,7 @@ export type RateVariables = {
   rate?: { store: string; failedOpen: string[]; headers: Record<string, string>; chargeBytes(bytes: number): void };
 };
 
-const refusal = ({ kind, reason, detail }: NonNullable<Decision["refusal"]>) => new GatewayError(kind, reason, { detail });
+const refusal = ({ kind, reason, detail, headers }: NonNullable<Decision["refusal"]>) => new GatewayError(kind, reason, { detail, ...(headers ? { headers } : {}) });
 
 type Reads = RateVariables & { audit: AuditDraft; principal: Principal; originName: string; decision: Decision };
 

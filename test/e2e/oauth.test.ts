@@ -3,6 +3,7 @@
 // real MCP SDK's OAuth client. The flow, then each attack the issue names against it.
 
 import { createHash, randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -13,7 +14,7 @@ import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js"
 import { IDP_CLIENT_SECRET, startIdp, type Idp } from "../../demo/idp.js";
 import { PORTS } from "../support/ports.js";
 import { UserAgent, type Visit } from "../support/user-agent.js";
-import { post } from "../support/mcp-client.js";
+import { connect, post } from "../support/mcp-client.js";
 
 const BASE = `http://127.0.0.1:${PORTS.oauthGateway}`;
 const CLIENT_HOST = `http://127.0.0.1:${PORTS.clientHost}`;
@@ -25,6 +26,7 @@ const initialize = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize",
 
 const documents: Record<string, (response: import("node:http").ServerResponse) => void> = {
   "/client.json": (response) => json(response, { client_id: CLIENT_ID, client_name: "Test Assistant", redirect_uris: [REDIRECT], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"] }),
+  "/conformance-client.json": (response) => json(response, { client_id: `${CLIENT_HOST}/conformance-client.json`, client_name: "MCP conformance suite", redirect_uris: [`http://127.0.0.1:${PORTS.conformanceCallback}/callback`] }),
   "/impostor.json": (response) => json(response, { client_id: `${CLIENT_HOST}/client.json`, redirect_uris: [REDIRECT] }),
   "/redirecting.json": (response) => response.writeHead(302, { location: `${CLIENT_HOST}/client.json` }).end(),
   "/big.json": (response) => json(response, { client_id: `${CLIENT_HOST}/big.json`, redirect_uris: [REDIRECT], padding: "x".repeat(8000) }),
@@ -379,5 +381,71 @@ describe("OAuth access tokens at the MCP endpoint", () => {
   it("are refused once expired", async () => {
     const expired = await gateway.mint(["developer"], { expiresAt: Math.floor(Date.now() / 1000) - 1, origins: ["everything"], grant: "0".repeat(32), client: CLIENT_ID });
     expect(await status(EVERYTHING, expired)).toBe(401);
+  });
+});
+
+describe("scope challenges", () => {
+  async function call(token: string, tool: string, args: Record<string, unknown>): Promise<Response> {
+    const { transport, client } = await connect(EVERYTHING, token);
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: tool, arguments: args } });
+    const response = await post(EVERYTHING, body, { authorization: `Bearer ${token}`, "mcp-session-id": transport.sessionId!, "mcp-protocol-version": "2025-11-25" });
+    await client.close();
+    return response;
+  }
+
+  it("answer 403 insufficient_scope naming the missing scope when one more role would allow the call", async () => {
+    const { access_token } = await tokensFor("bob");
+    const denied = await call(access_token, "get-structured-content", { location: "New York" });
+    expect(denied.status).toBe(403);
+    const challenge = denied.headers.get("www-authenticate")!;
+    expect(challenge).toContain('error="insufficient_scope"');
+    expect(challenge).toContain('scope="viewer developer"');
+    expect(challenge).toContain(`resource_metadata="${BASE}/.well-known/oauth-protected-resource/mcp/everything"`);
+  });
+
+  it("give no challenge where no scope would help, nor to a CLI token", async () => {
+    const { access_token } = await tokensFor("bob");
+    const nobody = await call(access_token, "no-such-tool", {});
+    expect(nobody.status).toBe(403);
+    expect(nobody.headers.get("www-authenticate")).toBeNull();
+    const cli = await gateway.mint(["viewer"]);
+    const denied = await call(cli, "get-structured-content", { location: "New York" });
+    expect(denied.status).toBe(403);
+    expect(denied.headers.get("www-authenticate")).toBeNull();
+  });
+});
+
+describe("@modelcontextprotocol/conformance authorization scenarios", () => {
+  /** Runs one scenario against the gateway as issuer, signing alice in where it asks a person to. */
+  async function scenario(name: string): Promise<string> {
+    const clientId = `${CLIENT_HOST}/conformance-client.json`;
+    const args = ["node_modules/@modelcontextprotocol/conformance/dist/index.js", "authorization", "--url", BASE, "--scenario", name, "--client-id", clientId, "--resource", EVERYTHING, "-p", String(PORTS.conformanceCallback)];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    let signedIn: Promise<void> | undefined;
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /^(http:\/\/\S+\/oauth\/authorize\?\S+)$/m.exec(output)?.[1];
+      if (url && !signedIn) {
+        signedIn = (async () => {
+          const landing = await new UserAgent("alice").authorize(new URL(url), `http://127.0.0.1:${PORTS.conformanceCallback}/callback`);
+          if (landing instanceof URL) await fetch(landing);
+        })();
+      }
+    });
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise((resolve) => child.on("close", resolve));
+    await signedIn;
+    return output;
+  }
+
+  it("passes the authorization server metadata checks", async () => {
+    const output = await scenario("authorization-server-metadata-endpoint");
+    expect(output).toMatch(/Passed: 2\/2, 0 failed/);
+  });
+
+  it("passes the authorization code grant, with a real login in between", async () => {
+    const output = await scenario("authorization-code-grant");
+    expect(output).toMatch(/Passed: 1\/1, 0 failed/);
   });
 });

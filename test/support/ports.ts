@@ -13,6 +13,8 @@ export const PORTS = {
   idp: 21901,
   oauthGateway: 21902,
   clientHost: 21903,
+  /** The conformance suite's OAuth callback server (its `authorization` scenarios). */
+  conformanceCallback: 21906,
 } as const;
 
 export const EVERYTHING_URL = `http://127.0.0.1:${PORTS.everything}/mcp`;
