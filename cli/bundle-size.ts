@@ -1,5 +1,5 @@
 // `npm run bundle-size`: builds the production Worker exactly as `wrangler deploy` would
-// (`--dry-run --outdir`), prints its raw and gzip size and fails over the 100 KiB gzip budget.
+// (`--dry-run --outdir`), prints its raw and gzip size and fails over the 110 KiB gzip budget.
 // `npm run bench` reuses the measurement.
 
 import { execFileSync } from "node:child_process";
@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { projectNode } from "./wrangler.js";
 
-const BUDGET_KIB = 100;
+// 100 KiB until the OAuth authorization server (oauth4webapi and src/oauth/: +16 KiB gzip, see README).
+const BUDGET_KIB = 110;
 
 export function measureBundle(): { files: string[]; rawKiB: number; gzipKiB: number } {
   const outdir = ".warden/bundle";

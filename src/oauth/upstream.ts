@@ -1,16 +1,18 @@
 // The gateway as an OpenID Connect client of the organization's provider (policy `oauth.upstream`):
 // discovery, the authorization request (code + PKCE S256 + nonce), and the callback, where the code is
-// exchanged and the ID token checked — claims by oauth4webapi, signature against the provider's JWKS by
-// jose (oauth4webapi trusts the TLS channel for that and skips it). Then the claim-mapping rules turn
-// the user into roles, or into a refusal that says why. Discovery and key sets are cached per isolate.
+// exchanged and the ID token checked by oauth4webapi — its claims (iss, aud, exp, iat, nonce), and its
+// signature against the provider's JWKS, which OpenID Connect lets a client skip for tokens from the
+// token endpoint and this gateway does not. Then the claim-mapping rules turn the user into roles, or
+// into a refusal that says why. Discovery and the key set are cached per isolate.
 
 import * as oauth from "oauth4webapi";
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from "jose";
 import type { OAuthSettings } from "../policy/types.js";
 
 export class LoginRefused extends Error {}
 
-type Upstream = { as: oauth.AuthorizationServer; client: oauth.Client; auth: oauth.ClientAuth; keys: ReturnType<typeof createRemoteJWKSet>; insecure: boolean };
+export type Claims = oauth.IDToken;
+
+type Upstream = { as: oauth.AuthorizationServer; client: oauth.Client; auth: oauth.ClientAuth; keys: oauth.JWKSCacheInput; insecure: boolean };
 
 let cached: { issuer: string; upstream: Promise<Upstream> } | undefined;
 
@@ -25,7 +27,7 @@ async function discover(settings: OAuthSettings["upstream"], clientSecret: strin
     as,
     client: { client_id: settings.clientId },
     auth: oauth.ClientSecretBasic(clientSecret),
-    keys: createRemoteJWKSet(new URL(as.jwks_uri), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 600_000 }),
+    keys: {},
     insecure,
   };
 }
@@ -63,14 +65,13 @@ export async function beginLogin(settings: OAuthSettings["upstream"], clientSecr
 }
 
 /** The provider's verified ID token claims for the callback `url`, or a thrown error (the login failed). */
-export async function finishLogin(settings: OAuthSettings["upstream"], clientSecret: string, url: URL, callback: string, state: string, login: { verifier: string; nonce: string }): Promise<JWTPayload> {
+export async function finishLogin(settings: OAuthSettings["upstream"], clientSecret: string, url: URL, callback: string, state: string, login: { verifier: string; nonce: string }): Promise<Claims> {
   const { as, client, auth, keys, insecure } = await upstream(settings, clientSecret);
   const parameters = oauth.validateAuthResponse(as, client, url, state);
   const response = await oauth.authorizationCodeGrantRequest(as, client, auth, parameters, callback, login.verifier, { [oauth.allowInsecureRequests]: insecure, signal: AbortSignal.timeout(5_000) });
   const result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: login.nonce, requireIdToken: true });
-  const { payload } = await jwtVerify(result.id_token!, keys, { issuer: as.issuer, audience: settings.clientId, algorithms: ["RS256", "PS256", "ES256", "EdDSA"] });
-  if (payload.nonce !== login.nonce) throw new Error("ID token nonce mismatch");
-  return payload;
+  await oauth.validateApplicationLevelSignature(as, response, { [oauth.jwksCache]: keys, [oauth.allowInsecureRequests]: insecure, signal: AbortSignal.timeout(5_000) });
+  return oauth.getValidatedIdTokenClaims(result)!;
 }
 
 function claimMatches(value: unknown, expected: string | boolean): boolean {
@@ -78,7 +79,7 @@ function claimMatches(value: unknown, expected: string | boolean): boolean {
 }
 
 /** Roles for the user's claims, or LoginRefused with the reason the page shows. */
-export function mapRoles(settings: Pick<OAuthSettings, "emailDomains" | "roleMapping">, claims: JWTPayload): string[] {
+export function mapRoles(settings: Pick<OAuthSettings, "emailDomains" | "roleMapping">, claims: Record<string, unknown>): string[] {
   if (settings.emailDomains.length) {
     const email = typeof claims.email === "string" ? claims.email.toLowerCase() : undefined;
     if (!email || claims.email_verified !== true) throw new LoginRefused("your identity provider did not vouch for an e-mail address, and this gateway admits people by e-mail domain");
