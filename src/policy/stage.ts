@@ -22,8 +22,9 @@ export type PolicyVariables = { decision: Decision };
  */
 function scopeChallenge(engine: PolicyEngine, policy: CompiledPolicy, origin: string, url: string, roles: readonly string[], target: NonNullable<Decision["target"]>, args: JsonObject | undefined): Record<string, string> | undefined {
   const held = engine.expandRoles(roles);
+  // The least role that would do: fewest inherited roles first, so a viewer is asked for developer, not admin.
   const missing = Object.keys(policy.roles)
-    .sort()
+    .sort((a, b) => policy.roles[a]!.length - policy.roles[b]!.length || a.localeCompare(b))
     .find((role) => !held.has(role) && engine.decide(origin, target.kind, target.name, engine.expandRoles([...roles, role]), args).effect === "allow");
   if (missing === undefined) return undefined;
   const metadata = new URL(protectedResourcePath(origin), url).href;
