@@ -18,6 +18,8 @@ export type Principal = {
   id: string;
   name: string;
   roles: string[];
+  /** The address ranges the token is bound to (the policy stage refuses a caller outside them). */
+  addresses?: string[];
   /** The caller's own token, kept only so the scrubber can redact it from answers. */
   token: string;
 };
@@ -112,7 +114,7 @@ export async function authenticate(
   if (record.origins && !record.origins.includes(origin)) {
     throw new GatewayError("forbidden", `token not valid for origin ${origin}`, { detail: "this token may not use this endpoint" });
   }
-  return { id: record.principal, name: record.name, roles: record.roles, token };
+  return { id: record.principal, name: record.name, roles: record.roles, token, ...(record.addresses ? { addresses: record.addresses } : {}) };
 }
 
 export type AuthVariables = { principal: Principal };

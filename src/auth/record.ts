@@ -2,6 +2,7 @@
 // Validated with zod on every read, so a hand-edited or corrupt record never grants anything.
 
 import * as z from "zod/mini";
+import { parseRange } from "../policy/conditions.js";
 
 export const tokenRecordSchema = z.object({
   v: z.literal(1),
@@ -14,6 +15,8 @@ export const tokenRecordSchema = z.object({
   expiresAt: z.nullable(z.number()),
   /** When present, the only origins this token may reach. */
   origins: z.optional(z.array(z.string())),
+  /** When present, the only address ranges (CIDR, IPv4 or IPv6) the token may be used from. */
+  addresses: z.optional(z.array(z.string().check(z.refine((text) => parseRange(text) !== undefined, "a CIDR range"))).check(z.minLength(1), z.maxLength(64))),
   note: z.optional(z.string().check(z.maxLength(1024))),
 });
 

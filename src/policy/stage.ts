@@ -1,5 +1,7 @@
 // The policy stage: one Decision for the message (decision.ts), with the integrity verdict of a tool
-// call folded in, put on the context. It never refuses by itself: the rate-limit stage counts a denied
+// call folded in, put on the context. It reads the facts network and time conditions are decided on:
+// CF-Connecting-IP (set by Cloudflare, which overwrites a client's own), `request.cf` country and ASN,
+// and the clock. It never refuses by itself: the rate-limit stage counts a denied
 // message against the caller's abuse baseline first and then refuses it, so that every message,
 // allowed or not, passes a decision and the limiter.
 
@@ -10,10 +12,26 @@ import { toolCallVerdict } from "../integrity/verdict.js";
 import type { JsonObject } from "../mcp/json.js";
 import type { EndpointVariables, Incoming } from "../mcp/stage.js";
 import { PolicyEngine } from "./decide.js";
+import type { CallerFacts } from "./conditions.js";
 import { decideMessage, withIntegrity, type Decision } from "./decision.js";
 import type { CompiledPolicy } from "./types.js";
 
 export type PolicyVariables = { decision: Decision };
+
+/**
+ * The caller's address and where it is. Cloudflare's `XX` (country unknown) counts as missing, so a
+ * country condition fails closed on it. (Local development: Miniflare's placeholder `request.cf`,
+ * see the README.)
+ */
+export function callerFacts(request: Request, now: number): CallerFacts {
+  const facts: CallerFacts = { now };
+  const address = request.headers.get("cf-connecting-ip");
+  if (address) facts.address = address;
+  const cf = request.cf as { country?: unknown; asn?: unknown } | undefined;
+  if (typeof cf?.country === "string" && cf.country !== "XX") facts.country = cf.country;
+  if (typeof cf?.asn === "number") facts.asn = cf.asn;
+  return facts;
+}
 
 export function policyDecision({ policy }: { policy: CompiledPolicy }) {
   const engine = new PolicyEngine(policy);
@@ -36,6 +54,8 @@ export function policyDecision({ policy }: { policy: CompiledPolicy }) {
       inSession: incoming.session !== undefined,
       stateless: incoming.stateless,
       roles: principal.roles,
+      caller: callerFacts(c.req.raw, Date.now()),
+      ...(principal.addresses ? { tokenAddresses: principal.addresses } : {}),
     });
     if (decision.effect === "allow" && incoming.method === "tools/call" && decision.target) {
       const flag = await toolCallVerdict(gatewaySecrets(c.env).tokens, policy.version, originName, origin.integrity, policy.pins[originName], decision.target.name);

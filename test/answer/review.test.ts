@@ -43,7 +43,7 @@ function context(method: string, facts: Partial<MessageFacts> = {}, session = tr
     TOKENS: { get: async () => null, put: async (key: string, value: string) => void kv.set(key, value) },
   } as unknown as Env;
   const row = METHODS[method] ?? OTHER_MESSAGES.response;
-  const decision = decideMessage(engine, { origin: "o", originPolicy: policy.origins.o!, row, method, roles: ["viewer"], ...facts });
+  const decision = decideMessage(engine, { origin: "o", originPolicy: policy.origins.o!, row, method, roles: ["viewer"], caller: { now: Date.now() }, ...facts });
   const incoming = { row, method, stateless: false, ...(row.kind === "request" ? { requestId: 1 } : {}), ...(facts.task ? { task: { originId: "origin-task", rule: facts.task.rule } } : {}), ...(session ? { session: { originSessionId: "origin-s1", version: "2025-11-25" } } : {}) } as Incoming;
   const work: Promise<unknown>[] = [];
   const ctx: ReviewContext = {

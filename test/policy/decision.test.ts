@@ -38,7 +38,7 @@ const engine = new PolicyEngine(policy);
 const originPolicy = policy.origins.o!;
 
 function decide(method: string, facts: Partial<MessageFacts> = {}): Decision {
-  return decideMessage(engine, { origin: "o", originPolicy, row: METHODS[method] ?? OTHER_MESSAGES.response, method, roles: ["viewer"], inSession: true, ...facts });
+  return decideMessage(engine, { origin: "o", originPolicy, row: METHODS[method] ?? OTHER_MESSAGES.response, method, roles: ["viewer"], inSession: true, caller: { now: Date.now() }, ...facts });
 }
 
 describe("decideMessage", () => {
