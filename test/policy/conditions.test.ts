@@ -3,6 +3,7 @@
 // membership, each condition on allow and deny rules with every fact present, wrong or missing
 // (fail closed), listings, explain's trace, the compiler's checks, and the token binding in decideMessage.
 
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { compilePolicy, PolicyError, type PolicySource } from "../../src/policy/build/compile.js";
 import { inAnyRange, parseAddress, parseRange, type CallerFacts } from "../../src/policy/conditions.js";
@@ -183,4 +184,24 @@ describe("the compiler's checks of conditions", () => {
     expect(compile({})).toEqual([expect.stringContaining("conditions need addresses, countries, asns or time")]);
     expect(compile({ cidr: ["10.0.0.0/8"] })).not.toEqual([]);
   });
+});
+
+describe("the command line", () => {
+  const cli = (...args: string[]) => spawnSync("node_modules/.bin/tsx", ["cli/main.ts", ...args], { encoding: "utf8" });
+
+  it("explains a decision under the caller's address, country, ASN and time", () => {
+    const denied = cli("policy", "explain", "--role", "developer", "--origin", "everything", "--tool", "get-env", "--address", "203.0.113.9", "--country", "DE", "--asn", "3320", "--at", "2026-12-08T10:00Z");
+    expect(denied.stdout).toContain("caller: address 203.0.113.9, country DE, asn 3320, time 2026-12-08T10:00:00.000Z");
+    expect(denied.stdout).toContain("developer-env-private-networks (policies/everything.yaml#rules.7): allow does not apply: condition address not met");
+    expect(denied.stdout).toContain("DENY by developer-env-private-networks: condition address not met");
+    const allowed = cli("policy", "explain", "--role", "developer", "--origin", "everything", "--tool", "get-env", "--address", "192.168.1.2");
+    expect(allowed.stdout).toContain("ALLOW by developer-env-private-networks");
+    expect(cli("policy", "matrix", "--origin", "everything").stdout).toMatch(/get-env\s+allow\s+cond\s+deny/);
+  }, 60_000);
+
+  it("refuses to bind a token to a range that does not parse, before anything is stored", () => {
+    const result = cli("token", "create", "--principal", "alice", "--roles", "viewer", "--addresses", "10.0.0.0/8,10.0.0.1/8");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("--addresses takes IPv4 or IPv6 CIDR ranges with no host bits set, not 10.0.0.1/8");
+  }, 30_000);
 });
