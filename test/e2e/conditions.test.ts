@@ -93,6 +93,26 @@ describe("rule conditions", () => {
   });
 });
 
+describe("listings under conditions", () => {
+  it("show a tool only to callers its conditional rule admits (the demo's get-env for developers)", async () => {
+    const { gateway } = setup;
+    const developer = await gateway.mint(["developer"]);
+    const listed = async (address: string) => {
+      const response = await post(`${gateway.url}/mcp/everything`, JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/list" }), {
+        authorization: `Bearer ${developer}`,
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tools/list",
+        "cf-connecting-ip": address,
+      });
+      return ((await jsonBody(response)).result.tools as { name: string }[]).map((tool) => tool.name);
+    };
+    expect(await listed("192.168.1.20")).toContain("get-env");
+    const outside = await listed("203.0.113.5");
+    expect(outside).toContain("echo");
+    expect(outside).not.toContain("get-env");
+  });
+});
+
 describe("tokens bound to address ranges", () => {
   it("refuse every message from elsewhere, lifecycle included, as rule token-binding", async () => {
     const { gateway } = setup;
