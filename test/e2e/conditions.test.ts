@@ -8,6 +8,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWorker } from "../../cli/build.js";
 import { gatewayAndRecorder } from "../support/e2e.js";
@@ -97,14 +99,16 @@ describe("listings under conditions", () => {
   it("show a tool only to callers its conditional rule admits (the demo's get-env for developers)", async () => {
     const { gateway } = setup;
     const developer = await gateway.mint(["developer"]);
+    // The real SDK client, in a session, from the given address.
     const listed = async (address: string) => {
-      const response = await post(`${gateway.url}/mcp/everything`, JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/list" }), {
-        authorization: `Bearer ${developer}`,
-        "mcp-protocol-version": "2026-07-28",
-        "mcp-method": "tools/list",
-        "cf-connecting-ip": address,
+      const transport = new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp/everything`), {
+        requestInit: { headers: { authorization: `Bearer ${developer}`, "cf-connecting-ip": address } },
       });
-      return ((await jsonBody(response)).result.tools as { name: string }[]).map((tool) => tool.name);
+      const client = new Client({ name: "mcp-warden-test", version: "1.0.0" }, { capabilities: {} });
+      await client.connect(transport);
+      const { tools } = await client.listTools();
+      await client.close();
+      return tools.map((tool) => tool.name);
     };
     expect(await listed("192.168.1.20")).toContain("get-env");
     const outside = await listed("203.0.113.5");
