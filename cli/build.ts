@@ -1,12 +1,13 @@
 // The build: policies/ → compiled policy → one bundled Worker module (dist/worker.js). The policy is
 // inlined as a virtual module `warden:policy`, so the Worker never reads or parses policy at run
-// time. Tests and benchmarks build the same way with other policy directories.
+// time. Tests and benchmarks build the same way with other policy directories. The SQL parser
+// (sql-parser-cst, ~90 KiB gzip) is bundled only when some rule has an `sql` argument rule.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { build, type Plugin } from "esbuild";
 import { loadPolicy } from "./policy-files.js";
-import type { CompiledPolicy } from "../src/policy/types.js";
+import type { CompiledArgumentRule, CompiledPolicy } from "../src/policy/types.js";
 
 export type BuildOptions = {
   policyDirs: string[];
@@ -26,6 +27,28 @@ function policyModule(policy: CompiledPolicy): Plugin {
   };
 }
 
+const usesSql = (rule: CompiledArgumentRule): boolean =>
+  rule.sql !== undefined || Object.values(rule.properties ?? {}).some(usesSql) || (rule.items !== undefined && usesSql(rule.items));
+
+export function policyUsesSql(policy: CompiledPolicy): boolean {
+  return policy.rules.some((rule) => Object.values(rule.arguments).some(usesSql));
+}
+
+/** Without an `sql` rule the validator is never called, so its parser is left out of the bundle. */
+function sqlParserUnlessUsed(policy: CompiledPolicy): Plugin {
+  return {
+    name: "warden-sql-parser",
+    setup(builder) {
+      if (policyUsesSql(policy)) return;
+      builder.onResolve({ filter: /^sql-parser-cst$/ }, () => ({ path: "sql-parser-cst", namespace: "warden-no-sql" }));
+      builder.onLoad({ filter: /.*/, namespace: "warden-no-sql" }, () => ({
+        contents: `export function parse() { throw new Error("this policy has no sql rule, so the SQL parser is not bundled"); }`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
 export async function buildWorker(options: BuildOptions): Promise<CompiledPolicy> {
   const policy = loadPolicy(options.policyDirs, options.originOverrides);
   mkdirSync(dirname(options.outFile), { recursive: true });
@@ -40,7 +63,7 @@ export async function buildWorker(options: BuildOptions): Promise<CompiledPolicy
     mainFields: ["module", "main"],
     minify: true,
     legalComments: "none",
-    plugins: [policyModule(policy)],
+    plugins: [policyModule(policy), sqlParserUnlessUsed(policy)],
     external: ["cloudflare:*"],
     logLevel: "warning",
   });

@@ -161,10 +161,11 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
 }
 
 function compileArgument(argument: ArgumentRuleInput): CompiledArgumentRule {
-  const { required, path, url, properties, items, ...rest } = argument;
+  const { required, path, url, sql, properties, items, ...rest } = argument;
   const compiled: CompiledArgumentRule = { ...rest, required: required ?? false };
   if (path) compiled.pathRoots = path.roots.map((root) => (root.length > 1 ? root.replace(/\/+$/, "") : root));
   if (url) compiled.url = { schemes: url.schemes ?? ["https"], hosts: url.hosts };
+  if (sql) compiled.sql = { dialect: sql.dialect, readOnly: sql.readOnly ?? true, maxStatements: sql.maxStatements ?? 1, ...(sql.tables ? { tables: sql.tables } : {}) };
   if (properties) compiled.properties = Object.fromEntries(Object.entries(properties).map(([name, rule]) => [name, compileArgument(rule)]));
   if (items) compiled.items = compileArgument(items);
   return compiled;

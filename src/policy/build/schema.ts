@@ -33,6 +33,7 @@ type ArgumentRuleShape = {
   path?: { roots: string[] };
   shellSafe?: true;
   url?: { schemes?: ("https" | "http")[]; hosts: string[] };
+  sql?: { dialect: "postgres" | "mysql" | "sqlite"; readOnly?: boolean; maxStatements?: number; tables?: string[] };
   properties?: Record<string, ArgumentRuleShape>;
   additionalProperties?: boolean;
   items?: ArgumentRuleShape;
@@ -63,12 +64,23 @@ const argumentRule: z.ZodType<ArgumentRuleShape> = z.lazy(() =>
           hosts: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/, "a lower-case host, optionally '*.'-prefixed")).min(1),
         })
         .optional(),
+      /** SQL parsed per dialect; read-only (the default) allows one read; `tables` lists what it may read. */
+      sql: z
+        .strictObject({
+          dialect: z.enum(["postgres", "mysql", "sqlite"]),
+          readOnly: z.boolean().default(true),
+          maxStatements: z.int().min(1).max(100).default(1),
+          tables: z.array(z.string().regex(/^[^.\s]+(\.[^.\s]+)?$/, "a table name, optionally schema-qualified")).min(1).optional(),
+        })
+        .refine((sql) => sql.readOnly || sql.tables === undefined, { path: ["tables"], message: "tables needs readOnly: true (only reads are walked for table names)" })
+        .refine((sql) => !sql.readOnly || sql.maxStatements === 1, { path: ["maxStatements"], message: "readOnly allows exactly one statement" })
+        .optional(),
       properties: z.record(z.string(), argumentRule).optional(),
       additionalProperties: z.boolean().optional(),
       items: argumentRule.optional(),
     })
     .superRefine((rule, ctx) => {
-      const stringOnly = ["minLength", "maxLength", "pattern", "path", "shellSafe", "url"] as const;
+      const stringOnly = ["minLength", "maxLength", "pattern", "path", "shellSafe", "url", "sql"] as const;
       for (const key of stringOnly) {
         if (rule[key] !== undefined && rule.type !== "string") ctx.addIssue({ code: "custom", path: [key], message: `${key} needs type: string` });
       }
