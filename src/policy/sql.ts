@@ -18,7 +18,7 @@ export type SqlRefusal = { reason: SqlReason; detail: string };
 const PARSER_DIALECT: Record<SqlDialect, DialectName> = { postgres: "postgresql", mysql: "mysql", sqlite: "sqlite" };
 
 /** The placeholder syntaxes each database itself accepts. */
-const PARAM_TYPES: Record<SqlDialect, NonNullable<ParserOptions["paramTypes"]>> = {
+export const PARAM_TYPES: Record<SqlDialect, NonNullable<ParserOptions["paramTypes"]>> = {
   postgres: ["$nr"],
   mysql: ["?"],
   sqlite: ["?", "?nr", ":name", "@name", "$name"],
@@ -249,9 +249,69 @@ function differential(dialect: SqlDialect, node: Node): SqlRefusal | undefined {
   return undefined;
 }
 
+/** Deeper nesting than this is refused before parsing. */
+export const MAX_SQL_NESTING = 32;
+
+/**
+ * Whether the text's parentheses close in order and nest at most MAX_SQL_NESTING deep, skipping
+ * strings, quoted names and comments as the dialect writes them. A guard, not a validator: the parser
+ * (a PEG parser, which backtracks) takes time exponential in the depth of unclosed parentheses — 22
+ * unclosed took 13 s — so unbalanced text is refused before it reaches the parser.
+ */
+function parenthesesBalanced(text: string, dialect: SqlDialect): boolean {
+  /** The index after a quoted run that `open` started at `from`: doubled quotes stay inside; so do backslash escapes where they are escapes. */
+  const afterQuoted = (from: number, close: string, backslash: boolean): number => {
+    for (let at = from + 1; at < text.length; at++) {
+      if (backslash && text[at] === "\\") at++;
+      else if (text[at] === close) {
+        if (text[at + 1] !== close) return at + 1;
+        at++;
+      }
+    }
+    return text.length;
+  };
+  const afterBlockComment = (from: number): number => {
+    let nested = 0;
+    for (let at = from; at < text.length - 1; at++) {
+      if (text.startsWith("/*", at) && (nested === 0 || dialect === "postgres")) {
+        nested++;
+        at++;
+      } else if (text.startsWith("*/", at)) {
+        if (--nested === 0) return at + 2;
+        at++;
+      }
+    }
+    return text.length;
+  };
+  let depth = 0;
+  let index = 0;
+  while (index < text.length) {
+    const char = text[index]!;
+    const dollarTag = char === "$" && dialect === "postgres" ? /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(index, index + 66))?.[0] : undefined;
+    if (char === "'" || char === '"' || char === "`") {
+      const escapes = dialect === "mysql" || (dialect === "postgres" && char === "'" && (text[index - 1] === "E" || text[index - 1] === "e"));
+      index = afterQuoted(index, char, escapes);
+    } else if (char === "[" && dialect === "sqlite") index = afterQuoted(index, "]", false);
+    else if (text.startsWith("--", index) || (char === "#" && dialect !== "postgres")) {
+      const newline = text.indexOf("\n", index);
+      index = newline === -1 ? text.length : newline + 1;
+    } else if (text.startsWith("/*", index)) index = afterBlockComment(index);
+    else if (dollarTag) {
+      const end = text.indexOf(dollarTag, index + dollarTag.length);
+      index = end === -1 ? text.length : end + dollarTag.length;
+    } else {
+      if (char === "(" && ++depth > MAX_SQL_NESTING) return false;
+      if (char === ")" && --depth < 0) return false;
+      index++;
+    }
+  }
+  return depth === 0;
+}
+
 /** Why this SQL breaks the rule, or undefined when it passes. */
 export function sqlRefusal(text: string, rule: CompiledSqlRule): SqlRefusal | undefined {
   const dialect = rule.dialect;
+  if (!parenthesesBalanced(text, dialect)) return { reason: "unparseable", detail: `has unbalanced parentheses or nests them deeper than ${MAX_SQL_NESTING}` };
   let program: Node;
   try {
     program = parse(text, { dialect: PARSER_DIALECT[dialect], includeComments: true, paramTypes: PARAM_TYPES[dialect] }) as unknown as Node;

@@ -52,3 +52,26 @@ describe("how a refusal reads", () => {
     expect(refusal).toEqual({ reason: "table", detail: "reads table (a name that is no plain identifier), which the rule does not list" });
   });
 });
+
+describe("the guard in front of the parser", () => {
+  // The PEG parser backtracks exponentially on unclosed parentheses (22 took 13 s): such text is refused first.
+  it.each([
+    ["SELECT " + "(".repeat(40) + "1", "unclosed"],
+    ["SELECT * FROM " + "(".repeat(40) + "users", "unclosed in FROM"],
+    ["SELECT " + "(".repeat(40) + "1 /* " + ")".repeat(40) + " */", "closed only inside a comment"],
+    ["SELECT " + "(".repeat(40) + "1 -- " + ")".repeat(40), "closed only inside a line comment"],
+    ["SELECT " + "(".repeat(40) + "1, '" + ")".repeat(40) + "'", "closed only inside a string"],
+    ["SELECT ')))' , " + "(".repeat(40) + "1", "closes inside a string before the opens"],
+    ["SELECT " + "(".repeat(33) + "1" + ")".repeat(33), "nested deeper than 32"],
+  ])("refuses %#: %s, at once", (sql) => {
+    for (const dialect of SQL_DIALECTS) {
+      expect(sqlRefusal(sql, { dialect, readOnly: true, maxStatements: 1 })).toEqual({ reason: "unparseable", detail: "has unbalanced parentheses or nests them deeper than 32" });
+    }
+  });
+  it("reads parentheses inside strings, quoted names, comments and dollar quotes as text", () => {
+    expect(sqlRefusal("SELECT ':(' AS face, \"a(\" FROM users /* ( */ -- (\n", corpusRule("postgres"))).toBeUndefined();
+    expect(sqlRefusal("SELECT $x$ ( $x$, $$)$$, E'\\')', 'it''s ('", corpusRule("postgres"))).toBeUndefined();
+    expect(sqlRefusal("SELECT `a(` , [b(] FROM users # (", { ...corpusRule("sqlite"), tables: undefined })?.reason).toBe("comment");
+    expect(sqlRefusal("SELECT " + "(".repeat(32) + "1" + ")".repeat(32), corpusRule("mysql"))).toBeUndefined();
+  });
+});
