@@ -64,13 +64,17 @@ async function tokenCommand(action: string | undefined, args: string[]): Promise
       const roles = list(values.roles);
       if (!values.principal || !roles?.length) fail("token create needs --principal and --roles");
       const origins = list(values.origins);
+      // The policy's maximum lifetime caps --expires and is the default without it.
+      const maxLifetime = loadPolicy(["policies"]).gateway.maxTokenLifetimeSeconds;
+      const requested = values.expires ? seconds(values.expires) : maxLifetime;
+      if (maxLifetime !== undefined && requested! > maxLifetime) fail(`--expires is longer than the policy's maxTokenLifetime (${maxLifetime} s)`);
       const [token] = await createTokens(
         [
           {
             principal: values.principal,
             name: values.name ?? values.principal,
             roles,
-            ...(values.expires ? { expiresInSeconds: seconds(values.expires) } : {}),
+            ...(requested !== undefined ? { expiresInSeconds: requested } : {}),
             ...(origins ? { origins } : {}),
             ...(values.note ? { note: values.note } : {}),
           },

@@ -80,6 +80,8 @@ export type GatewaySettings = {
   maxDepth: number;
   maxAnswerEventBytes: number;
   tokenCacheSeconds: number;
+  /** Tokens older than this are refused; `token create` mints none that live longer. */
+  maxTokenLifetimeSeconds?: number;
   maxCacheTtlMs: number;
   rateLimit: {
     timeoutMs: number;

@@ -16,6 +16,11 @@ export function durationMs(text: string): number {
   return Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
 }
 
+function lifetimeSeconds(text: string): number {
+  const [, amount, unit] = /^(\d+) ?(m|h|d)$/.exec(text)!;
+  return Number(amount) * { m: 60, h: 3600, d: 86_400 }[unit as "m" | "h" | "d"];
+}
+
 export type PolicySource = { file: string; content: unknown };
 
 export class PolicyError extends Error {
@@ -29,10 +34,11 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function compileGateway(input: NonNullable<PolicyFile["gateway"]>): GatewaySettings {
-  const { rateLimit, ...rest } = input;
+  const { rateLimit, maxTokenLifetime, ...rest } = input;
   const abuse = rateLimit.abuse;
   return {
     ...rest,
+    ...(maxTokenLifetime ? { maxTokenLifetimeSeconds: lifetimeSeconds(maxTokenLifetime) } : {}),
     rateLimit: {
       timeoutMs: rateLimit.timeoutMs,
       failedAuth: { limit: rateLimit.failedAuth.limit, windowMs: durationMs(rateLimit.failedAuth.window) },

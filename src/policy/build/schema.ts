@@ -190,6 +190,8 @@ export const gatewaySchema = z.strictObject({
    * this time plus KV's own propagation (up to 60 s across locations); 0 reads KV on every request.
    */
   tokenCacheSeconds: z.int().min(0).max(300).default(5),
+  /** The longest a token may live (from its creation): older tokens are refused, and `token create` caps `--expires` to it. */
+  maxTokenLifetime: z.string().regex(/^\d+ ?(m|h|d)$/, "a lifetime such as 12h or 90d").optional(),
   /**
    * 2026-07-28 caching hints on answers: the longest `ttlMs` a client may be told (an origin's longer
    * hint is cut to it). Every answer is marked `cacheScope: "private"`: it was filtered and scrubbed for one caller.
