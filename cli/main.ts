@@ -1,5 +1,5 @@
 // `mcp-warden`: the operator's command line. Tokens (create, list, revoke, rotate) against the local
-// dev KV or, with --remote, the deployed one; policy (check, explain, matrix) against policies/.
+// dev KV or, with --remote, the deployed one; policy (check, explain, matrix) against policies/; doctor.
 
 import { parseArgs } from "node:util";
 import { PolicyError } from "../src/policy/build/compile.js";
@@ -10,6 +10,7 @@ import { loadPolicy } from "./policy-files.js";
 import { auditCommand } from "./audit.js";
 import { scrubCommand } from "./scrub.js";
 import { pinCommand } from "./pin.js";
+import { doctorCommand } from "./doctor.js";
 import { createTokens, listTokens, revokeToken, rotateToken } from "./tokens.js";
 import type { Target } from "./wrangler.js";
 
@@ -25,6 +26,8 @@ const USAGE = `usage:
   mcp-warden scrub [--jsonl]          redact stdin to stdout (--jsonl: lines {"id","text"})
   mcp-warden pin <origin> [--dir policies]           pin the origin's tool definitions in policies/pins/<origin>.yaml
   mcp-warden pin --check <origin> [--dir policies]   report drift and poisoning against the pins; exit 1 on any
+  mcp-warden doctor [--dir policies] [--wrangler wrangler.toml] [--dev-vars .dev.vars] [--remote [--env production]]
+                                      the deployment checklist against this configuration; exit 1 on any fail
 
 --remote works on the KV namespace of the deployed Worker (wrangler must be logged in) and needs
 WARDEN_TOKEN_PEPPER set to the value of the deployed TOKEN_PEPPER secret.`;
@@ -197,6 +200,7 @@ try {
   else if (command === "policy") policyCommand(action, rest);
   else if (command === "audit") await auditCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else if (command === "pin") process.exitCode = await pinCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
+  else if (command === "doctor") process.exitCode = doctorCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else if (command === "scrub") await scrubCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else fail(USAGE);
 } catch (error) {
