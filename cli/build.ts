@@ -15,6 +15,8 @@ export type BuildOptions = {
   /** Origin URLs replaced at build time (tests point the demo origin at their own port). */
   originOverrides?: Record<string, string>;
   entry?: string;
+  /** Leave the SQL parser out even when a rule uses sql (`npm run bundle-size` measures the gateway alone this way). */
+  withoutSqlParser?: boolean;
 };
 
 function policyModule(policy: CompiledPolicy): Plugin {
@@ -35,11 +37,11 @@ export function policyUsesSql(policy: CompiledPolicy): boolean {
 }
 
 /** Without an `sql` rule the validator is never called, so its parser is left out of the bundle. */
-function sqlParserUnlessUsed(policy: CompiledPolicy): Plugin {
+function sqlParserUnlessUsed(policy: CompiledPolicy, leaveOut: boolean): Plugin {
   return {
     name: "warden-sql-parser",
     setup(builder) {
-      if (policyUsesSql(policy)) return;
+      if (policyUsesSql(policy) && !leaveOut) return;
       builder.onResolve({ filter: /^sql-parser-cst$/ }, () => ({ path: "sql-parser-cst", namespace: "warden-no-sql" }));
       builder.onLoad({ filter: /.*/, namespace: "warden-no-sql" }, () => ({
         contents: `export function parse() { throw new Error("this policy has no sql rule, so the SQL parser is not bundled"); }`,
@@ -63,7 +65,7 @@ export async function buildWorker(options: BuildOptions): Promise<CompiledPolicy
     mainFields: ["module", "main"],
     minify: true,
     legalComments: "none",
-    plugins: [policyModule(policy), sqlParserUnlessUsed(policy)],
+    plugins: [policyModule(policy), sqlParserUnlessUsed(policy, options.withoutSqlParser ?? false)],
     external: ["cloudflare:*"],
     logLevel: "warning",
   });
