@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { PARAM_TYPES, sqlRefusal } from "../src/policy/sql.js";
+import { loadSqlParser, PARAM_TYPES, sqlRefusal } from "../src/policy/sql.js";
 import type { SqlDialect } from "../src/policy/types.js";
 import { corpusRule, sqlCorpus, SQL_DIALECTS } from "../test/support/sql-corpus.js";
 import { cpuMs, inWorkerd } from "./workerd.js";
@@ -137,6 +137,7 @@ async function workerdCpuUs(file: string, dialect: SqlDialect, queries: string[]
 }
 
 mkdirSync(".warden/bench", { recursive: true });
+await loadSqlParser();
 const rows: Row[] = [];
 for (const candidate of CANDIDATES) {
   const parse = await candidate.node();

@@ -7,7 +7,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { build, type Plugin } from "esbuild";
 import { loadPolicy } from "./policy-files.js";
-import type { CompiledArgumentRule, CompiledPolicy } from "../src/policy/types.js";
+import { policyUsesSql } from "../src/policy/sql.js";
+import type { CompiledPolicy } from "../src/policy/types.js";
 
 export type BuildOptions = {
   policyDirs: string[];
@@ -29,13 +30,6 @@ function policyModule(policy: CompiledPolicy): Plugin {
   };
 }
 
-const usesSql = (rule: CompiledArgumentRule): boolean =>
-  rule.sql !== undefined || Object.values(rule.properties ?? {}).some(usesSql) || (rule.items !== undefined && usesSql(rule.items));
-
-export function policyUsesSql(policy: CompiledPolicy): boolean {
-  return policy.rules.some((rule) => Object.values(rule.arguments).some(usesSql));
-}
-
 /** Without an `sql` rule the validator is never called, so its parser is left out of the bundle. */
 function sqlParserUnlessUsed(policy: CompiledPolicy, leaveOut: boolean): Plugin {
   return {
@@ -44,7 +38,7 @@ function sqlParserUnlessUsed(policy: CompiledPolicy, leaveOut: boolean): Plugin 
       if (policyUsesSql(policy) && !leaveOut) return;
       builder.onResolve({ filter: /^sql-parser-cst$/ }, () => ({ path: "sql-parser-cst", namespace: "warden-no-sql" }));
       builder.onLoad({ filter: /.*/, namespace: "warden-no-sql" }, () => ({
-        contents: `export function parse() { throw new Error("this policy has no sql rule, so the SQL parser is not bundled"); }`,
+        contents: `export function parse() { throw new Error("this build has no SQL parser"); }`,
         loader: "js",
       }));
     },

@@ -9,7 +9,8 @@ import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { projectNode } from "./wrangler.js";
-import { buildWorker, policyUsesSql } from "./build.js";
+import { buildWorker } from "./build.js";
+import { policyUsesSql } from "../src/policy/sql.js";
 import { loadPolicy } from "./policy-files.js";
 
 const BUDGET_KIB = 100;

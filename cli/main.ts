@@ -11,6 +11,7 @@ import { auditCommand } from "./audit.js";
 import { scrubCommand } from "./scrub.js";
 import { pinCommand } from "./pin.js";
 import { doctorCommand } from "./doctor.js";
+import { loadSqlParser } from "../src/policy/sql.js";
 import { createTokens, listTokens, revokeToken, rotateToken } from "./tokens.js";
 import type { Target } from "./wrangler.js";
 
@@ -196,6 +197,7 @@ function policyCommand(action: string | undefined, args: string[]): void {
 
 const [command, action, ...rest] = process.argv.slice(2);
 try {
+  await loadSqlParser();
   if (command === "token") await tokenCommand(action, rest);
   else if (command === "policy") policyCommand(action, rest);
   else if (command === "audit") await auditCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));

@@ -11,15 +11,18 @@ import type { JsonObject } from "../mcp/json.js";
 import type { EndpointVariables, Incoming } from "../mcp/stage.js";
 import { PolicyEngine } from "./decide.js";
 import { decideMessage, withIntegrity, type Decision } from "./decision.js";
+import { loadSqlParser, policyUsesSql } from "./sql.js";
 import type { CompiledPolicy } from "./types.js";
 
 export type PolicyVariables = { decision: Decision };
 
 export function policyDecision({ policy }: { policy: CompiledPolicy }) {
   const engine = new PolicyEngine(policy);
+  const usesSql = policyUsesSql(policy);
   return createMiddleware<{ Bindings: Env; Variables: PolicyVariables & EndpointVariables & { principal: Principal; incoming: Incoming } }>(async (c, next) => {
     const { incoming, originName, origin, principal } = c.var;
     const params = incoming.message?.kind === "request" ? incoming.message.message.params : undefined;
+    if (usesSql && incoming.row.target?.arguments) await loadSqlParser();
     let decision = decideMessage(engine, {
       origin: originName,
       originPolicy: origin,

@@ -2,10 +2,12 @@
 // accepted query passes and every refused one is refused for its documented reason, per dialect; then
 // the rule's options (readOnly off, maxStatements, no table list) and how a refusal reads.
 
-import { describe, expect, it } from "vitest";
-import { sqlRefusal } from "../../src/policy/sql.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadSqlParser, sqlRefusal } from "../../src/policy/sql.js";
 import { argumentsProblem } from "../../src/policy/arguments.js";
 import { corpusRule, sqlCorpus, SQL_DIALECTS } from "../support/sql-corpus.js";
+
+beforeAll(loadSqlParser);
 
 describe.each(SQL_DIALECTS)("the %s corpus", (dialect) => {
   const cases = sqlCorpus(dialect);
