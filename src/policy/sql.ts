@@ -1,11 +1,11 @@
 // The `sql` argument validator: parses the caller's SQL with sql-parser-cst (a full parser per dialect,
 // never a regular expression over the text) and refuses what the rule does not allow: more statements
-// than `maxStatements`; under `readOnly`, anything but one plain SELECT / WITH … SELECT / VALUES / TABLE
-// or an EXPLAIN of one, a statement nested in a read (data-modifying CTE), SELECT … INTO, locking
-// clauses and functions on the dialect's deny list; comments and quoting the database could read differently
-// from the parser; under `tables`, any table outside the list, in
-// joins, subqueries and CTE bodies alike (a CTE's own name, in scope, is no table). What the parser
-// cannot parse is refused. Pure; each refusal carries a documented reason code.
+// than `maxStatements`; comments and quoting the database could read differently from the parser;
+// under `readOnly`, anything but one SELECT / WITH … SELECT / VALUES / TABLE or an EXPLAIN of one, a
+// statement nested in a read (data-modifying CTE), SELECT … INTO, locking clauses and functions on the
+// dialect's deny list; under `tables`, any table outside the list, in joins, subqueries and CTE bodies
+// alike (a CTE's own name, in scope, is no table). What the parser cannot parse is refused. Pure once
+// the parser is loaded (loadSqlParser); each refusal carries a documented reason code.
 
 import type { DialectName, ParserOptions, parse as Parse } from "sql-parser-cst";
 import type { CompiledArgumentRule, CompiledPolicy, CompiledSqlRule, SqlDialect } from "./types.js";
