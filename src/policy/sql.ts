@@ -330,6 +330,7 @@ function parenthesesBalanced(text: string, dialect: SqlDialect): boolean {
 /** Why this SQL breaks the rule, or undefined when it passes. */
 export function sqlRefusal(text: string, rule: CompiledSqlRule): SqlRefusal | undefined {
   const dialect = rule.dialect;
+  if (text.includes("\u0000")) return { reason: "quoting", detail: "contains a NUL character, where client libraries end the text" };
   if (!parenthesesBalanced(text, dialect)) return { reason: "unparseable", detail: `has unbalanced parentheses or nests them deeper than ${MAX_SQL_NESTING}` };
   if (!parse) throw new Error("sqlRefusal before loadSqlParser()");
   let program: Node;
