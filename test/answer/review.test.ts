@@ -93,6 +93,16 @@ describe("answer review: listings", () => {
     expect(work).toHaveLength(0);
   });
 
+  it("filters only a listing's result: a notification or an error on the listing's stream passes as it is", async () => {
+    const { ctx } = context("tools/list");
+    const review = answerReview(ctx);
+    const progress: JsonRpcMessage = { kind: "notification", message: { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "t", progress: 1 } } };
+    const failed = { kind: "response", message: { jsonrpc: "2.0", id: 1, error: { code: -32603, message: "listing failed" } } } as JsonRpcMessage;
+    expect(await review(progress)).toEqual(progress);
+    expect(await review(failed)).toEqual(failed);
+    expect(ctx.audit.event.listingRemoved).toBeUndefined();
+  });
+
   it("reviews the items of other listings for poisoning and strips invisible characters", async () => {
     const { ctx } = context("prompts/list");
     const out = await answerReview(ctx)(
