@@ -230,3 +230,31 @@ describe("the limits a message counts against", () => {
     expect(limited.limitsFor("p", limited.expandRoles(["ops"]), "tools/list", undefined).map((limit) => limit.id)).toEqual(["p-all"]);
   });
 });
+
+describe("decideMessage: subscriptions/listen", () => {
+  const listening = compilePolicy([
+    {
+      file: "listen.yaml",
+      content: {
+        origins: { o: { url: "https://o.example/mcp" } },
+        roles: { viewer: {}, reader: {} },
+        rules: [
+          { id: "listen", effect: "allow", roles: ["viewer", "reader"], origin: "o", methods: ["subscriptions/listen"] },
+          { id: "docs", effect: "allow", roles: ["reader"], origin: "o", resources: ["docs://*"] },
+          { id: "no-secrets", effect: "deny", roles: ["reader"], origin: "o", resources: ["docs://secret/*"] },
+        ],
+      },
+    },
+  ]);
+  const listen = (roles: string[], subscribedResources?: string[]) =>
+    decideMessage(new PolicyEngine(listening), { origin: "o", originPolicy: listening.origins.o!, row: METHODS["subscriptions/listen"]!, method: "subscriptions/listen", roles, stateless: true, ...(subscribedResources ? { subscribedResources } : {}) } as MessageFacts);
+
+  it("needs a methods rule for the listen itself, and a resource rule for every URI it subscribes to", () => {
+    expect(listen(["viewer"])).toMatchObject({ effect: "allow", rule: "listen" });
+    expect(listen(["nobody"]).effect).toBe("deny");
+    expect(listen(["viewer"], ["docs://a"]).effect).toBe("deny");
+    expect(listen(["reader"], ["docs://a", "docs://b"])).toMatchObject({ effect: "allow", rule: "listen" });
+    const refused = listen(["reader"], ["docs://a", "docs://secret/keys"]);
+    expect(refused).toMatchObject({ effect: "deny", rule: "no-secrets" });
+  });
+});
