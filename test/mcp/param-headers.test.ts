@@ -60,3 +60,42 @@ describe("checkParamHeaders", () => {
     }
   });
 });
+
+describe("checkParamHeaders at its edges", () => {
+  const params = [
+    { name: "Dry-Run", path: ["opts", "dry"], type: "boolean" as const },
+    { name: "Count", path: ["count"], type: "integer" as const },
+    { name: "Region", path: ["region"], type: "string" as const },
+  ];
+  const check = (args: Record<string, unknown>, headers: Record<string, string>) => checkParamHeaders(new Headers(headers), args as never, params);
+  const kindOf = (args: Record<string, unknown>, headers: Record<string, string>) => {
+    try {
+      check(args, headers);
+      return "accepted";
+    } catch (error) {
+      return (error as GatewayError).kind;
+    }
+  };
+
+  it("compares a boolean, an integer and a nested value with the body, forwarding lower-case names", () => {
+    expect(check({ opts: { dry: true }, count: 7, region: "eu" }, { "mcp-param-dry-run": "true", "mcp-param-count": " 7", "mcp-param-region": "eu" })).toEqual({ "mcp-param-dry-run": "true", "mcp-param-count": "7", "mcp-param-region": "eu" });
+    expect(check({ opts: { dry: false } }, { "mcp-param-dry-run": "false" })).toEqual({ "mcp-param-dry-run": "false" });
+  });
+
+  it("refuses every header that does not say what the body says", () => {
+    const cases: [Record<string, unknown>, Record<string, string>][] = [
+      [{ opts: { dry: true } }, { "mcp-param-dry-run": "false" }],
+      [{ opts: { dry: true } }, { "mcp-param-dry-run": "1" }],
+      [{ opts: { dry: "true" } }, { "mcp-param-dry-run": "true" }],
+      [{ opts: { dry: true } }, {}],
+      [{ count: 7 }, { "mcp-param-count": "8" }],
+      [{ count: 7 }, { "mcp-param-count": "   " }],
+      [{ count: 7 }, { "mcp-param-count": "=?base64?!!!?=" }],
+      [{ count: "7" }, { "mcp-param-count": "7" }],
+      [{ region: "eu" }, { "mcp-param-region": "EU" }],
+      [{ opts: "flat" }, { "mcp-param-dry-run": "true" }],
+      [{ opts: [true] }, { "mcp-param-dry-run": "true" }],
+    ];
+    for (const [args, headers] of cases) expect({ args, headers, kind: kindOf(args, headers) }).toEqual({ args, headers, kind: "headerMismatch" });
+  });
+});
