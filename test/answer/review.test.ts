@@ -300,3 +300,47 @@ describe("answer review: server-to-client requests", () => {
     expect(ctx.audit.event.droppedServerRequests).toBeUndefined();
   });
 });
+
+describe("answer review: input-required results (2026-07-28)", () => {
+  const call = { target: { kind: "tool", name: "echo" }, args: {} } as Partial<MessageFacts>;
+  const inputRequired = (result: object) => response({ resultType: "input_required", ...result });
+  const opened = (text: unknown) => seals.openInputState(binding, "tools/call\n", text as string, Math.floor(Date.now() / 1000));
+
+  it("keeps the input requests the caller may be asked, drops the rest, and seals the origin's state with what was asked", async () => {
+    const { ctx } = context("tools/call", { ...call, roles: ["ops"] });
+    const sampling = { method: "sampling/createMessage", params: { messages: [] } };
+    const out = (await answerReview(ctx)(inputRequired({ inputRequests: { a: sampling, b: { method: "elicitation/create", params: {} }, c: "not a request", d: { method: 7 } }, requestState: "origin-state", note: "kept" })))!;
+    const result = (out.message as { result: { inputRequests: object; requestState: string; note: string; resultType: string } }).result;
+    expect(result.inputRequests).toEqual({ a: sampling });
+    expect(result.note).toBe("kept");
+    expect(result.resultType).toBe("input_required");
+    expect(result.requestState).not.toBe("origin-state");
+    expect(await opened(result.requestState)).toEqual({ originState: "origin-state", asked: { a: "sampling/createMessage" } });
+    expect(ctx.audit.event.droppedServerRequests).toBe(3);
+  });
+
+  it("seals the origin's state alone when nothing may be asked, and refuses the call when there is neither", async () => {
+    const { ctx } = context("tools/call", call);
+    const kept = (await answerReview(ctx)(inputRequired({ inputRequests: { a: { method: "sampling/createMessage" } }, requestState: "s" })))!;
+    const result = (kept.message as { result: Record<string, unknown> }).result;
+    expect("inputRequests" in result).toBe(false);
+    expect(await opened(result.requestState)).toEqual({ originState: "s", asked: {} });
+    const refused = (await answerReview(context("tools/call", call).ctx)(inputRequired({ inputRequests: { a: { method: "sampling/createMessage" } } })))!;
+    expect(refused.message).toEqual({ jsonrpc: "2.0", id: 1, error: { code: -32032, message: "Denied by policy: the origin needs input this caller may not be asked for" } });
+    const noState = (await answerReview(context("tools/call", call).ctx)(inputRequired({ inputRequests: "none", requestState: 5 })))!;
+    expect("error" in noState.message).toBe(true);
+  });
+});
+
+describe("answer review: cache hints", () => {
+  it("marks a result's cache hints private and caps its time to live at the policy's maximum", async () => {
+    const review = answerReview(context("resources/read", { target: { kind: "resource", name: "docs://a" } }).ctx);
+    const hinted = async (result: object) => ((await review(response(result)))!.message as { result: object }).result;
+    expect(await hinted({ contents: [], ttlMs: 10 ** 9, cacheScope: "public" })).toEqual({ contents: [], ttlMs: policy.gateway.maxCacheTtlMs, cacheScope: "private" });
+    expect(await hinted({ contents: [], ttlMs: 500 })).toEqual({ contents: [], ttlMs: 500, cacheScope: "private" });
+    expect(await hinted({ contents: [], cacheScope: "public" })).toEqual({ contents: [], ttlMs: 0, cacheScope: "private" });
+    expect(await hinted({ contents: [], ttlMs: -5 })).toEqual({ contents: [], ttlMs: 0, cacheScope: "private" });
+    expect(await hinted({ contents: [], ttlMs: "forever" })).toEqual({ contents: [], ttlMs: 0, cacheScope: "private" });
+    expect(await hinted({ contents: [] })).toEqual({ contents: [] });
+  });
+});
