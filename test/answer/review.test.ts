@@ -310,7 +310,7 @@ describe("answer review: input-required results (2026-07-28)", () => {
     const { ctx } = context("tools/call", { ...call, roles: ["ops"] });
     const sampling = { method: "sampling/createMessage", params: { messages: [] } };
     const out = (await answerReview(ctx)(inputRequired({ inputRequests: { a: sampling, b: { method: "elicitation/create", params: {} }, c: "not a request", d: { method: 7 } }, requestState: "origin-state", note: "kept" })))!;
-    const result = (out.message as { result: { inputRequests: object; requestState: string; note: string; resultType: string } }).result;
+    const result = (out.message as unknown as { result: { inputRequests: object; requestState: string; note: string; resultType: string } }).result;
     expect(result.inputRequests).toEqual({ a: sampling });
     expect(result.note).toBe("kept");
     expect(result.resultType).toBe("input_required");
