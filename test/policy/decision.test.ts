@@ -9,6 +9,7 @@ import { compilePolicy } from "../../src/policy/build/compile.js";
 import { PolicyEngine } from "../../src/policy/decide.js";
 import { FOREIGN_TASK, NOT_RELAYED, decideMessage, stricterScrub, withIntegrity, type Decision, type MessageFacts } from "../../src/policy/decision.js";
 import { METHODS, OTHER_MESSAGES } from "../../src/mcp/methods.js";
+import type { ScrubPolicy } from "../../src/policy/types.js";
 
 const policy = compilePolicy([
   {
@@ -296,9 +297,9 @@ describe("decideMessage: input answers, tasks without a session, inherited scrub
   });
 
   it("takes the stricter of two scrub settings: every family, refuse only if either refuses, values both allow", () => {
-    const redact = { families: ["credentials"], action: "redact", allow: ["a", "b"] } as const;
-    const other = { families: ["personal"], action: "redact", allow: ["b"] } as const;
-    expect(stricterScrub({ ...redact, allow: [...redact.allow] }, { ...other, allow: [...other.allow] })).toEqual({ families: ["credentials", "personal"], action: "redact", allow: ["b"] });
-    expect(stricterScrub({ ...redact, allow: [] }, { ...other, action: "refuse", allow: [] }).action).toBe("refuse");
+    const redact: ScrubPolicy = { families: ["credentials"], action: "redact", allow: ["a", "b"] };
+    const other: ScrubPolicy = { families: ["personal"], action: "redact", allow: ["b"] };
+    expect(stricterScrub(redact, other)).toEqual({ families: ["credentials", "personal"], action: "redact", allow: ["b"] });
+    expect(stricterScrub(redact, { ...other, action: "refuse" }).action).toBe("refuse");
   });
 });
