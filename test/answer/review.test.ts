@@ -211,6 +211,20 @@ describe("answer review: task ids", () => {
     expect(await open(listed.message.result.task.taskId)).toEqual({ originId: "t-4", rule: "vault" });
   });
 
+  it("gives the creating call's rule only to a task in the answer to the caller's own request, not in another response", async () => {
+    const { ctx } = context("tools/call", { target: { kind: "tool", name: "vault" }, args: {} });
+    const review = answerReview(ctx);
+    const taskOf = async (id: number) => ((await review(response({ task: { taskId: `t-${id}`, status: "working" } }, id))) as unknown as { message: { result: { task: { taskId: string } } } }).message.result.task.taskId;
+    expect(await open(await taskOf(1))).toEqual({ originId: "t-1", rule: "vault" });
+    expect(await open(await taskOf(99))).toEqual({ originId: "t-99", rule: "?" });
+  });
+
+  it("leaves task ids on a subscriptions/listen stream unsealed: they are not the listener's", async () => {
+    const { ctx } = context("subscriptions/listen", {}, false);
+    const status = { kind: "notification", message: { jsonrpc: "2.0", method: "notifications/tasks/status", params: { taskId: "t-5", status: "done" } } } as JsonRpcMessage;
+    expect(await answerReview(ctx)(status)).toEqual(status);
+  });
+
   it("seals the task of a status notification and of related-task metadata in other messages with the unknown rule", async () => {
     const { ctx } = context("tools/call", { target: { kind: "tool", name: "echo" }, args: {} });
     const review = answerReview(ctx);
@@ -317,6 +331,16 @@ describe("answer review: input-required results (2026-07-28)", () => {
     expect(result.requestState).not.toBe("origin-state");
     expect(await opened(result.requestState)).toEqual({ originState: "origin-state", asked: { a: "sampling/createMessage" } });
     expect(ctx.audit.event.droppedServerRequests).toBe(3);
+  });
+
+  it("seals what was asked with no origin state, and answers as a response", async () => {
+    const { ctx } = context("tools/call", { target: { kind: "tool", name: "echo" }, args: {}, roles: ["ops"] });
+    const out = (await answerReview(ctx)(response({ resultType: "input_required", inputRequests: { a: { method: "sampling/createMessage" } } })))!;
+    expect(out.kind).toBe("response");
+    const result = (out.message as unknown as { result: { requestState: string } }).result;
+    expect(await seals.openInputState(binding, "tools/call\n", result.requestState, Math.floor(Date.now() / 1000))).toEqual({ originState: null, asked: { a: "sampling/createMessage" } });
+    const refused = (await answerReview(context("tools/call", { target: { kind: "tool", name: "echo" }, args: {} }).ctx)(response({ resultType: "input_required", inputRequests: { a: { method: "sampling/createMessage" } } })))!;
+    expect(refused.kind).toBe("response");
   });
 
   it("seals the origin's state alone when nothing may be asked, and refuses the call when there is neither", async () => {
