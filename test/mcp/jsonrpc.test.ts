@@ -199,6 +199,7 @@ describe("request targets, param by param", () => {
     expect(target("subscriptions/listen", { notifications: { resourceSubscriptions: ["file:///a", "docs://b/c"] } })).toEqual({ method: "subscriptions/listen", resources: ["file:///a", "docs://b/c"] });
     const hundred = Array.from({ length: 100 }, (_, i) => `file:///r${i}`);
     expect(target("subscriptions/listen", { notifications: { resourceSubscriptions: hundred } })).toEqual({ method: "subscriptions/listen", resources: hundred });
+    expect(refusal("subscriptions/listen")).toEqual({ kind: "invalidParams", wire: expect.stringContaining('"notifications" must be an object') });
     for (const notifications of [undefined, "all", [], null]) {
       expect(refusal("subscriptions/listen", notifications === undefined ? {} : { notifications })).toEqual({ kind: "invalidParams", wire: expect.stringContaining('"notifications" must be an object') });
     }
