@@ -10,6 +10,7 @@ import { answerReview, type ReviewContext } from "../../src/answer/review.js";
 import type { Env } from "../../src/config.js";
 import type { JsonRpcMessage } from "../../src/mcp/jsonrpc.js";
 import { METHODS, OTHER_MESSAGES } from "../../src/mcp/methods.js";
+import { paramHeadersFor } from "../../src/integrity/tool-schemas.js";
 import { echoSeals } from "../../src/mcp/relayed.js";
 import type { Incoming } from "../../src/mcp/stage.js";
 import { compilePolicy } from "../../src/policy/build/compile.js";
@@ -101,6 +102,13 @@ describe("answer review: listings", () => {
     expect(await review(progress)).toEqual(progress);
     expect(await review(failed)).toEqual(failed);
     expect(ctx.audit.event.listingRemoved).toBeUndefined();
+  });
+
+  it("teaches the isolate the parameter headers of the tools it shows, so a call needs no listing of its own", async () => {
+    const { ctx } = context("tools/list");
+    await answerReview(ctx)(response({ tools: [{ name: "echo", inputSchema: { type: "object", properties: { region: { type: "string", "x-mcp-header": "Region" } } } }] }));
+    // The origin (origin.invalid) cannot be reached: the headers come from what the listing taught.
+    expect(await paramHeadersFor("o", policy.origins.o!, undefined, "echo", 1 << 20, Date.now())).toEqual([{ name: "Region", path: ["region"], type: "string" }]);
   });
 
   it("reviews the items of other listings for poisoning and strips invisible characters", async () => {
@@ -366,5 +374,6 @@ describe("answer review: cache hints", () => {
     expect(await hinted({ contents: [], ttlMs: -5 })).toEqual({ contents: [], ttlMs: 0, cacheScope: "private" });
     expect(await hinted({ contents: [], ttlMs: "forever" })).toEqual({ contents: [], ttlMs: 0, cacheScope: "private" });
     expect(await hinted({ contents: [] })).toEqual({ contents: [] });
+    expect((await review(response({ contents: [], ttlMs: 5 })))!.kind).toBe("response");
   });
 });

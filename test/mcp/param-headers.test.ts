@@ -95,7 +95,18 @@ describe("checkParamHeaders at its edges", () => {
       [{ region: "eu" }, { "mcp-param-region": "EU" }],
       [{ opts: "flat" }, { "mcp-param-dry-run": "true" }],
       [{ opts: [true] }, { "mcp-param-dry-run": "true" }],
+      [{ region: true }, { "mcp-param-region": "true" }],
+      [{ count: 7 }, {}],
+      [{ count: 0 }, { "mcp-param-count": "" }],
+      [{ count: 0 }, { "mcp-param-count": "  " }],
     ];
     for (const [args, headers] of cases) expect({ args, headers, kind: kindOf(args, headers) }).toEqual({ args, headers, kind: "headerMismatch" });
+    expect(check({ count: 0 }, { "mcp-param-count": "0" })).toEqual({ "mcp-param-count": "0" });
+    try {
+      check({ count: 7 }, { "mcp-param-count": "8" });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as GatewayError).toJsonRpcError().message).toContain("Mcp-Param-Count must equal the argument it mirrors");
+    }
   });
 });

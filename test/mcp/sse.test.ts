@@ -78,6 +78,8 @@ describe("SSE fields and byte counts", () => {
   });
 
   it("writes retry into events and control events, and reads them back", () => {
+    expect(encodeSseEvent("{}")).toBe("event: message\ndata: {}\n\n");
+    expect(encodeSseControl("e-2", undefined)).toBe("id: e-2\ndata: \n\n");
     const text = encodeSseEvent("{}", undefined, 2500) + encodeSseControl("e-1", 4000) + encodeSseControl(undefined, 100) + encodeSseControl("e-2", undefined);
     expect(events(text)).toEqual([
       { event: "message", data: "{}", retry: 2500 },

@@ -285,7 +285,7 @@ describe("decideMessage: input answers, tasks without a session, inherited scrub
 
   it("needs a session for task operations only, not for other methods", () => {
     expect(decide("ping", { inSession: false }).effect).toBe("allow");
-    expect(decide("tasks/get", { inSession: false, task: { rule: "pings" } })).toMatchObject({ effect: "deny", rule: FOREIGN_TASK });
+    expect(decide("tasks/get", { inSession: false, task: { rule: "pings" } })).toMatchObject({ effect: "deny", rule: FOREIGN_TASK, target: { kind: "method", name: "tasks/get" } });
   });
 
   it("answers a task with its rule's own scrub settings, and a resumed stream with the stricter of the rule's and the origin's", () => {
