@@ -1,5 +1,5 @@
 // `mcp-warden`: the operator's command line. Tokens (create, list, revoke, rotate) against the local
-// dev KV or, with --remote, the deployed one; policy (check, explain, matrix) against policies/.
+// dev KV or, with --remote, the deployed one; policy (check, explain, matrix) against policies/; doctor.
 
 import { parseArgs } from "node:util";
 import { PolicyError } from "../src/policy/build/compile.js";
@@ -11,6 +11,8 @@ import { loadPolicy } from "./policy-files.js";
 import { auditCommand } from "./audit.js";
 import { scrubCommand } from "./scrub.js";
 import { pinCommand } from "./pin.js";
+import { doctorCommand } from "./doctor.js";
+import { loadSqlParser } from "../src/policy/sql.js";
 import { createTokens, listTokens, revokeToken, rotateToken } from "./tokens.js";
 import type { Target } from "./wrangler.js";
 
@@ -28,6 +30,8 @@ const USAGE = `usage:
   mcp-warden scrub [--jsonl]          redact stdin to stdout (--jsonl: lines {"id","text"})
   mcp-warden pin <origin> [--dir policies]           pin the origin's tool definitions in policies/pins/<origin>.yaml
   mcp-warden pin --check <origin> [--dir policies]   report drift and poisoning against the pins; exit 1 on any
+  mcp-warden doctor [--dir policies] [--wrangler wrangler.toml] [--dev-vars .dev.vars] [--remote [--env production]]
+                                      the deployment checklist against this configuration; exit 1 on any fail
 
 --remote works on the KV namespace of the deployed Worker (wrangler must be logged in) and needs
 WARDEN_TOKEN_PEPPER set to the value of the deployed TOKEN_PEPPER secret.`;
@@ -71,13 +75,17 @@ async function tokenCommand(action: string | undefined, args: string[]): Promise
       const addresses = list(values.addresses);
       const unreadable = addresses?.filter((range) => parseRange(range) === undefined) ?? [];
       if (unreadable.length) fail(`--addresses takes IPv4 or IPv6 CIDR ranges with no host bits set, not ${unreadable.join(", ")}`);
+      // The policy's maximum lifetime caps --expires and is the default without it.
+      const maxLifetime = loadPolicy(["policies"]).gateway.maxTokenLifetimeSeconds;
+      const requested = values.expires ? seconds(values.expires) : maxLifetime;
+      if (maxLifetime !== undefined && requested! > maxLifetime) fail(`--expires is longer than the policy's maxTokenLifetime (${maxLifetime} s)`);
       const [token] = await createTokens(
         [
           {
             principal: values.principal,
             name: values.name ?? values.principal,
             roles,
-            ...(values.expires ? { expiresInSeconds: seconds(values.expires) } : {}),
+            ...(requested !== undefined ? { expiresInSeconds: requested } : {}),
             ...(origins ? { origins } : {}),
             ...(addresses ? { addresses } : {}),
             ...(values.note ? { note: values.note } : {}),
@@ -218,10 +226,12 @@ function policyCommand(action: string | undefined, args: string[]): void {
 
 const [command, action, ...rest] = process.argv.slice(2);
 try {
+  await loadSqlParser();
   if (command === "token") await tokenCommand(action, rest);
   else if (command === "policy") policyCommand(action, rest);
   else if (command === "audit") await auditCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else if (command === "pin") process.exitCode = await pinCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
+  else if (command === "doctor") process.exitCode = doctorCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else if (command === "scrub") await scrubCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else fail(USAGE);
 } catch (error) {

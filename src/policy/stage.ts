@@ -14,6 +14,7 @@ import type { EndpointVariables, Incoming } from "../mcp/stage.js";
 import { PolicyEngine } from "./decide.js";
 import type { CallerFacts } from "./conditions.js";
 import { decideMessage, withIntegrity, type Decision } from "./decision.js";
+import { loadSqlParser, policyUsesSql } from "./sql.js";
 import type { CompiledPolicy } from "./types.js";
 
 export type PolicyVariables = { decision: Decision };
@@ -35,9 +36,11 @@ export function callerFacts(request: Request, now: number): CallerFacts {
 
 export function policyDecision({ policy }: { policy: CompiledPolicy }) {
   const engine = new PolicyEngine(policy);
+  const usesSql = policyUsesSql(policy);
   return createMiddleware<{ Bindings: Env; Variables: PolicyVariables & EndpointVariables & { principal: Principal; incoming: Incoming } }>(async (c, next) => {
     const { incoming, originName, origin, principal } = c.var;
     const params = incoming.message?.kind === "request" ? incoming.message.message.params : undefined;
+    if (usesSql && incoming.row.target?.arguments) await loadSqlParser();
     let decision = decideMessage(engine, {
       origin: originName,
       originPolicy: origin,

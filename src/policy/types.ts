@@ -19,12 +19,19 @@ export type CompiledArgumentRule = {
   pathRoots?: string[];
   shellSafe?: boolean;
   url?: { schemes: string[]; hosts: string[] };
+  /** SQL checked by a real parser (src/policy/sql.ts). */
+  sql?: CompiledSqlRule;
   /** An object's known keys and their rules; other keys pass only with `additionalProperties`. */
   properties?: Record<string, CompiledArgumentRule>;
   additionalProperties?: boolean;
   /** The rule every item of an array must pass. */
   items?: CompiledArgumentRule;
 };
+
+export type SqlDialect = "postgres" | "mysql" | "sqlite";
+
+/** An `sql` argument rule: the dialect, whether only one read is allowed, the tables it may read. */
+export type CompiledSqlRule = { dialect: SqlDialect; readOnly: boolean; maxStatements: number; tables?: string[] };
 
 export type ScrubPolicy = { families: ("credentials" | "personal")[]; action: "redact" | "refuse"; allow: string[] };
 
@@ -106,6 +113,8 @@ export type GatewaySettings = {
   maxDepth: number;
   maxAnswerEventBytes: number;
   tokenCacheSeconds: number;
+  /** Tokens older than this are refused; `token create` mints none that live longer. */
+  maxTokenLifetimeSeconds?: number;
   maxCacheTtlMs: number;
   rateLimit: {
     timeoutMs: number;

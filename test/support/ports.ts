@@ -7,9 +7,11 @@ export const PORTS = {
   recorder: 21311,
   dead: 21319,
   toolbox: 21321,
+  sql: 21701,
   redis: 21501,
   bridge: 21502,
 } as const;
 
 export const EVERYTHING_URL = `http://127.0.0.1:${PORTS.everything}/mcp`;
 export const TOOLBOX_URL = `http://127.0.0.1:${PORTS.toolbox}/mcp`;
+export const SQL_URL = `http://127.0.0.1:${PORTS.sql}/mcp`;

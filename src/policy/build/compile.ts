@@ -16,6 +16,11 @@ export function durationMs(text: string): number {
   return Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
 }
 
+function lifetimeSeconds(text: string): number {
+  const [, amount, unit] = /^(\d+) ?(m|h|d)$/.exec(text)!;
+  return Number(amount) * { m: 60, h: 3600, d: 86_400 }[unit as "m" | "h" | "d"];
+}
+
 export type PolicySource = { file: string; content: unknown };
 
 export class PolicyError extends Error {
@@ -29,10 +34,11 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function compileGateway(input: NonNullable<PolicyFile["gateway"]>): GatewaySettings {
-  const { rateLimit, ...rest } = input;
+  const { rateLimit, maxTokenLifetime, ...rest } = input;
   const abuse = rateLimit.abuse;
   return {
     ...rest,
+    ...(maxTokenLifetime ? { maxTokenLifetimeSeconds: lifetimeSeconds(maxTokenLifetime) } : {}),
     rateLimit: {
       timeoutMs: rateLimit.timeoutMs,
       failedAuth: { limit: rateLimit.failedAuth.limit, windowMs: durationMs(rateLimit.failedAuth.window) },
@@ -190,10 +196,11 @@ function compileConditions(conditions: NonNullable<RuleInput["conditions"]>): Co
 }
 
 function compileArgument(argument: ArgumentRuleInput): CompiledArgumentRule {
-  const { required, path, url, properties, items, ...rest } = argument;
+  const { required, path, url, sql, properties, items, ...rest } = argument;
   const compiled: CompiledArgumentRule = { ...rest, required: required ?? false };
   if (path) compiled.pathRoots = path.roots.map((root) => (root.length > 1 ? root.replace(/\/+$/, "") : root));
   if (url) compiled.url = { schemes: url.schemes ?? ["https"], hosts: url.hosts };
+  if (sql) compiled.sql = { dialect: sql.dialect, readOnly: sql.readOnly ?? true, maxStatements: sql.maxStatements ?? 1, ...(sql.tables ? { tables: sql.tables } : {}) };
   if (properties) compiled.properties = Object.fromEntries(Object.entries(properties).map(([name, rule]) => [name, compileArgument(rule)]));
   if (items) compiled.items = compileArgument(items);
   return compiled;

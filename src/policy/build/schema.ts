@@ -34,6 +34,7 @@ type ArgumentRuleShape = {
   path?: { roots: string[] };
   shellSafe?: true;
   url?: { schemes?: ("https" | "http")[]; hosts: string[] };
+  sql?: { dialect: "postgres" | "mysql" | "sqlite"; readOnly?: boolean; maxStatements?: number; tables?: string[] };
   properties?: Record<string, ArgumentRuleShape>;
   additionalProperties?: boolean;
   items?: ArgumentRuleShape;
@@ -64,12 +65,23 @@ const argumentRule: z.ZodType<ArgumentRuleShape> = z.lazy(() =>
           hosts: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/, "a lower-case host, optionally '*.'-prefixed")).min(1),
         })
         .optional(),
+      /** SQL parsed per dialect; read-only (the default) allows one read; `tables` lists what it may read. */
+      sql: z
+        .strictObject({
+          dialect: z.enum(["postgres", "mysql", "sqlite"]),
+          readOnly: z.boolean().default(true),
+          maxStatements: z.int().min(1).max(100).default(1),
+          tables: z.array(z.string().regex(/^[^.\s]+(\.[^.\s]+)?$/, "a table name, optionally schema-qualified")).min(1).optional(),
+        })
+        .refine((sql) => sql.readOnly || sql.tables === undefined, { path: ["tables"], message: "tables needs readOnly: true (only reads are walked for table names)" })
+        .refine((sql) => !sql.readOnly || sql.maxStatements === 1, { path: ["maxStatements"], message: "readOnly allows exactly one statement" })
+        .optional(),
       properties: z.record(z.string(), argumentRule).optional(),
       additionalProperties: z.boolean().optional(),
       items: argumentRule.optional(),
     })
     .superRefine((rule, ctx) => {
-      const stringOnly = ["minLength", "maxLength", "pattern", "path", "shellSafe", "url"] as const;
+      const stringOnly = ["minLength", "maxLength", "pattern", "path", "shellSafe", "url", "sql"] as const;
       for (const key of stringOnly) {
         if (rule[key] !== undefined && rule.type !== "string") ctx.addIssue({ code: "custom", path: [key], message: `${key} needs type: string` });
       }
@@ -238,6 +250,8 @@ export const gatewaySchema = z.strictObject({
    * this time plus KV's own propagation (up to 60 s across locations); 0 reads KV on every request.
    */
   tokenCacheSeconds: z.int().min(0).max(300).default(5),
+  /** The longest a token may live (from its creation): older tokens are refused, and `token create` caps `--expires` to it. */
+  maxTokenLifetime: z.string().regex(/^\d+ ?(m|h|d)$/, "a lifetime such as 12h or 90d").optional(),
   /**
    * 2026-07-28 caching hints on answers: the longest `ttlMs` a client may be told (an origin's longer
    * hint is cut to it). Every answer is marked `cacheScope: "private"`: it was filtered and scrubbed for one caller.
