@@ -248,7 +248,7 @@ describe("decideMessage: subscriptions/listen", () => {
     },
   ]);
   const listen = (roles: string[], subscribedResources?: string[]) =>
-    decideMessage(new PolicyEngine(listening), { origin: "o", originPolicy: listening.origins.o!, row: METHODS["subscriptions/listen"]!, method: "subscriptions/listen", roles, stateless: true, ...(subscribedResources ? { subscribedResources } : {}) } as MessageFacts);
+    decideMessage(new PolicyEngine(listening), { origin: "o", originPolicy: listening.origins.o!, row: METHODS["subscriptions/listen"]!, method: "subscriptions/listen", roles, stateless: true, caller: { now: Date.now() }, ...(subscribedResources ? { subscribedResources } : {}) } as MessageFacts);
 
   it("needs a methods rule for the listen itself, and a resource rule for every URI it subscribes to", () => {
     expect(listen(["viewer"])).toMatchObject({ effect: "allow", rule: "listen" });
