@@ -276,7 +276,7 @@ describe("decideMessage: input answers, tasks without a session, inherited scrub
     },
   ]);
   const call = (roles: string[]) =>
-    decideMessage(new PolicyEngine(inputs), { origin: "o", originPolicy: inputs.origins.o!, row: METHODS["tools/call"]!, method: "tools/call", roles, stateless: true, target: { kind: "tool", name: "echo" }, args: {}, unverifiedInput: true } as MessageFacts);
+    decideMessage(new PolicyEngine(inputs), { origin: "o", originPolicy: inputs.origins.o!, row: METHODS["tools/call"]!, method: "tools/call", roles, stateless: true, caller: { now: Date.now() }, target: { kind: "tool", name: "echo" }, args: {}, unverifiedInput: true } as MessageFacts);
 
   it("takes answers no sealed question backs only from a caller that may be asked every kind of input", () => {
     expect(call(["some"])).toMatchObject({ effect: "deny", rule: "unverified-input" });
