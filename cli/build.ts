@@ -1,11 +1,13 @@
 // The build: policies/ → compiled policy → one bundled Worker module (dist/worker.js). The policy is
 // inlined as a virtual module `warden:policy`, so the Worker never reads or parses policy at run
-// time. Tests and benchmarks build the same way with other policy directories.
+// time. Tests and benchmarks build the same way with other policy directories. The SQL parser
+// (sql-parser-cst, ~90 KiB gzip) is bundled only when some rule has an `sql` argument rule.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { build, type Plugin } from "esbuild";
 import { loadPolicy } from "./policy-files.js";
+import { policyUsesSql } from "../src/policy/sql.js";
 import type { CompiledPolicy } from "../src/policy/types.js";
 
 export type BuildOptions = {
@@ -16,6 +18,8 @@ export type BuildOptions = {
   /** The OpenID provider's issuer replaced at build time (tests run their own provider). */
   upstreamIssuer?: string;
   entry?: string;
+  /** Leave the SQL parser out even when a rule uses sql (`npm run bundle-size` measures the gateway alone this way). */
+  withoutSqlParser?: boolean;
 };
 
 function policyModule(policy: CompiledPolicy): Plugin {
@@ -24,6 +28,21 @@ function policyModule(policy: CompiledPolicy): Plugin {
     setup(builder) {
       builder.onResolve({ filter: /^warden:policy$/ }, () => ({ path: "policy", namespace: "warden" }));
       builder.onLoad({ filter: /.*/, namespace: "warden" }, () => ({ contents: `export default ${JSON.stringify(policy)};`, loader: "js" }));
+    },
+  };
+}
+
+/** Without an `sql` rule the validator is never called, so its parser is left out of the bundle. */
+function sqlParserUnlessUsed(policy: CompiledPolicy, leaveOut: boolean): Plugin {
+  return {
+    name: "warden-sql-parser",
+    setup(builder) {
+      if (policyUsesSql(policy) && !leaveOut) return;
+      builder.onResolve({ filter: /^sql-parser-cst$/ }, () => ({ path: "sql-parser-cst", namespace: "warden-no-sql" }));
+      builder.onLoad({ filter: /.*/, namespace: "warden-no-sql" }, () => ({
+        contents: `export function parse() { throw new Error("this build has no SQL parser"); }`,
+        loader: "js",
+      }));
     },
   };
 }
@@ -42,7 +61,7 @@ export async function buildWorker(options: BuildOptions): Promise<CompiledPolicy
     mainFields: ["module", "main"],
     minify: true,
     legalComments: "none",
-    plugins: [policyModule(policy)],
+    plugins: [policyModule(policy), sqlParserUnlessUsed(policy, options.withoutSqlParser ?? false)],
     external: ["cloudflare:*"],
     logLevel: "warning",
   });

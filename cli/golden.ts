@@ -17,7 +17,9 @@ const caseSchema = z
     resource: z.string().optional(),
     prompt: z.string().optional(),
     arguments: z.record(z.string(), z.unknown()).optional(),
-    expect: z.strictObject({ decision: z.enum(["allow", "deny"]), rule: z.string() }),
+    /** The caller's facts for rule conditions; a fact left out is missing (conditions on it fail closed). */
+    caller: z.strictObject({ address: z.string().optional(), country: z.string().optional(), asn: z.int().optional(), at: z.iso.datetime().optional() }).optional(),
+    expect: z.strictObject({ decision: z.enum(["allow", "deny"]), rule: z.string(), condition: z.enum(["address", "country", "asn", "time"]).optional() }),
   })
   .refine((c) => [c.tool, c.resource, c.prompt].filter((target) => target !== undefined).length === 1, "name exactly one of tool, resource, prompt");
 
@@ -51,9 +53,12 @@ export function runGoldenCases(policy: CompiledPolicy, cases: GoldenCase[]): str
   for (const c of cases) {
     const { kind, name } = targetOfCase(c);
     const args = kind === "resource" ? undefined : ((c.arguments ?? {}) as Record<string, never>);
-    const decision = engine.decide(c.origin, kind, name, engine.expandRoles(c.roles), args);
-    if (decision.effect !== c.expect.decision || decision.rule !== c.expect.rule) {
-      failures.push(`${c.file}: "${c.name}": expected ${c.expect.decision} by ${c.expect.rule}, got ${decision.effect} by ${decision.rule}`);
+    const { at, ...facts } = c.caller ?? {};
+    const decision = engine.decide(c.origin, kind, name, engine.expandRoles(c.roles), args, undefined, { ...facts, now: at === undefined ? Number.NaN : Date.parse(at) });
+    const condition = decision.effect === "deny" ? decision.condition : undefined;
+    if (decision.effect !== c.expect.decision || decision.rule !== c.expect.rule || condition !== c.expect.condition) {
+      const said = (effect: string, rule: string, because?: string) => `${effect} by ${rule}${because ? ` (condition ${because})` : ""}`;
+      failures.push(`${c.file}: "${c.name}": expected ${said(c.expect.decision, c.expect.rule, c.expect.condition)}, got ${said(decision.effect, decision.rule, condition)}`);
     }
   }
   return failures;

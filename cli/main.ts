@@ -1,30 +1,37 @@
 // `mcp-warden`: the operator's command line. Tokens (create, list, revoke, rotate) against the local
-// dev KV or, with --remote, the deployed one; policy (check, explain, matrix) against policies/.
+// dev KV or, with --remote, the deployed one; policy (check, explain, matrix) against policies/; doctor.
 
 import { parseArgs } from "node:util";
 import { PolicyError } from "../src/policy/build/compile.js";
-import { PolicyEngine } from "../src/policy/decide.js";
+import { parseRange, describeFacts } from "../src/policy/conditions.js";
+import { matchesNamePattern, PolicyEngine } from "../src/policy/decide.js";
 import type { CompiledPolicy, TargetKind } from "../src/policy/types.js";
 import { readGoldenCases, runGoldenCases } from "./golden.js";
 import { loadPolicy } from "./policy-files.js";
 import { auditCommand } from "./audit.js";
 import { scrubCommand } from "./scrub.js";
 import { pinCommand } from "./pin.js";
+import { doctorCommand } from "./doctor.js";
+import { loadSqlParser } from "../src/policy/sql.js";
 import { createTokens, listTokens, revokeToken, rotateToken } from "./tokens.js";
 import type { Target } from "./wrangler.js";
 
 const USAGE = `usage:
-  mcp-warden token create --principal ID --roles R1,R2 [--name TEXT] [--expires 30d] [--origins O1,O2] [--note TEXT] [--remote [--env production]]
+  mcp-warden token create --principal ID --roles R1,R2 [--name TEXT] [--expires 30d] [--origins O1,O2] [--addresses CIDR1,CIDR2] [--note TEXT] [--remote [--env production]]
   mcp-warden token list [--remote [--env production]]
   mcp-warden token revoke <token | id> [--remote [--env production]]
   mcp-warden token rotate <token | id> [--remote [--env production]]
   mcp-warden policy check [--dir policies]
-  mcp-warden policy explain --role R [--role R2] [--origin O] (--tool T | --resource URI | --prompt P) [--args JSON] [--dir policies]
+  mcp-warden policy explain --role R [--role R2] [--origin O] (--tool T | --resource URI | --prompt P) [--args JSON]
+                            [--address IP] [--country CC] [--asn N] [--at ISO-TIME] [--dir policies]
+                            (conditions see only the facts given; --at defaults to now)
   mcp-warden policy matrix [--origin O] [--dir policies]
   mcp-warden audit [--limit N]        the latest audit events of the local gateway (npm start), as JSON lines
   mcp-warden scrub [--jsonl]          redact stdin to stdout (--jsonl: lines {"id","text"})
   mcp-warden pin <origin> [--dir policies]           pin the origin's tool definitions in policies/pins/<origin>.yaml
   mcp-warden pin --check <origin> [--dir policies]   report drift and poisoning against the pins; exit 1 on any
+  mcp-warden doctor [--dir policies] [--wrangler wrangler.toml] [--dev-vars .dev.vars] [--remote [--env production]]
+                                      the deployment checklist against this configuration; exit 1 on any fail
 
 --remote works on the KV namespace of the deployed Worker (wrangler must be logged in) and needs
 WARDEN_TOKEN_PEPPER set to the value of the deployed TOKEN_PEPPER secret.`;
@@ -53,6 +60,7 @@ async function tokenCommand(action: string | undefined, args: string[]): Promise
       name: { type: "string" },
       expires: { type: "string" },
       origins: { type: "string" },
+      addresses: { type: "string" },
       note: { type: "string" },
       remote: { type: "boolean", default: false },
       env: { type: "string" },
@@ -64,14 +72,22 @@ async function tokenCommand(action: string | undefined, args: string[]): Promise
       const roles = list(values.roles);
       if (!values.principal || !roles?.length) fail("token create needs --principal and --roles");
       const origins = list(values.origins);
+      const addresses = list(values.addresses);
+      const unreadable = addresses?.filter((range) => parseRange(range) === undefined) ?? [];
+      if (unreadable.length) fail(`--addresses takes IPv4 or IPv6 CIDR ranges with no host bits set, not ${unreadable.join(", ")}`);
+      // The policy's maximum lifetime caps --expires and is the default without it.
+      const maxLifetime = loadPolicy(["policies"]).gateway.maxTokenLifetimeSeconds;
+      const requested = values.expires ? seconds(values.expires) : maxLifetime;
+      if (maxLifetime !== undefined && requested! > maxLifetime) fail(`--expires is longer than the policy's maxTokenLifetime (${maxLifetime} s)`);
       const [token] = await createTokens(
         [
           {
             principal: values.principal,
             name: values.name ?? values.principal,
             roles,
-            ...(values.expires ? { expiresInSeconds: seconds(values.expires) } : {}),
+            ...(requested !== undefined ? { expiresInSeconds: requested } : {}),
             ...(origins ? { origins } : {}),
+            ...(addresses ? { addresses } : {}),
             ...(values.note ? { note: values.note } : {}),
           },
         ],
@@ -129,6 +145,10 @@ function policyCommand(action: string | undefined, args: string[]): void {
       resource: { type: "string" },
       prompt: { type: "string" },
       args: { type: "string" },
+      address: { type: "string" },
+      country: { type: "string" },
+      asn: { type: "string" },
+      at: { type: "string" },
     },
   });
   const policy = loadOrFail(values.dir);
@@ -161,12 +181,24 @@ function policyCommand(action: string | undefined, args: string[]): void {
         fail("--args must be a JSON object");
       }
       const roles = engine.expandRoles(values.role);
+      const now = values.at === undefined ? Date.now() : Date.parse(values.at);
+      if (Number.isNaN(now)) fail("--at takes an ISO 8601 time such as 2026-12-08T09:30Z");
+      if (values.asn !== undefined && !/^\d+$/.test(values.asn)) fail("--asn takes a number");
+      const facts = {
+        now,
+        ...(values.address ? { address: values.address } : {}),
+        ...(values.country ? { country: values.country } : {}),
+        ...(values.asn ? { asn: Number(values.asn) } : {}),
+      };
       const trace: string[] = [];
-      const decision = engine.decide(origin, kind, name, roles, parsed, trace);
+      const decision = engine.decide(origin, kind, name, roles, parsed, trace, facts);
       console.log(`roles: ${values.role.join(", ")} (with inherited: ${[...roles].join(", ") || "none known"})`);
       console.log(`${kind}: ${name} on ${origin}, policy ${policy.version}`);
+      console.log(`caller: ${describeFacts(facts)}`);
       for (const line of trace) console.log(`  ${line}`);
       console.log(decision.effect === "allow" ? `ALLOW by ${decision.rule}` : `DENY by ${decision.rule}: ${decision.reason}`);
+      const conditional = policy.rules.filter((rule) => rule.origin === origin && rule.kind === kind && rule.conditions && rule.roles.some((role) => roles.has(role)));
+      for (const rule of conditional) console.log(`  conditions of ${rule.id}: ${JSON.stringify(rule.conditions)}`);
       return;
     }
     case "matrix": {
@@ -174,10 +206,15 @@ function policyCommand(action: string | undefined, args: string[]): void {
       const tools = [...new Set(policy.rules.filter((rule) => rule.origin === origin && rule.kind === "tool").flatMap((rule) => rule.patterns))].sort();
       const roles = Object.keys(policy.roles).sort();
       const width = Math.max(12, ...tools.map((tool) => tool.length + 2));
-      console.log(`tools on ${origin} (policy ${policy.version}); "allow" may still depend on arguments`);
+      console.log(`tools on ${origin} (policy ${policy.version}); "allow" may still depend on arguments, "cond" on network or time conditions`);
       console.log("".padEnd(width) + roles.map((role) => role.padEnd(12)).join(""));
       for (const tool of tools) {
-        const cells = roles.map((role) => (engine.isVisible(origin, "tool", tool, engine.expandRoles([role])) ? "allow" : "deny").padEnd(12));
+        const cells = roles.map((role) => {
+          const expanded = engine.expandRoles([role]);
+          if (engine.isVisible(origin, "tool", tool, expanded)) return "allow".padEnd(12);
+          const conditional = policy.rules.some((rule) => rule.origin === origin && rule.kind === "tool" && rule.conditions && rule.roles.some((granted) => expanded.has(granted)) && rule.patterns.some((pattern) => matchesNamePattern(pattern, tool)));
+          return (conditional ? "cond" : "deny").padEnd(12);
+        });
         console.log(tool.padEnd(width) + cells.join(""));
       }
       return;
@@ -189,10 +226,12 @@ function policyCommand(action: string | undefined, args: string[]): void {
 
 const [command, action, ...rest] = process.argv.slice(2);
 try {
+  await loadSqlParser();
   if (command === "token") await tokenCommand(action, rest);
   else if (command === "policy") policyCommand(action, rest);
   else if (command === "audit") await auditCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else if (command === "pin") process.exitCode = await pinCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
+  else if (command === "doctor") process.exitCode = doctorCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else if (command === "scrub") await scrubCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else fail(USAGE);
 } catch (error) {

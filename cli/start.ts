@@ -1,6 +1,6 @@
 // `npm start`: the local demo in one command. Starts the reference origin (server-everything) on
-// 127.0.0.1:3001, the pinned demo origin (demo/toolbox.ts) on 127.0.0.1:3002 and the demo OpenID provider
-// (demo/idp.ts) on 127.0.0.1:3003, makes the dev secrets (.dev.vars) if there are none, mints one demo token per role
+// 127.0.0.1:3001, the pinned demo origin (demo/toolbox.ts) on 127.0.0.1:3002, the SQLite demo origin
+// (demo/sql.ts) on 127.0.0.1:3003 and the demo OpenID provider (demo/idp.ts) on 127.0.0.1:3004, makes the dev secrets (.dev.vars) if there are none, mints one demo token per role
 // into the local KV that `wrangler dev` uses, starts the gateway in workerd with `wrangler dev` on
 // 127.0.0.1:8787, and prints the endpoint, the tokens and a ready-to-paste MCP Inspector command.
 // Ctrl-C stops both processes.
@@ -12,13 +12,15 @@ import { createConnection } from "node:net";
 import { projectNode, readDevVars } from "./wrangler.js";
 import { createTokens } from "./tokens.js";
 import { startToolbox } from "../demo/toolbox.js";
+import { startSqlOrigin } from "../demo/sql.js";
 import { IDP_CLIENT_SECRET, startIdp } from "../demo/idp.js";
 
 const ORIGIN_PORT = 3001;
 const TOOLBOX_PORT = 3002;
+const SQL_PORT = 3003;
 const GATEWAY_PORT = 8787;
 /** The demo OpenID provider; policies/oauth.yaml names it as the upstream issuer. */
-const IDP_PORT = 3003;
+const IDP_PORT = 3004;
 const ROLES = ["viewer", "developer", "admin"] as const;
 const children: ChildProcess[] = [];
 
@@ -93,13 +95,14 @@ async function waitFor(url: string, seconds: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  for (const port of [ORIGIN_PORT, TOOLBOX_PORT, GATEWAY_PORT, IDP_PORT]) {
+  for (const port of [ORIGIN_PORT, TOOLBOX_PORT, SQL_PORT, GATEWAY_PORT, IDP_PORT]) {
     if (await portInUse(port)) throw new Error(`port ${port} is in use: stop what runs there (another npm start?) and try again`);
   }
   ensureDevVars();
   const node = projectNode();
   start(node, ["node_modules/@modelcontextprotocol/server-everything/dist/index.js", "streamableHttp"], "origin", { PORT: String(ORIGIN_PORT) });
   await startToolbox(TOOLBOX_PORT);
+  await startSqlOrigin(SQL_PORT);
   await startIdp(IDP_PORT, [`http://127.0.0.1:${GATEWAY_PORT}/oauth/callback`, `http://localhost:${GATEWAY_PORT}/oauth/callback`]);
 
   const tokens = await createTokens(
@@ -119,12 +122,14 @@ async function main(): Promise<void> {
   const limiter = vars.UPSTASH_REDIS_REST_URL && vars.UPSTASH_REDIS_REST_TOKEN ? `Upstash Redis at ${vars.UPSTASH_REDIS_REST_URL}` : "the embedded Durable Object store (set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN in .dev.vars for Upstash)";
   const endpoint = `http://127.0.0.1:${GATEWAY_PORT}/mcp/everything`;
   const toolbox = `http://127.0.0.1:${GATEWAY_PORT}/mcp/toolbox`;
+  const sql = `http://127.0.0.1:${GATEWAY_PORT}/mcp/sql`;
   console.log(`
 mcp-warden is running (policy ${version}).
 
   MCP endpoint:  ${endpoint}
   origin:        server-everything on http://127.0.0.1:${ORIGIN_PORT}/mcp (reached only through the gateway's policy)
   2nd endpoint:  ${toolbox} (demo/toolbox.ts on http://127.0.0.1:${TOOLBOX_PORT}/mcp, tools pinned)
+  3rd endpoint:  ${sql} (demo/sql.ts on http://127.0.0.1:${SQL_PORT}/mcp, SQLite, SQL parsed by the gateway)
   rate limits:   ${limiter}
   demo tokens:   .warden/demo-tokens.json
 ${ROLES.map((role) => `    ${role.padEnd(10)} ${demoTokens[role]}`).join("\n")}
@@ -141,6 +146,15 @@ turns on you, changing its description; list again and the gateway has hidden it
   npx -y @modelcontextprotocol/inspector@2 --cli ${toolbox} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/call --tool-name weather --tool-arg city=Paris
   npx -y @modelcontextprotocol/inspector@2 --cli ${toolbox} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/list
   node bin/mcp-warden.mjs pin --check toolbox
+
+SQL arguments: ${sql} has one \`query\` tool that runs any SQLite statement. The gateway parses it first:
+the viewer gets one read of customers, orders and products; a write, a second statement or the
+secrets table is refused (the admin token may write):
+
+  npx -y @modelcontextprotocol/inspector@2 --cli ${sql} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/call --tool-name query --tool-arg "sql=SELECT name, city FROM customers"
+  npx -y @modelcontextprotocol/inspector@2 --cli ${sql} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/call --tool-name query --tool-arg "sql=SELECT * FROM secrets"
+
+Check this configuration against the deployment checklist: node bin/mcp-warden.mjs doctor
 
 OAuth (policies/oauth.yaml): the gateway is the authorization server of its endpoints, and a local
 OpenID provider on http://127.0.0.1:${IDP_PORT} logs people in. A client that registers with a Client ID

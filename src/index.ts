@@ -58,7 +58,7 @@ app.use(
   MCP,
   auditTrail({ policy }),
   mcpEndpoint({ policy }),
-  authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, failures: failedAuthGuard(policy.gateway.rateLimit.failedAuth, limitBackend) }),
+  authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, maxTokenLifetimeSeconds: policy.gateway.maxTokenLifetimeSeconds, failures: failedAuthGuard(policy.gateway.rateLimit.failedAuth, limitBackend) }),
   cooldownGate({ policy }),
   mcpMessage({ policy }),
   policyDecision({ policy }),

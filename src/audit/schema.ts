@@ -22,6 +22,8 @@ export const auditEventSchema = z.object({
   target: z.optional(z.string()),
   decision: z.enum(["allow", "deny", "limited", "error", "flag"]),
   rule: z.optional(z.string()),
+  /** The network or time condition that refused: a rule's, or the token's address binding (rule `token-binding`). */
+  condition: z.optional(z.enum(["address", "country", "asn", "time"])),
   /** The precise reason of a refusal or failure: never a value from the request or the answer. */
   reason: z.optional(z.string()),
   status: z.optional(z.number()),
@@ -52,6 +54,20 @@ export const auditEventSchema = z.object({
   rateLimitFailedOpen: z.optional(z.array(z.string())),
   /** Set on the event that flags a principal, e.g. for a burst of denied calls. */
   abuse: z.optional(z.string()),
+  /** On an anomaly's flag event: what was found, the measure and the threshold it passed, and what the policy did. */
+  anomaly: z.optional(
+    z.object({
+      watch: z.string(),
+      finding: z.enum(["spike", "ceiling", "first-use"]),
+      /** spike, ceiling: this hour's calls of the tool by the principal; first-use: its earlier uses (0). */
+      measure: z.number(),
+      /** spike: max(minimum, factor × baseline); ceiling: the ceiling; first-use: 1 (fewer earlier uses is a finding). */
+      threshold: z.number(),
+      /** spike: the principal's mean calls per hour of the tool over the baseline hours. */
+      baseline: z.optional(z.number()),
+      action: z.enum(["flag", "cooldown"]),
+    }),
+  ),
   responseBytes: z.optional(z.number()),
   /** Set when a field was cut to its bound or lists were dropped to keep the event small. */
   truncated: z.optional(z.literal(true)),

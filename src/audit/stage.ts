@@ -51,6 +51,7 @@ async function record(draft: AuditDraft, env: Env, vars: Omit<Reads, "audit">): 
   }
   if (decision) {
     if (decision.rule !== undefined) event.rule = decision.rule;
+    if (decision.condition) event.condition = decision.condition;
     if (decision.effect === "allow") event.decision = "allow";
     if (decision.integrity) event.integrity = [decision.integrity];
     const params = incoming?.message?.kind === "request" ? incoming.message.message.params : undefined;

@@ -18,6 +18,8 @@ export type Principal = {
   id: string;
   name: string;
   roles: string[];
+  /** The address ranges the token is bound to (the policy stage refuses a caller outside them). */
+  addresses?: string[];
   /** The caller's own token, kept only so the scrubber can redact it from answers. */
   token: string;
   /** An OAuth access token's grant: its roles are scopes the client asked for, and a 403 says which one it lacks. */
@@ -85,6 +87,8 @@ export async function authenticate(
   cacheSeconds: number,
   /** Runs before a token that is not cached costs a KV read (and may refuse the request instead). */
   beforeLookup?: () => void,
+  /** The policy's `gateway.maxTokenLifetime`: a token older than this is expired, whatever its own expiry says. */
+  maxLifetimeSeconds?: number,
 ): Promise<Principal> {
   const token = bearerToken(request, origin);
   if (!isWellFormedToken(token)) throw refuse(request, origin, "malformed token or bad checksum", INVALID_TOKEN);
@@ -111,12 +115,13 @@ export async function authenticate(
     cacheRecord(key, record, now, cacheSeconds);
   }
   if (record.expiresAt !== null && record.expiresAt <= now) throw refuse(request, origin, "expired token", INVALID_TOKEN);
+  if (maxLifetimeSeconds !== undefined && record.createdAt + maxLifetimeSeconds <= now) throw refuse(request, origin, "token older than the maximum token lifetime", INVALID_TOKEN);
   // An OAuth access token names its one resource (RFC 8707): elsewhere it is no token at all (RFC 6750 invalid_token).
   if (record.grant !== undefined && !record.origins?.includes(origin)) throw refuse(request, origin, `OAuth token issued for another resource`, INVALID_TOKEN);
   if (record.origins && !record.origins.includes(origin)) {
     throw new GatewayError("forbidden", `token not valid for origin ${origin}`, { detail: "this token may not use this endpoint" });
   }
-  return { id: record.principal, name: record.name, roles: record.roles, token, ...(record.grant ? { grant: record.grant } : {}) };
+  return { id: record.principal, name: record.name, roles: record.roles, token, ...(record.addresses ? { addresses: record.addresses } : {}), ...(record.grant ? { grant: record.grant } : {}) };
 }
 
 export type AuthVariables = { principal: Principal };
@@ -125,7 +130,7 @@ export type AuthVariables = { principal: Principal };
  * `failures` bounds unauthenticated traffic per client address (ratelimit/failed-auth.ts): an address
  * over its limit is refused before its token costs a KV read, and every failure is counted.
  */
-export function authentication({ tokenCacheSeconds, failures }: { tokenCacheSeconds: number; failures: FailedAuthGuard }) {
+export function authentication({ tokenCacheSeconds, maxTokenLifetimeSeconds, failures }: { tokenCacheSeconds: number; maxTokenLifetimeSeconds?: number; failures: FailedAuthGuard }) {
   if (!Number.isInteger(tokenCacheSeconds) || tokenCacheSeconds < 0) throw new Error("authentication: tokenCacheSeconds must be a whole number of seconds");
   return createMiddleware<{ Bindings: Env; Variables: AuthVariables & { originName: string } }>(async (c, next) => {
     const { pepper, tokens } = gatewaySecrets(c.env);
@@ -135,7 +140,7 @@ export function authentication({ tokenCacheSeconds, failures }: { tokenCacheSeco
     try {
       // A token this isolate already knows passes even from a blocked address: the block only spares KV reads.
       const refuse = () => failures.refuseIfBlocked(address, now);
-      c.set("principal", await authenticate(c.req.raw, c.var.originName, pepper, tokens, Math.floor(now / 1000), tokenCacheSeconds, refuse));
+      c.set("principal", await authenticate(c.req.raw, c.var.originName, pepper, tokens, Math.floor(now / 1000), tokenCacheSeconds, refuse, maxTokenLifetimeSeconds));
     } catch (error) {
       if (error instanceof GatewayError && error.kind === "unauthorized") c.executionCtx.waitUntil(failures.recordFailure(c.env, address, now));
       throw error;

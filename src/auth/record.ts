@@ -3,6 +3,7 @@
 // Validated with zod on every read, so a hand-edited or corrupt record never grants anything.
 
 import * as z from "zod/mini";
+import { parseRange } from "../policy/conditions.js";
 
 export const tokenRecordSchema = z.object({
   v: z.literal(1),
@@ -15,6 +16,8 @@ export const tokenRecordSchema = z.object({
   expiresAt: z.nullable(z.number()),
   /** When present, the only origins this token may reach. */
   origins: z.optional(z.array(z.string())),
+  /** When present, the only address ranges (CIDR, IPv4 or IPv6) the token may be used from. */
+  addresses: z.optional(z.array(z.string().check(z.refine((text) => parseRange(text) !== undefined, "a CIDR range"))).check(z.minLength(1), z.maxLength(64))),
   note: z.optional(z.string().check(z.maxLength(1024))),
   /** An OAuth access token: the grant that issued it (src/oauth/grant.ts) and the client it was issued to. */
   grant: z.optional(z.string().check(z.regex(/^[0-9a-f]{32}$/))),

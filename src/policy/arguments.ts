@@ -1,9 +1,10 @@
 // Per-argument validators of an allow rule: type, lengths, anchored patterns, allowed values, ranges,
-// paths contained in roots, shell-safe strings, canonical URLs on host allow-lists, and objects and
+// paths contained in roots, shell-safe strings, canonical URLs on host allow-lists, SQL (sql.ts), and objects and
 // arrays checked member by member to any depth. Pure; returns the first problem as a sentence about
 // the caller's own argument (names bounded), or undefined when the arguments pass.
 
 import type { Json, JsonObject } from "../mcp/json.js";
+import { sqlRefusal } from "./sql.js";
 import type { CompiledArgumentRule, CompiledRule } from "./types.js";
 
 const patterns = new Map<string, RegExp>();
@@ -97,6 +98,10 @@ function valueProblem(value: Json, rule: CompiledArgumentRule): string | undefin
     if (rule.url) {
       const problem = urlProblem(value, rule.url);
       if (problem) return problem;
+    }
+    if (rule.sql) {
+      const refusal = sqlRefusal(value, rule.sql);
+      if (refusal) return `is refused SQL (${refusal.reason}): it ${refusal.detail}`;
     }
   }
   if (typeof value === "number") {

@@ -6,8 +6,9 @@
 import type { IntegrityFlag } from "../integrity/review.js";
 import type { JsonObject } from "../mcp/json.js";
 import type { MethodRow } from "../mcp/methods.js";
+import { inAnyRange, parseRange, type CallerFacts, type ConditionName } from "./conditions.js";
 import { DEFAULT_DENY, type PolicyEngine } from "./decide.js";
-import type { CompiledLimit, CompiledOrigin, ScrubPolicy, TargetKind } from "./types.js";
+import type { CompiledAnomalyWatch, CompiledLimit, CompiledOrigin, ScrubPolicy, TargetKind } from "./types.js";
 
 export type Decision = {
   effect: "allow" | "deny";
@@ -15,6 +16,8 @@ export type Decision = {
   rule?: string;
   /** A deny's precise reason (internal), and how it is refused on the wire. */
   refusal?: { kind: "denied" | "toolRefused"; reason: string; detail: string; headers?: Record<string, string> };
+  /** The network or time condition that refused (a rule's, or the token's address binding). */
+  condition?: ConditionName;
   /** The named target policy decided on: a tool, prompt, resource, method, or the server request a response answers. */
   target?: { kind: TargetKind; name: string };
   /** The caller's roles with everything they inherit. */
@@ -29,6 +32,8 @@ export type Decision = {
   scrubRule: string | null;
   /** The rate limits this message counts against, allowed or not. */
   limits: readonly CompiledLimit[];
+  /** For a tools/call: the anomaly watch its use is counted by (when allowed). */
+  watch?: CompiledAnomalyWatch;
   /** A tool call the integrity check refused. */
   integrity?: IntegrityFlag;
   /** For a listing: which items this caller may see. */
@@ -63,6 +68,10 @@ export type MessageFacts = {
   /** Whether it is spoken in the stateless 2026-07-28 revision. */
   stateless?: boolean;
   roles: readonly string[];
+  /** What rule conditions are decided on: the caller's address, country, ASN and the time. */
+  caller: CallerFacts;
+  /** The address ranges the caller's token is bound to, when it is. */
+  tokenAddresses?: readonly string[];
 };
 
 export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decision {
@@ -75,25 +84,32 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
   const origins = facts.originPolicy.scrub;
   const ruleScrub = inherited === UNKNOWN_RULE ? STRICTEST_SCRUB : inherited === null ? undefined : engine.scrubOfRule(inherited);
   const inheritedScrub = ruleScrub && facts.task === undefined ? stricterScrub(ruleScrub, origins) : ruleScrub;
+  const caller = facts.caller;
+  const watch = facts.method === "tools/call" && facts.target?.kind === "tool" ? engine.watchFor(origin, facts.target.name) : undefined;
   const base = {
     roles,
     scrub: inheritedScrub ?? origins,
     scrubRule: inheritedScrub ? inherited : null,
     limits: engine.limitsFor(origin, roles, facts.method, facts.target?.kind === "tool" ? facts.target.name : undefined),
     // A server's ping needs no grant; everything else it asks a client for must be allowed for the caller.
-    allowsServerRequest: (method: string) => method === "ping" || engine.decide(origin, "serverRequest", method, roles).effect === "allow",
+    ...(watch ? { watch } : {}),
+    allowsServerRequest: (method: string) => method === "ping" || engine.decide(origin, "serverRequest", method, roles, undefined, undefined, caller).effect === "allow",
   };
-  const deny = (rule: string, reason: string, detail: string, target?: Decision["target"]): Decision => ({
+  const deny = (rule: string, reason: string, detail: string, target?: Decision["target"], condition?: ConditionName): Decision => ({
     effect: "deny",
     rule,
     refusal: { kind: "denied", reason, detail },
+    ...(condition ? { condition } : {}),
     ...(target ? { target } : {}),
     ...base,
   });
   /** What the rules say about one named thing, as this message's Decision. */
   const byRule = (target: NonNullable<Decision["target"]>, args: JsonObject | undefined): Decision => {
-    const verdict = engine.decide(origin, target.kind, target.name, roles, args);
-    if (verdict.effect === "deny") return deny(verdict.rule, verdict.reason, verdict.rule === DEFAULT_DENY ? `${KIND_WORDS[target.kind]} not permitted` : verdict.reason, target);
+    const verdict = engine.decide(origin, target.kind, target.name, roles, args, undefined, caller);
+    if (verdict.effect === "deny") {
+      if (verdict.condition) return deny(verdict.rule, verdict.reason, `${KIND_WORDS[target.kind]} not permitted from this network or location, or at this time`, target, verdict.condition);
+      return deny(verdict.rule, verdict.reason, verdict.rule === DEFAULT_DENY ? `${KIND_WORDS[target.kind]} not permitted` : verdict.reason, target);
+    }
     if (!verdict.scrub) return { effect: "allow", rule: verdict.rule, target, ...base };
     // A rule's own scrub settings never weaken those a task or resumed stream brings with it.
     return inheritedScrub
@@ -101,6 +117,10 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
       : { effect: "allow", rule: verdict.rule, target, ...base, scrub: verdict.scrub, scrubRule: verdict.rule };
   };
 
+  // A token bound to address ranges works only from them, for every message.
+  if (facts.tokenAddresses && !inAnyRange(facts.tokenAddresses.flatMap((range) => parseRange(range) ?? []), caller.address)) {
+    return deny(TOKEN_BINDING, "caller address outside the token's address ranges", "this token may not be used from this network", undefined, "address");
+  }
   // Answers that no sealed question backs may only come from a caller that may be asked every kind of input.
   if (facts.unverifiedInput && !INPUT_KINDS.every((method) => base.allowsServerRequest(method))) {
     return deny(UNVERIFIED_INPUT, "inputResponses without a requestState from a caller not allowed every kind of input", "answers to input requests need the requestState this gateway gave you");
@@ -109,7 +129,7 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
     case "lifecycle":
       return { effect: "allow", ...base };
     case "listing":
-      return { effect: "allow", ...base, visible: (kind: TargetKind, name: string) => engine.isVisible(origin, kind, name, roles) };
+      return { effect: "allow", ...base, visible: (kind: TargetKind, name: string) => engine.isVisible(origin, kind, name, roles, caller) };
     case "method":
       if (row.namesTask && !facts.task) return deny(FOREIGN_TASK, "task id not sealed for this caller in this session", "no such task of yours", { kind: "method", name: facts.method });
       // Without a session an origin of the session revisions cannot tell callers' tasks apart: tasks need
@@ -121,7 +141,7 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
       // Arguments are checked for the call itself; a completion only names the prompt or template.
       const decision = byRule(facts.target!, row.governedBy === "target" && row.target?.arguments ? (facts.args ?? {}) : undefined);
       // A call run as a task is fetched later with tasks/result: the caller needs that grant too.
-      if (decision.effect === "allow" && facts.taskAugmented && (!facts.inSession || engine.decide(origin, "method", "tasks/result", roles).effect !== "allow")) {
+      if (decision.effect === "allow" && facts.taskAugmented && (!facts.inSession || engine.decide(origin, "method", "tasks/result", roles, undefined, undefined, caller).effect !== "allow")) {
         // (2026-07-28: the server decides whether a call becomes a task; a client's legacy `task` hint is ignored there.)
         return deny(decision.rule!, "task-augmented call without a session or a tasks/result grant", "this call may not run as a task", decision.target);
       }
@@ -145,6 +165,8 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
   }
 }
 
+/** The rule id a message refused by its token's address binding records. */
+export const TOKEN_BINDING = "token-binding";
 /** The rule id a refused client response records: it answered nothing the gateway relayed to its sender. */
 export const NOT_RELAYED = "not-relayed";
 /** The rule a task id is sealed with when the gateway did not see the call that created the task (a listing, a status notification). */

@@ -1,5 +1,7 @@
 // The policy stage: one Decision for the message (decision.ts), with the integrity verdict of a tool
-// call folded in, put on the context. It never refuses by itself: the rate-limit stage counts a denied
+// call folded in, put on the context. It reads the facts network and time conditions are decided on:
+// CF-Connecting-IP (set by Cloudflare, which overwrites a client's own), `request.cf` country and ASN,
+// and the clock. It never refuses by itself: the rate-limit stage counts a denied
 // message against the caller's abuse baseline first and then refuses it, so that every message,
 // allowed or not, passes a decision and the limiter.
 
@@ -10,7 +12,9 @@ import { toolCallVerdict } from "../integrity/verdict.js";
 import type { JsonObject } from "../mcp/json.js";
 import type { EndpointVariables, Incoming } from "../mcp/stage.js";
 import { PolicyEngine } from "./decide.js";
+import type { CallerFacts } from "./conditions.js";
 import { decideMessage, withIntegrity, type Decision } from "./decision.js";
+import { loadSqlParser, policyUsesSql } from "./sql.js";
 import type { CompiledPolicy } from "./types.js";
 
 export type PolicyVariables = { decision: Decision };
@@ -31,11 +35,28 @@ function scopeChallenge(engine: PolicyEngine, policy: CompiledPolicy, origin: st
   return { "www-authenticate": `Bearer realm="mcp-warden", error="insufficient_scope", scope="${[...roles, missing].join(" ")}", resource_metadata="${metadata}", error_description="the ${missing} scope is required"` };
 }
 
+/**
+ * The caller's address and where it is. Cloudflare's `XX` (country unknown) counts as missing, so a
+ * country condition fails closed on it. (Local development: Miniflare's placeholder `request.cf`,
+ * see the README.)
+ */
+export function callerFacts(request: Request, now: number): CallerFacts {
+  const facts: CallerFacts = { now };
+  const address = request.headers.get("cf-connecting-ip");
+  if (address) facts.address = address;
+  const cf = request.cf as { country?: unknown; asn?: unknown } | undefined;
+  if (typeof cf?.country === "string" && cf.country !== "XX") facts.country = cf.country;
+  if (typeof cf?.asn === "number") facts.asn = cf.asn;
+  return facts;
+}
+
 export function policyDecision({ policy }: { policy: CompiledPolicy }) {
   const engine = new PolicyEngine(policy);
+  const usesSql = policyUsesSql(policy);
   return createMiddleware<{ Bindings: Env; Variables: PolicyVariables & EndpointVariables & { principal: Principal; incoming: Incoming } }>(async (c, next) => {
     const { incoming, originName, origin, principal } = c.var;
     const params = incoming.message?.kind === "request" ? incoming.message.message.params : undefined;
+    if (usesSql && incoming.row.target?.arguments) await loadSqlParser();
     let decision = decideMessage(engine, {
       origin: originName,
       originPolicy: origin,
@@ -52,6 +73,8 @@ export function policyDecision({ policy }: { policy: CompiledPolicy }) {
       inSession: incoming.session !== undefined,
       stateless: incoming.stateless,
       roles: principal.roles,
+      caller: callerFacts(c.req.raw, Date.now()),
+      ...(principal.addresses ? { tokenAddresses: principal.addresses } : {}),
     });
     if (decision.refusal?.kind === "denied" && principal.grant !== undefined && decision.target) {
       const args = incoming.row.target?.arguments ? ((params?.arguments as JsonObject | undefined) ?? {}) : undefined;

@@ -19,6 +19,8 @@ export type CompiledArgumentRule = {
   pathRoots?: string[];
   shellSafe?: boolean;
   url?: { schemes: string[]; hosts: string[] };
+  /** SQL checked by a real parser (src/policy/sql.ts). */
+  sql?: CompiledSqlRule;
   /** An object's known keys and their rules; other keys pass only with `additionalProperties`. */
   properties?: Record<string, CompiledArgumentRule>;
   additionalProperties?: boolean;
@@ -26,7 +28,24 @@ export type CompiledArgumentRule = {
   items?: CompiledArgumentRule;
 };
 
+export type SqlDialect = "postgres" | "mysql" | "sqlite";
+
+/** An `sql` argument rule: the dialect, whether only one read is allowed, the tables it may read. */
+export type CompiledSqlRule = { dialect: SqlDialect; readOnly: boolean; maxStatements: number; tables?: string[] };
+
 export type ScrubPolicy = { families: ("credentials" | "personal")[]; action: "redact" | "refuse"; allow: string[] };
+
+/**
+ * A rule's network and time conditions (conditions.ts): every one given must hold for the rule to
+ * apply. Addresses are CIDR ranges checked at build time; `time` is UTC: days 0 (Sunday) to 6 and
+ * minutes of the day, `fromMinute` inclusive, `toMinute` exclusive.
+ */
+export type CompiledConditions = {
+  addresses?: string[];
+  countries?: string[];
+  asns?: number[];
+  time?: { days: number[]; fromMinute: number; toMinute: number };
+};
 
 export type CompiledRule = {
   id: string;
@@ -38,6 +57,7 @@ export type CompiledRule = {
   arguments: Record<string, CompiledArgumentRule>;
   additionalArguments: boolean;
   scrub?: ScrubPolicy;
+  conditions?: CompiledConditions;
   /** Where the rule was written, for explain and error messages. */
   source: string;
 };
@@ -67,12 +87,34 @@ export type CompiledLimit = {
   fail: "open" | "closed";
 };
 
+export type AnomalyAction = "flag" | "cooldown";
+
+/**
+ * Anomaly detection for one origin's tool calls (ratelimit/anomaly.ts): per principal × tool hourly
+ * counts against the principal's own mean of the previous `baselineHours` hours (`spike`), an absolute
+ * ceiling per hour, and the first use of a tool by a principal. Each finding is flagged, and with
+ * `cooldown` the principal is also refused for `cooldownMs`.
+ */
+export type CompiledAnomalyWatch = {
+  id: string;
+  origin: string;
+  /** Only calls of these tools; every tool of the origin when absent. */
+  tools?: string[];
+  baselineHours: number;
+  spike?: { factor: number; minimum: number; action: AnomalyAction };
+  ceiling?: { calls: number; action: AnomalyAction };
+  firstUse?: { action: AnomalyAction };
+  cooldownMs?: number;
+};
+
 export type GatewaySettings = {
   allowedOrigins: string[];
   maxBodyBytes: number;
   maxDepth: number;
   maxAnswerEventBytes: number;
   tokenCacheSeconds: number;
+  /** Tokens older than this are refused; `token create` mints none that live longer. */
+  maxTokenLifetimeSeconds?: number;
   maxCacheTtlMs: number;
   rateLimit: {
     timeoutMs: number;
@@ -99,6 +141,7 @@ export type CompiledPolicy = {
   roles: Record<string, string[]>;
   rules: CompiledRule[];
   limits: CompiledLimit[];
+  anomalies: CompiledAnomalyWatch[];
   /** Pinned origins: each tool name mapped to the SHA-256 of its reviewed canonical definition. */
   pins: Record<string, Record<string, string>>;
 };

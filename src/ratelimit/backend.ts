@@ -3,6 +3,7 @@
 // Upstash Redis (upstash.ts) and the embedded Durable Object (embedded.ts), with the same semantics.
 
 import type { CompiledLimit } from "../policy/types.js";
+import type { UsageCount, UsageObservation } from "./anomaly.js";
 
 export type LimitCheck = { limit: CompiledLimit; identifier: string; rate: number };
 /** `reset` is a time in milliseconds since the epoch. */
@@ -10,8 +11,8 @@ export type LimitResult = { success: boolean; remaining: number; reset: number }
 
 export type LimitBackend = {
   name: "upstash" | "embedded";
-  /** Every check and the cooldown look-up, in one round trip. */
-  check(checks: LimitCheck[], cooldownKey: string | undefined): Promise<{ results: LimitResult[]; coolingDown: boolean }>;
+  /** Every check, the cooldown look-up and the tool use an anomaly watch counts, in one round trip. */
+  check(checks: LimitCheck[], cooldownKey: string | undefined, usage?: UsageCount): Promise<{ results: LimitResult[]; coolingDown: boolean; usage?: UsageObservation }>;
   /** Uses units without asking first (bytes of an answer already sent). */
   consume(checks: LimitCheck[]): Promise<LimitResult[]>;
   startCooldown(key: string, ms: number): Promise<void>;

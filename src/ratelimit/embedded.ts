@@ -3,6 +3,7 @@
 // so counts are exact; the same window semantics as the Upstash scripts (backend.ts). One RPC per call.
 
 import { DurableObject } from "cloudflare:workers";
+import { countUsage, type UsageCount, type UsageObservation } from "./anomaly.js";
 import type { LimitBackend, LimitCheck, LimitResult } from "./backend.js";
 import { windowStep } from "./backend.js";
 
@@ -29,10 +30,20 @@ export class RateLimitStore extends DurableObject {
     return results;
   }
 
-  async check(checks: LimitCheck[], cooldownKey: string | undefined): Promise<{ results: LimitResult[]; coolingDown: boolean }> {
+  /** An anomaly watch's count of one tool call (anomaly.ts). */
+  private async countUsage(usage: UsageCount): Promise<UsageObservation> {
+    const seenKey = `${usage.seen}\n${usage.member}`;
+    const stored = await this.ctx.storage.get<Record<string, number> | number>([usage.counts, seenKey]);
+    const { hours, observation } = countUsage((stored.get(usage.counts) as Record<string, number> | undefined) ?? {}, stored.get(seenKey) as number | undefined, usage);
+    await this.ctx.storage.put<Record<string, number> | number>({ [usage.counts]: hours, [seenKey]: usage.now });
+    return observation;
+  }
+
+  async check(checks: LimitCheck[], cooldownKey: string | undefined, usage?: UsageCount): Promise<{ results: LimitResult[]; coolingDown: boolean; usage?: UsageObservation }> {
     const now = Date.now();
     const until = cooldownKey ? await this.ctx.storage.get<number>(cooldownKey) : undefined;
-    return { results: await this.apply(checks, now), coolingDown: until !== undefined && until > now };
+    const results = await this.apply(checks, now);
+    return { results, coolingDown: until !== undefined && until > now, ...(usage ? { usage: await this.countUsage(usage) } : {}) };
   }
 
   async consume(checks: LimitCheck[]): Promise<LimitResult[]> {
@@ -48,7 +59,7 @@ export function embeddedBackend(namespace: DurableObjectNamespace<RateLimitStore
   const store = () => namespace.get(namespace.idFromName("rate-limits"));
   return {
     name: "embedded",
-    check: (checks, cooldownKey) => store().check(checks, cooldownKey) as Promise<{ results: LimitResult[]; coolingDown: boolean }>,
+    check: (checks, cooldownKey, usage) => store().check(checks, cooldownKey, usage) as Promise<{ results: LimitResult[]; coolingDown: boolean; usage?: UsageObservation }>,
     consume: (checks) => store().consume(checks) as Promise<LimitResult[]>,
     startCooldown: (key, ms) => store().startCooldown(key, ms),
   };

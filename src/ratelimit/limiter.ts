@@ -5,6 +5,7 @@
 
 import { GatewayError } from "../errors.js";
 import type { CompiledLimit, GatewaySettings } from "../policy/types.js";
+import type { UsageCount, UsageObservation } from "./anomaly.js";
 import type { LimitBackend, LimitCheck, LimitResult } from "./backend.js";
 
 export const cooldownKey = (principal: string) => `mcpw:cooldown:${principal}`;
@@ -39,22 +40,29 @@ function timeout(ms: number): { promise: Promise<never>; cancel(): void } {
   return { promise, cancel: () => clearTimeout(timer) };
 }
 
+/**
+ * `settings.anomalyCooldownMs`: the longest cooldown an anomaly finding can start (the cooldown is
+ * looked up whenever some cooldown exists). `usage`: an allowed tool call an anomaly watch counts, in
+ * the same round trip; `observe` gets what the store saw, before any limit refuses the call.
+ */
 export async function enforce(
   backend: LimitBackend,
   limits: readonly CompiledLimit[],
   principal: string,
-  settings: Pick<GatewaySettings["rateLimit"], "timeoutMs" | "abuse">,
+  settings: Pick<GatewaySettings["rateLimit"], "timeoutMs" | "abuse"> & { anomalyCooldownMs?: number },
   now: number,
   denial?: { onAbuse(): void },
+  usage?: { count: UsageCount; observe(observation: UsageObservation): void },
 ): Promise<RateOutcome> {
   const abuse = settings.abuse;
   // A denied message also counts against the abuse baseline, in the same round trip.
   const checks = [...checksFor(limits, principal), ...(denial && abuse ? [{ limit: abuseBaseline(abuse), identifier: principal, rate: 1 }] : [])];
-  const cooldown = abuse?.cooldownMs ? cooldownKey(principal) : undefined;
+  const cooldownMs = Math.max(abuse?.cooldownMs ?? 0, settings.anomalyCooldownMs ?? 0);
+  const cooldown = cooldownMs ? cooldownKey(principal) : undefined;
   const deadline = timeout(settings.timeoutMs);
-  let answer: { results: LimitResult[]; coolingDown: boolean };
+  let answer: { results: LimitResult[]; coolingDown: boolean; usage?: UsageObservation };
   try {
-    answer = await Promise.race([backend.check(checks, cooldown), deadline.promise]);
+    answer = await Promise.race([backend.check(checks, cooldown, usage?.count), deadline.promise]);
   } catch (error) {
     const closed = limits.filter((limit) => limit.fail === "closed");
     if (closed.length) {
@@ -68,7 +76,8 @@ export async function enforce(
   }
   const crossed = denial !== undefined && abuse !== undefined && answer.results[limits.length]?.success === false;
   answer = { ...answer, results: answer.results.slice(0, limits.length) };
-  if (answer.coolingDown) throw cooldownRefusal(Math.ceil((settings.abuse!.cooldownMs ?? 0) / 1000));
+  if (answer.usage) usage?.observe(answer.usage);
+  if (answer.coolingDown) throw cooldownRefusal(Math.ceil(cooldownMs / 1000));
   // Over the baseline and not yet cooling down: this message is the one that crossed it (or, without a cooldown, one past it).
   if (crossed) denial.onAbuse();
   let tightest = 0;
@@ -102,10 +111,10 @@ function policyHeaders(limits: readonly CompiledLimit[]): Record<string, string>
   return limits.length ? { "ratelimit-policy": policyHeader(limits) } : {};
 }
 
-/** The 429 of a principal in its abuse cooldown. */
-export function cooldownRefusal(seconds: number): GatewayError {
-  return new GatewayError("rateLimited", "principal in abuse cooldown", {
-    detail: "too many denied calls; try again later",
+/** The 429 of a principal in its abuse cooldown (or, with `finding`, the call whose anomaly started it). */
+export function cooldownRefusal(seconds: number, finding?: string): GatewayError {
+  return new GatewayError("rateLimited", finding ? `cooldown started by anomaly ${finding}` : "principal in abuse cooldown", {
+    detail: finding ? "unusual use of this tool; try again later" : "too many denied calls; try again later",
     data: { limit: "abuse-cooldown", retryAfter: seconds },
     headers: { "retry-after": String(seconds) },
   });

@@ -1,7 +1,9 @@
 // The rate-limit stage: reads the Decision. Every message, allowed or denied, is checked against every
 // limit the Decision names and the caller's cooldown, in one round trip; a denied one also counts
 // against the abuse baseline there (crossing it raises a flag event and, with a cooldown, refuses the
-// caller for a while) and is then refused with the Decision's refusal. An answer carries the budget
+// caller for a while) and is then refused with the Decision's refusal. An allowed tool call an anomaly
+// watch covers is counted in the same round trip; each finding (anomaly.ts) is a flag event and, when
+// the policy says so, starts the caller's cooldown and refuses the call. An answer carries the budget
 // left, and its bytes (GET streams included) are charged to byte limits once it is over.
 
 import { createMiddleware } from "hono/factory";
@@ -12,6 +14,7 @@ import { GatewayError, asGatewayError } from "../errors.js";
 import type { Decision } from "../policy/decision.js";
 import type { CompiledPolicy } from "../policy/types.js";
 import { IsolateCache } from "../isolate-cache.js";
+import { anomalyFindings, usageCount, type AnomalyFinding } from "./anomaly.js";
 import { checksFor, cooldownKey, cooldownRefusal, countTowardAbuse, enforce } from "./limiter.js";
 import { limitBackend } from "./store.js";
 
@@ -81,16 +84,33 @@ export function cooldownGate({ policy }: { policy: CompiledPolicy }) {
   });
 }
 
+/** An anomaly finding as its own flag event. */
+function flagAnomaly(policy: CompiledPolicy, env: Env, vars: { principal: Principal; originName: string }, tool: string, finding: AnomalyFinding, waitUntil: (promise: Promise<unknown>) => void): void {
+  emitFlag(policy.version, { queue: env.AUDIT_QUEUE, waitUntil }, {
+    origin: vars.originName,
+    principal: vars.principal.id,
+    roles: vars.principal.roles,
+    method: "tools/call",
+    target: tool.slice(0, 256),
+    abuse: `unusual use: ${finding.finding}`,
+    anomaly: finding,
+    reason: finding.action === "cooldown" ? `cooldown ${policy.anomalies.find((watch) => watch.id === finding.watch)?.cooldownMs ?? 0} ms` : "flagged",
+  });
+}
+
 export function rateLimits({ policy }: { policy: CompiledPolicy }) {
-  const settings = policy.gateway.rateLimit;
+  const anomalyCooldownMs = Math.max(0, ...policy.anomalies.map((watch) => watch.cooldownMs ?? 0));
+  const settings = { ...policy.gateway.rateLimit, anomalyCooldownMs };
   const abuse = settings.abuse;
   const flagAbuse = abuseFlagger(policy);
+  const cooldownMs = Math.max(abuse?.cooldownMs ?? 0, anomalyCooldownMs);
 
   return createMiddleware<{ Bindings: Env; Variables: Reads }>(async (c, next) => {
     const { decision, principal } = c.var;
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
     // Every message counts, allowed or not: a loop of denied calls runs into the same limits.
-    if (decision.limits.length || abuse?.cooldownMs || (abuse && decision.refusal?.kind === "denied")) {
+    const watch = decision.effect === "allow" ? decision.watch : undefined;
+    if (decision.limits.length || cooldownMs || watch || (abuse && decision.refusal?.kind === "denied")) {
       const backend = limitBackend(c.env);
       const byteLimits = decision.limits.filter((limit) => limit.measure === "bytes");
       const rate: NonNullable<RateVariables["rate"]> = {
@@ -103,12 +123,36 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
       };
       c.set("rate", rate);
       const denial = decision.refusal?.kind === "denied" ? { onAbuse: () => waitUntil(flagAbuse(c.env, c.var, waitUntil)) } : undefined;
-      let outcome;
+      let cooldownFinding: AnomalyFinding | undefined;
+      const usage =
+        watch && decision.target
+          ? {
+              count: usageCount(watch, principal.id, c.var.originName, decision.target.name, Date.now()),
+              observe: (observation: Parameters<typeof anomalyFindings>[1]) => {
+                for (const finding of anomalyFindings(watch, observation)) {
+                  flagAnomaly(policy, c.env, c.var, decision.target!.name, finding, waitUntil);
+                  if (finding.action === "cooldown") cooldownFinding ??= finding;
+                }
+              },
+            }
+          : undefined;
+      let outcome: Awaited<ReturnType<typeof enforce>> | undefined;
+      let failure: unknown;
       try {
-        outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now(), denial);
+        outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now(), denial, usage);
       } catch (error) {
+        failure = error;
+      }
+      if (cooldownFinding && watch?.cooldownMs) {
+        // The call that showed the anomaly is the first one refused.
+        coolingDown.set(principal.id, Date.now() + watch.cooldownMs);
+        await backend.startCooldown(cooldownKey(principal.id), watch.cooldownMs).catch((error: unknown) => console.error(JSON.stringify({ error: `anomaly cooldown not stored: ${asGatewayError(error).reason}` })));
+        failure = cooldownRefusal(Math.ceil(watch.cooldownMs / 1000), cooldownFinding.finding);
+      }
+      if (failure !== undefined || !outcome) {
+        const error = failure;
         // Learnt from the store: refuse this principal's next messages in this isolate before reading them.
-        if (error instanceof GatewayError && error.options.data?.limit === "abuse-cooldown" && abuse?.cooldownMs) coolingDown.set(principal.id, Date.now() + abuse.cooldownMs);
+        if (error instanceof GatewayError && error.options.data?.limit === "abuse-cooldown" && (coolingDown.get(principal.id) ?? 0) <= Date.now()) coolingDown.set(principal.id, Date.now() + cooldownMs);
         // A store that cannot answer never turns a refusal into something else: a denied message stays denied.
         if (decision.refusal && error instanceof GatewayError && error.kind === "rateLimiterUnavailable") throw refusal(decision.refusal);
         throw error;

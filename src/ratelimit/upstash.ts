@@ -6,6 +6,7 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
 import type { CompiledLimit } from "../policy/types.js";
+import { observationFromScript, USAGE_SCRIPT, usageScriptCall } from "./anomaly.js";
 import type { LimitBackend, LimitCheck, LimitResult } from "./backend.js";
 
 type Queued = { command: (pipeline: ReturnType<Redis["pipeline"]>) => void; resolve(value: unknown): void; reject(error: unknown): void };
@@ -72,19 +73,23 @@ export function upstashBackend(url: string, token: string): LimitBackend {
     }
     return limiter;
   };
-  const run = async (checks: LimitCheck[], extra?: () => Promise<unknown>) => {
+  const run = async (checks: LimitCheck[], extra?: () => Promise<unknown>, usage?: () => Promise<unknown>) => {
     const pending = checks.map((check) => limiterFor(check.limit).limit(check.identifier, { rate: check.rate }));
     const extraResult = extra?.();
+    // A count that fails loses one observation, never the call's limits.
+    const usageResult = usage?.().catch((error: unknown) => console.error(JSON.stringify({ error: `tool use not counted: ${(error as Error).message}` })));
     await batching.flush();
     const responses = await Promise.all(pending);
     const results: LimitResult[] = responses.map((response) => ({ success: response.success, remaining: response.remaining, reset: response.reset }));
-    return { results, extra: await extraResult };
+    return { results, extra: await extraResult, usage: await usageResult };
   };
   return {
     name: "upstash",
-    async check(checks, cooldownKey) {
-      const { results, extra } = await run(checks, cooldownKey ? () => batching.get(cooldownKey) : undefined);
-      return { results, coolingDown: extra !== null && extra !== undefined };
+    async check(checks, cooldownKey, usage) {
+      // The anomaly watch's count rides in the same pipeline (anomaly.ts).
+      const counted = usage ? usageScriptCall(usage) : undefined;
+      const answer = await run(checks, cooldownKey ? () => batching.get(cooldownKey) : undefined, counted ? () => batching.eval(USAGE_SCRIPT, counted.keys, counted.args) : undefined);
+      return { results: answer.results, coolingDown: answer.extra !== null && answer.extra !== undefined, ...(counted && answer.usage !== undefined ? { usage: observationFromScript(answer.usage) } : {}) };
     },
     async consume(checks) {
       return (await run(checks)).results;

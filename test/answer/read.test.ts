@@ -5,7 +5,7 @@
 // Real Response and ReadableStream objects throughout.
 
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { JsonSequence, parseOriginMessage, readJsonAnswers, readSseAnswer, type AnswerItem, type AnswerLimits } from "../../src/answer/read.js";
+import { JsonSequence, parseOriginMessage, readCappedText, readJsonAnswers, readSseAnswer, type AnswerItem, type AnswerLimits } from "../../src/answer/read.js";
 import type { JsonRpcMessage } from "../../src/mcp/jsonrpc.js";
 
 /** The one message of a JSON answer (a body with none or several is refused here, as the relay does for a request's direct answer). */
@@ -391,3 +391,130 @@ describe("JsonSequence (application/json bodies carrying several messages)", () 
   });
 });
 
+
+describe("readCappedText (a relayed 4xx's body)", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** The GatewayError a promise rejects with. */
+  async function failure(promise: Promise<unknown>): Promise<GatewayError> {
+    try {
+      await promise;
+    } catch (error) {
+      if (error instanceof GatewayError) return error;
+      throw error;
+    }
+    throw new Error("accepted");
+  }
+
+  it("reads a body in chunks, and an absent body as empty text", async () => {
+    expect(await readCappedText(new Response(chunked(['{"a":', '"é"}']).stream), 64)).toBe('{"a":"é"}');
+    expect(await readCappedText(new Response(null), 64)).toBe("");
+  });
+
+  it("refuses a body over the cap (cancelling it) and one that is not UTF-8, as the origin's invalid answer", async () => {
+    const origin = chunked(["x".repeat(40), "x".repeat(40)], false);
+    expect((await failure(readCappedText(new Response(origin.stream), 64))).kind).toBe("originInvalidAnswer");
+    expect(origin.cancelled()).toBe(true);
+    expect((await failure(readCappedText(new Response(new Uint8Array([0x7b, 0xff, 0x7d])), 64))).kind).toBe("originInvalidAnswer");
+  });
+
+  it("classifies a failing stream: a false content encoding is an invalid answer, a dropped connection unavailability, the reason bounded", async () => {
+    const failing = (error: Error) =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            controller.error(error);
+          },
+        }),
+      );
+    expect((await failure(readCappedText(failing(new TypeError("Decompression failed")), 64))).kind).toBe("originInvalidAnswer");
+    const long = await failure(readCappedText(failing(new Error(`incorrect header check ${"z".repeat(5000)}`)), 64));
+    expect(long.kind).toBe("originInvalidAnswer");
+    expect(long.reason.length).toBeLessThan(300);
+    const reset = await failure(readCappedText(failing(new Error(`connection reset ${"z".repeat(5000)}`)), 64));
+    expect(reset.kind).toBe("originUnavailable");
+    expect(reset.reason.length).toBeLessThan(300);
+  });
+
+  it("times out an idle body and cancels it", async () => {
+    vi.useFakeTimers();
+    const origin = chunked(['{"jsonrpc":'], false);
+    const outcome = refused(readCappedText(new Response(origin.stream), 64, 1000));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(await outcome).toBe("originTimeout");
+    expect(origin.cancelled()).toBe(true);
+  });
+
+  it("leaves no idle timer behind once the body is read, and arms none without an idle timeout", async () => {
+    vi.useFakeTimers();
+    expect(await readCappedText(new Response(chunked(["{}"]).stream), 64, 1000)).toBe("{}");
+    expect(vi.getTimerCount()).toBe(0);
+    const origin = chunked(["{"], false);
+    void readCappedText(new Response(origin.stream), 64).catch(() => {});
+    await vi.advanceTimersByTimeAsync(10);
+    expect(vi.getTimerCount()).toBe(0);
+    await origin.stream.cancel().catch(() => {});
+  });
+});
+
+describe("the answer readers' edges", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const json = (body: BodyInit) => new Response(body, { headers: { "content-type": "application/json" } });
+
+  it("keeps an SSE event's retry with its message, and yields a retry-only event as a bare control item", async () => {
+    const text = `retry: 2500\ndata: ${result(1, "a")}\n\nretry: 4000\ndata: \n\nid: 8\nretry: 100\ndata: \n\n`;
+    const items = await collect(readSseAnswer(sse(chunked([text]).stream), limits));
+    expect(items).toEqual([{ message: { kind: "response", message: { jsonrpc: "2.0", id: 1, result: { value: "a" } } }, retry: 2500 }, { retry: 4000 }, { eventId: "8", retry: 100 }]);
+    expect("retry" in (await collect(readSseAnswer(sse(chunked([`data: ${result(1, "a")}\n\n`]).stream), limits)))[0]!).toBe(false);
+  });
+
+  it("turns an SSE stream that does not decode as its content encoding into the origin's invalid answer", async () => {
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new TypeError("Decompression failed"));
+      },
+    });
+    expect(await refused(collect(readSseAnswer(sse(stream), limits)))).toBe("originInvalidAnswer");
+  });
+
+  it("accepts every JSON white space between messages (space, tab, CR, LF), and nothing else", async () => {
+    const items = await collect(readJsonAnswers(json(`${result(1, "a")} \t\r\n${result(2, "b")}\r\n`), limits));
+    expect(items.map((item) => item.message?.kind)).toEqual(["response", "response"]);
+    for (const between of ["\u00a0", "\u2028", "\f", "\v", ","]) {
+      expect(await refused(collect(readJsonAnswers(json(`${result(1, "a")}${between}${result(2, "b")}`), limits)))).toBe("originInvalidAnswer");
+    }
+  });
+
+  it("refuses a JSON answer that starts with a byte order mark, as client bodies are refused", async () => {
+    const body = new Uint8Array([0xef, 0xbb, 0xbf, ...encoder.encode(result(1, "a"))]);
+    expect(await refused(collect(readJsonAnswers(json(body), limits)))).toBe("originInvalidAnswer");
+  });
+
+  it("refuses a JSON answer cut off in its second message", async () => {
+    const items: AnswerItem[] = [];
+    const outcome = refused(
+      (async () => {
+        for await (const item of readJsonAnswers(json(chunked([result(1, "a"), '\n{"jsonrpc":"2.0",']).stream), limits)) items.push(item);
+      })(),
+    );
+    expect(await outcome).toBe("originInvalidAnswer");
+    expect(items).toHaveLength(1);
+  });
+
+  it("leaves no idle timer behind once an answer is read, or its reading is given up", async () => {
+    vi.useFakeTimers();
+    await collect(readSseAnswer(sse(chunked([`data: ${result(1, "a")}\n\n`]).stream), { ...limits, idleTimeoutMs: 1000 }));
+    expect(vi.getTimerCount()).toBe(0);
+    await collect(readJsonAnswers(json(result(1, "a")), { ...limits, idleTimeoutMs: 1000 }));
+    expect(vi.getTimerCount()).toBe(0);
+    const items = readSseAnswer(sse(chunked([`data: ${result(1, "a")}\n\n`], false).stream), { ...limits, idleTimeoutMs: 1000 });
+    await items.next();
+    await items.return(undefined);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

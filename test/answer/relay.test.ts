@@ -431,3 +431,172 @@ describe("relay: the headers option (initialize)", () => {
     expect(ends[0]!.error).toBe(error);
   });
 });
+
+describe("relay: edges of statuses, content types and streams", () => {
+  it("reads the media type whatever the white space around it", async () => {
+    const { options: opts } = options({ requestId: 1 });
+    const response = await relay(jsonResponse(answer(1, "x"), 200, { "content-type": " Application/JSON ; charset=utf-8" }), opts);
+    expect(JSON.parse(await response.text())).toEqual(answer(1, "x"));
+  });
+
+  it("refuses a valid JSON-RPC answer sent under another content type", async () => {
+    for (const type of ["text/plain", "application/jsonx", "text/json"]) {
+      const { options: opts } = options({ requestId: 1 });
+      const error = await thrownBy(relay(jsonResponse(answer(1, "x"), 200, { "content-type": type }), opts));
+      expect(error.kind).toBe("originInvalidAnswer");
+    }
+  });
+
+  it("refuses an empty JSON body to a request", async () => {
+    const { options: opts, ends } = options({ requestId: 1 });
+    const error = await thrownBy(relay(jsonResponse(""), opts));
+    expect(error.kind).toBe("originInvalidAnswer");
+    expect(ends).toEqual([{ error, bytes: 0 }]);
+  });
+
+  it("refuses a 3xx even when its body is an answer that settles the request", async () => {
+    for (const status of [300, 301]) {
+      const { options: opts } = options({ requestId: 1 });
+      const error = await thrownBy(relay(jsonResponse(answer(1, "x"), status), opts));
+      expect(error.kind).toBe("originInvalidAnswer");
+    }
+  });
+
+  it("refuses a bodiless error status to a notification instead of relaying it as an empty answer", async () => {
+    for (const status of [400, 404, 500, 503]) {
+      const { options: opts, ends } = options();
+      const error = await thrownBy(relay(new Response(null, { status }), opts));
+      expect(error.kind).toBe("originInvalidAnswer");
+      expect(ends).toEqual([{ error, bytes: 0 }]);
+    }
+  });
+
+  it("maps a bodiless 405 to methodNotAllowed", async () => {
+    const { options: opts } = options({ requestId: 2 });
+    expect((await thrownBy(relay(new Response(null, { status: 405 }), opts))).kind).toBe("methodNotAllowed");
+  });
+
+  it("refuses a 4xx JSON-RPC error the hook withholds", async () => {
+    const { options: opts, ends } = options({ requestId: 2, hook: async () => undefined });
+    const error = await thrownBy(relay(jsonResponse({ jsonrpc: "2.0", id: 2, error: { code: -32600, message: "Invalid request" } }, 400), opts));
+    expect(error.kind).toBe("originInvalidAnswer");
+    expect(ends).toEqual([{ error, bytes: 0 }]);
+  });
+
+  it("refuses, once and as the origin's fault, an answer whose body fails while it is let go", async () => {
+    const { options: opts, ends } = options();
+    const failed = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.error(new Error("connection reset"));
+      },
+    });
+    const error = await thrownBy(relay(new Response(failed, { status: 202 }), opts));
+    expect(error.kind).toBe("originInvalidAnswer");
+    expect(error.status).toBe(502);
+    expect(ends).toEqual([{ error, bytes: 0 }]);
+  });
+
+  it("bounds the content type quoted in the reason", async () => {
+    const { options: opts } = options({ requestId: 1 });
+    const error = await thrownBy(relay(jsonResponse(answer(1, "x"), 200, { "content-type": `text/${"x".repeat(4000)}` }), opts));
+    expect(error.reason.length).toBeLessThan(200);
+  });
+
+  it("cancels the origin when the client cancels a JSON stream after its first message", async () => {
+    const { options: opts, ends } = options({ requestId: 5 });
+    const origin = originStream([JSON.stringify(progress(1)) + "\n", JSON.stringify(progress(2)) + "\n"], "open");
+    const streamed = await relay(new Response(origin.stream, { headers: { "content-type": "application/json" } }), opts);
+    const reader = streamed.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("notifications/progress");
+    await reader.cancel();
+    expect(origin.cancelled()).toBe(true);
+    expect(ends).toHaveLength(1);
+  });
+
+  it("a server request that reuses the client's request id does not settle the request", async () => {
+    const { options: opts, ends } = options({ requestId: 7 });
+    const serverRequest = { jsonrpc: "2.0", id: 7, method: "sampling/createMessage", params: {} };
+    const events = await clientEvents(await relay(sseResponse(originStream([event(serverRequest)]).stream), opts));
+    expect(events.map((e) => JSON.parse(e.data))).toEqual([serverRequest, { jsonrpc: "2.0", id: 7, error: { code: -32052, message: "Origin sent an invalid answer" } }]);
+    expect(ends[0]!.error?.kind).toBe("originInvalidAnswer");
+  });
+
+  it("ends a failing GET stream (no request id) without an error event, reporting the error", async () => {
+    const { options: opts, ends } = options();
+    const origin = originStream([event(progress(1), "a")], new Error("connection reset"));
+    const events = await clientEvents(await relay(sseResponse(origin.stream), opts));
+    expect(events).toEqual([{ event: "message", data: JSON.stringify(progress(1)), id: "a" }]);
+    expect(ends).toHaveLength(1);
+    expect(ends[0]!.error?.kind).toBe("originUnavailable");
+  });
+
+  it("adds no error event when the hook fails on a GET stream, or after the request was settled", async () => {
+    const failing: AnswerHook = async (message) => {
+      if (message.kind === "notification" && message.message.params?.progress === 2) throw new GatewayError("integrityStoreUnavailable", "kv down");
+      return message;
+    };
+    const get = options({ hook: failing });
+    const getEvents = await clientEvents(await relay(sseResponse(originStream([event(progress(1)), event(progress(2))], "open").stream), get.options));
+    expect(getEvents.map((e) => JSON.parse(e.data))).toEqual([progress(1)]);
+    expect(get.ends[0]!.error?.kind).toBe("integrityStoreUnavailable");
+    const settled = options({ requestId: 3, hook: failing });
+    const origin = originStream([event(answer(3, "done")), event(progress(2))], "open");
+    const settledEvents = await clientEvents(await relay(sseResponse(origin.stream), settled.options));
+    expect(settledEvents.map((e) => JSON.parse(e.data))).toEqual([answer(3, "done")]);
+    expect(origin.cancelled()).toBe(true);
+  });
+});
+
+describe("relay: event ids and reconnection times", () => {
+  it("sends every origin event id as the id the eventId option gives, and events without one without", async () => {
+    const asked: string[] = [];
+    const { options: opts } = options({
+      requestId: 1,
+      eventId: async (originId) => {
+        asked.push(originId);
+        return originId === "unsafe" ? undefined : `sealed(${originId})`;
+      },
+    });
+    const origin = originStream([
+      "id: prime\ndata: \n\n",
+      "id: unsafe\ndata: \n\n",
+      event(progress(1), "e1"),
+      event(progress(2)),
+      event(progress(3), "unsafe"),
+      "id: unsafe\nretry: 3000\ndata: \n\n",
+      "retry: 5000\ndata: \n\n",
+      `retry: 700\nid: e2\ndata: ${JSON.stringify(answer(1, "x"))}\n\n`,
+    ]);
+    const events = await clientEvents(await relay(sseResponse(origin.stream), opts));
+    expect(events).toEqual([
+      { event: "message", data: "", id: "sealed(prime)" },
+      { event: "message", data: JSON.stringify(progress(1)), id: "sealed(e1)" },
+      { event: "message", data: JSON.stringify(progress(2)) },
+      { event: "message", data: JSON.stringify(progress(3)) },
+      { event: "message", data: "", retry: 3000 },
+      { event: "message", data: "", retry: 5000 },
+      { event: "message", data: JSON.stringify(answer(1, "x")), id: "sealed(e2)", retry: 700 },
+    ]);
+    expect(asked).toEqual(["prime", "unsafe", "e1", "unsafe", "unsafe", "e2"]);
+  });
+
+  it("holds a priming event with the rest of an initialize answer until it settles", async () => {
+    const initialized = { jsonrpc: "2.0", id: 0, result: { protocolVersion: "2025-11-25", capabilities: {}, serverInfo: { name: "o", version: "1" } } };
+    const calls: (JsonRpcMessage | undefined)[] = [];
+    const { options: opts } = options({
+      requestId: 0,
+      headers: async (_origin, settled) => {
+        calls.push(settled);
+        return {};
+      },
+    });
+    const origin = originStream(["id: prime\ndata: \n\n", "retry: 1000\ndata: \n\n", event(initialized, "1")]);
+    const events = await clientEvents(await relay(sseResponse(origin.stream), opts));
+    expect(calls).toEqual([{ kind: "response", message: initialized }]);
+    expect(events.map((e) => [e.id, e.retry, e.data === "" ? "" : "answer"])).toEqual([
+      ["prime", undefined, ""],
+      [undefined, 1000, ""],
+      ["1", undefined, "answer"],
+    ]);
+  });
+});

@@ -10,6 +10,7 @@ import { answerReview, type ReviewContext } from "../../src/answer/review.js";
 import type { Env } from "../../src/config.js";
 import type { JsonRpcMessage } from "../../src/mcp/jsonrpc.js";
 import { METHODS, OTHER_MESSAGES } from "../../src/mcp/methods.js";
+import { paramHeadersFor } from "../../src/integrity/tool-schemas.js";
 import { echoSeals } from "../../src/mcp/relayed.js";
 import type { Incoming } from "../../src/mcp/stage.js";
 import { compilePolicy } from "../../src/policy/build/compile.js";
@@ -43,7 +44,7 @@ function context(method: string, facts: Partial<MessageFacts> = {}, session = tr
     TOKENS: { get: async () => null, put: async (key: string, value: string) => void kv.set(key, value) },
   } as unknown as Env;
   const row = METHODS[method] ?? OTHER_MESSAGES.response;
-  const decision = decideMessage(engine, { origin: "o", originPolicy: policy.origins.o!, row, method, roles: ["viewer"], ...facts });
+  const decision = decideMessage(engine, { origin: "o", originPolicy: policy.origins.o!, row, method, roles: ["viewer"], caller: { now: Date.now() }, ...facts });
   const incoming = { row, method, stateless: false, ...(row.kind === "request" ? { requestId: 1 } : {}), ...(facts.task ? { task: { originId: "origin-task", rule: facts.task.rule } } : {}), ...(session ? { session: { originSessionId: "origin-s1", version: "2025-11-25" } } : {}) } as Incoming;
   const work: Promise<unknown>[] = [];
   const ctx: ReviewContext = {
@@ -91,6 +92,23 @@ describe("answer review: listings", () => {
     expect(ctx.audit.event.listingRemoved).toBe(2);
     expect(ctx.audit.event.integrity).toBeUndefined();
     expect(work).toHaveLength(0);
+  });
+
+  it("filters only a listing's result: a notification or an error on the listing's stream passes as it is", async () => {
+    const { ctx } = context("tools/list");
+    const review = answerReview(ctx);
+    const progress: JsonRpcMessage = { kind: "notification", message: { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "t", progress: 1 } } };
+    const failed = { kind: "response", message: { jsonrpc: "2.0", id: 1, error: { code: -32603, message: "listing failed" } } } as JsonRpcMessage;
+    expect(await review(progress)).toEqual(progress);
+    expect(await review(failed)).toEqual(failed);
+    expect(ctx.audit.event.listingRemoved).toBeUndefined();
+  });
+
+  it("teaches the isolate the parameter headers of the tools it shows, so a call needs no listing of its own", async () => {
+    const { ctx } = context("tools/list");
+    await answerReview(ctx)(response({ tools: [{ name: "echo", inputSchema: { type: "object", properties: { region: { type: "string", "x-mcp-header": "Region" } } } }] }));
+    // The origin (origin.invalid) cannot be reached: the headers come from what the listing taught.
+    expect(await paramHeadersFor("o", policy.origins.o!, undefined, "echo", 1 << 20, Date.now())).toEqual([{ name: "Region", path: ["region"], type: "string" }]);
   });
 
   it("reviews the items of other listings for poisoning and strips invisible characters", async () => {
@@ -201,6 +219,20 @@ describe("answer review: task ids", () => {
     expect(await open(listed.message.result.task.taskId)).toEqual({ originId: "t-4", rule: "vault" });
   });
 
+  it("gives the creating call's rule only to a task in the answer to the caller's own request, not in another response", async () => {
+    const { ctx } = context("tools/call", { target: { kind: "tool", name: "vault" }, args: {} });
+    const review = answerReview(ctx);
+    const taskOf = async (id: number) => ((await review(response({ task: { taskId: `t-${id}`, status: "working" } }, id))) as unknown as { message: { result: { task: { taskId: string } } } }).message.result.task.taskId;
+    expect(await open(await taskOf(1))).toEqual({ originId: "t-1", rule: "vault" });
+    expect(await open(await taskOf(99))).toEqual({ originId: "t-99", rule: "?" });
+  });
+
+  it("leaves task ids on a subscriptions/listen stream unsealed: they are not the listener's", async () => {
+    const { ctx } = context("subscriptions/listen", {}, false);
+    const status = { kind: "notification", message: { jsonrpc: "2.0", method: "notifications/tasks/status", params: { taskId: "t-5", status: "done" } } } as JsonRpcMessage;
+    expect(await answerReview(ctx)(status)).toEqual(status);
+  });
+
   it("seals the task of a status notification and of related-task metadata in other messages with the unknown rule", async () => {
     const { ctx } = context("tools/call", { target: { kind: "tool", name: "echo" }, args: {} });
     const review = answerReview(ctx);
@@ -288,5 +320,60 @@ describe("answer review: server-to-client requests", () => {
     const out = (await answerReview(ctx)({ kind: "request", message: { jsonrpc: "2.0", id: 1, method: "ping" } } as JsonRpcMessage))!;
     expect(out.kind).toBe("request");
     expect(ctx.audit.event.droppedServerRequests).toBeUndefined();
+  });
+});
+
+describe("answer review: input-required results (2026-07-28)", () => {
+  const call = { target: { kind: "tool", name: "echo" }, args: {} } as Partial<MessageFacts>;
+  const inputRequired = (result: object) => response({ resultType: "input_required", ...result });
+  const opened = (text: unknown) => seals.openInputState(binding, "tools/call\n", text as string, Math.floor(Date.now() / 1000));
+
+  it("keeps the input requests the caller may be asked, drops the rest, and seals the origin's state with what was asked", async () => {
+    const { ctx } = context("tools/call", { ...call, roles: ["ops"] });
+    const sampling = { method: "sampling/createMessage", params: { messages: [] } };
+    const out = (await answerReview(ctx)(inputRequired({ inputRequests: { a: sampling, b: { method: "elicitation/create", params: {} }, c: "not a request", d: { method: 7 } }, requestState: "origin-state", note: "kept" })))!;
+    const result = (out.message as unknown as { result: { inputRequests: object; requestState: string; note: string; resultType: string } }).result;
+    expect(result.inputRequests).toEqual({ a: sampling });
+    expect(result.note).toBe("kept");
+    expect(result.resultType).toBe("input_required");
+    expect(result.requestState).not.toBe("origin-state");
+    expect(await opened(result.requestState)).toEqual({ originState: "origin-state", asked: { a: "sampling/createMessage" } });
+    expect(ctx.audit.event.droppedServerRequests).toBe(3);
+  });
+
+  it("seals what was asked with no origin state, and answers as a response", async () => {
+    const { ctx } = context("tools/call", { target: { kind: "tool", name: "echo" }, args: {}, roles: ["ops"] });
+    const out = (await answerReview(ctx)(response({ resultType: "input_required", inputRequests: { a: { method: "sampling/createMessage" } } })))!;
+    expect(out.kind).toBe("response");
+    const result = (out.message as unknown as { result: { requestState: string } }).result;
+    expect(await seals.openInputState(binding, "tools/call\n", result.requestState, Math.floor(Date.now() / 1000))).toEqual({ originState: null, asked: { a: "sampling/createMessage" } });
+    const refused = (await answerReview(context("tools/call", { target: { kind: "tool", name: "echo" }, args: {} }).ctx)(response({ resultType: "input_required", inputRequests: { a: { method: "sampling/createMessage" } } })))!;
+    expect(refused.kind).toBe("response");
+  });
+
+  it("seals the origin's state alone when nothing may be asked, and refuses the call when there is neither", async () => {
+    const { ctx } = context("tools/call", call);
+    const kept = (await answerReview(ctx)(inputRequired({ inputRequests: { a: { method: "sampling/createMessage" } }, requestState: "s" })))!;
+    const result = (kept.message as { result: Record<string, unknown> }).result;
+    expect("inputRequests" in result).toBe(false);
+    expect(await opened(result.requestState)).toEqual({ originState: "s", asked: {} });
+    const refused = (await answerReview(context("tools/call", call).ctx)(inputRequired({ inputRequests: { a: { method: "sampling/createMessage" } } })))!;
+    expect(refused.message).toEqual({ jsonrpc: "2.0", id: 1, error: { code: -32032, message: "Denied by policy: the origin needs input this caller may not be asked for" } });
+    const noState = (await answerReview(context("tools/call", call).ctx)(inputRequired({ inputRequests: "none", requestState: 5 })))!;
+    expect("error" in noState.message).toBe(true);
+  });
+});
+
+describe("answer review: cache hints", () => {
+  it("marks a result's cache hints private and caps its time to live at the policy's maximum", async () => {
+    const review = answerReview(context("resources/read", { target: { kind: "resource", name: "docs://a" } }).ctx);
+    const hinted = async (result: object) => ((await review(response(result)))!.message as { result: object }).result;
+    expect(await hinted({ contents: [], ttlMs: 10 ** 9, cacheScope: "public" })).toEqual({ contents: [], ttlMs: policy.gateway.maxCacheTtlMs, cacheScope: "private" });
+    expect(await hinted({ contents: [], ttlMs: 500 })).toEqual({ contents: [], ttlMs: 500, cacheScope: "private" });
+    expect(await hinted({ contents: [], cacheScope: "public" })).toEqual({ contents: [], ttlMs: 0, cacheScope: "private" });
+    expect(await hinted({ contents: [], ttlMs: -5 })).toEqual({ contents: [], ttlMs: 0, cacheScope: "private" });
+    expect(await hinted({ contents: [], ttlMs: "forever" })).toEqual({ contents: [], ttlMs: 0, cacheScope: "private" });
+    expect(await hinted({ contents: [] })).toEqual({ contents: [] });
+    expect((await review(response({ contents: [], ttlMs: 5 })))!.kind).toBe("response");
   });
 });

@@ -229,6 +229,26 @@ describe("the queue sink", () => {
     expect(next.batches).toHaveLength(1);
   });
 
+  it("sends each event of a refused batch again as JSON, and logs nothing when every one goes through", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const sent: { body: AuditEvent; contentType?: string }[] = [];
+    const pending: Promise<unknown>[] = [];
+    const queue = {
+      async send(body: AuditEvent, options?: { contentType?: string }) {
+        sent.push({ body, contentType: options?.contentType });
+      },
+      async sendBatch() {
+        throw new Error("batch refused");
+      },
+    } as unknown as Queue<AuditEvent>;
+    const sink: AuditSink = { queue, waitUntil: (promise) => pending.push(promise) };
+    const drafts = [new AuditDraft({ httpMethod: "POST" }, "p", sink), new AuditDraft({ httpMethod: "POST" }, "p", sink)];
+    for (const draft of drafts) draft.release();
+    for (let seen = 0; seen < pending.length; seen = pending.length) await Promise.all(pending);
+    expect(sent).toEqual(drafts.map((draft) => ({ body: draft.event, contentType: "json" })));
+    expect(error).not.toHaveBeenCalled();
+  });
+
   it("logs without a queue", () => {
     const pending: Promise<unknown>[] = [];
     new AuditDraft({ httpMethod: "POST" }, "p", { waitUntil: (promise) => pending.push(promise) }).release();
@@ -330,6 +350,21 @@ describe("boundEvent at its edges", () => {
     expect(boundEvent({ ...base, roles })).toEqual({ ...base, roles: roles.slice(0, 32), truncated: true });
     const integrity = Array.from({ length: 21 }, (_, i) => ({ tool: `t${i}`, reason: "poisoned", action: "blocked" })) as AuditEvent["integrity"];
     expect(boundEvent({ ...base, integrity })).toEqual({ ...base, integrity: integrity!.slice(0, 20), truncated: true });
+  });
+
+  it("keeps an event of exactly MAX_EVENT_BYTES whole, and cuts one a byte larger", () => {
+    const sized = (bytes: number) => {
+      const event = { ...base, redactions: {} as Record<string, number> };
+      for (let k = 0; JSON.stringify(event).length < bytes - 40; k++) event.redactions[`kind-${k}`] = 1;
+      event.redactions["x".repeat(bytes - JSON.stringify(event).length - 5)] = 1;
+      expect(JSON.stringify(event).length).toBe(bytes);
+      return event as AuditEvent;
+    };
+    const exact = sized(MAX_EVENT_BYTES);
+    expect(boundEvent(exact)).toEqual(exact);
+    const over = boundEvent(sized(MAX_EVENT_BYTES + 1));
+    expect(over.truncated).toBe(true);
+    expect(over.redactions).toBeUndefined();
   });
 
   it("sizes at most 32 arguments and says when there were more", async () => {

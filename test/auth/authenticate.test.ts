@@ -174,6 +174,15 @@ describe("authenticate", () => {
     expect((await auth(kv, await mint(kv, record({ expiresAt: NOW + 1 })))).id).toBe("alice");
   });
 
+  it("refuses a record older than the policy's maximum token lifetime, whatever its own expiry", async () => {
+    const kv = new FakeKv();
+    const within = (token: string) => authenticate(request(`Bearer ${token}`), ORIGIN, PEPPER, kv.binding, NOW, 0, undefined, 101);
+    expect((await within(await mint(kv, record({ createdAt: NOW - 100 })))).id).toBe("alice");
+    const error = await failureOf(within(await mint(kv, record({ createdAt: NOW - 101 }))));
+    expect(error.kind).toBe("unauthorized");
+    expect(error.message).toContain("token older than the maximum token lifetime");
+  });
+
   it("refuses a cached record once it has expired, without reading KV again", async () => {
     const kv = new FakeKv();
     const token = await mint(kv, record({ expiresAt: NOW + 10 }));

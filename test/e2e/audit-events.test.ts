@@ -38,12 +38,13 @@ async function settled(before: number, expected: number): Promise<Record<string,
   return auditEvents().slice(before).map(normalize);
 }
 
-const call = (token: string | undefined, name: string, args: Record<string, unknown> = {}, origin = "recorder") => () =>
+const call = (token: string | undefined, name: string, args: Record<string, unknown> = {}, origin = "recorder", headers: Record<string, string> = {}) => () =>
   post(`${setup.gateway.url}/mcp/${origin}`, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }), {
     ...(token ? { authorization: `Bearer ${token}` } : {}),
     "mcp-protocol-version": "2026-07-28",
     "mcp-method": "tools/call",
     "mcp-name": name,
+    ...headers,
   });
 
 it("records the golden event for every kind of outcome", async () => {
@@ -76,6 +77,12 @@ it("records the golden event for every kind of outcome", async () => {
   for (let i = 0; i < 20; i++) await eventsOf(call(abusive, "forbidden-x"));
   recorded.abuseFlag = await eventsOf(call(abusive, "forbidden-x"), 2);
   recorded.cooldown = await eventsOf(call(abusive, "echo"));
+  // Network conditions: a rule's (from outside its ranges), and the token's address binding.
+  const elsewhere = { "cf-connecting-ip": "192.0.2.10", "mf-cf-blob": JSON.stringify({ country: "DE", asn: 3320 }) };
+  recorded.denyByCondition = await eventsOf(call(await gateway.mint(["net-tester"]), "net-office", {}, "recorder", elsewhere));
+  recorded.denyByTokenBinding = await eventsOf(call(await gateway.mint(["viewer"], { addresses: ["10.0.0.0/8"] }), "echo", {}, "recorder", elsewhere));
+  // Anomaly detection: a principal's first use of a watched tool is flagged, and the call goes through.
+  recorded.anomalyFlag = await eventsOf(call(viewer, "watched-golden"), 2);
 
   const initialize = await post(
     `${gateway.url}/mcp/recorder`,

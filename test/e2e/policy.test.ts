@@ -38,7 +38,8 @@ describe("filtered listings", () => {
       return tools.map((tool) => tool.name).sort();
     };
     expect(await names("viewer")).toEqual(["echo", "get-sum"]);
-    expect(await names("developer")).toEqual(["echo", "get-structured-content", "get-sum", "trigger-long-running-operation"]);
+    // get-env: the demo lets developers read it from loopback and private networks only (a network condition); the test calls from 127.0.0.1.
+    expect(await names("developer")).toEqual(["echo", "get-env", "get-structured-content", "get-sum", "trigger-long-running-operation"]);
     const admin = await names("admin");
     expect(admin).toEqual(expect.arrayContaining(["echo", "get-env", "get-sum", "get-tiny-image", "gzip-file-as-resource"]));
     expect(admin.length).toBeGreaterThan(10);

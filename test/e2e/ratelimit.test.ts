@@ -1,7 +1,10 @@
 // Rate limits end to end, against both stores: Upstash (@upstash/ratelimit through a REST bridge
 // over a real redis-server) and the embedded Durable Object. Exact counts under concurrency, costs,
 // bytes, window reset, isolation between principals, origin ceilings, headers and error data, one
-// round trip per call, failure modes with Redis stopped or slow, and the abuse cooldown.
+// round trip per call, failure modes with Redis stopped or slow, and the abuse cooldown. Anomaly
+// detection (the `t-watch` and `t-guard` watches of test/fixtures/policies): first use, a spike over
+// the principal's own baseline (seeded into Redis for the previous hours), the ceiling, each flagged
+// once, and a finding that cools the caller down.
 
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +14,7 @@ import { PORTS } from "../support/ports.js";
 import { startTestOrigin, type TestOrigin } from "../support/test-origin.js";
 import { REDIS_INSTALL, REDIS_TAG, redisInstalled, redisRequired, runRedisTests } from "../support/redis.js";
 import { startBridge, startRedis, type Bridge } from "../support/upstash-bridge.js";
+import { Redis } from "ioredis";
 
 let recorder: TestOrigin;
 let redis: ChildProcess;
@@ -57,6 +61,23 @@ async function auditEventFor(gateway: Gateway, tool: string): Promise<Record<str
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`no audit event for ${tool}`);
+}
+
+/** Hourly counts start again each UTC hour: a test that counts within one hour starts well away from its end. */
+async function awayFromHourEnd(): Promise<void> {
+  const toNextHour = 3_600_000 - (Date.now() % 3_600_000);
+  if (toNextHour < 20_000) await new Promise((resolve) => setTimeout(resolve, toNextHour + 200));
+}
+
+/** The anomaly flag events about one principal, once `expected` of them are out. */
+async function anomalyFlags(gateway: Gateway, principal: string, expected: number): Promise<Record<string, unknown>[]> {
+  const flags = () =>
+    gateway.logs
+      .filter((line) => line.startsWith('{"audit"'))
+      .map((line) => JSON.parse(line).audit)
+      .filter((event) => event.decision === "flag" && event.principal === principal && event.anomaly);
+  for (let attempt = 0; attempt < 50 && flags().length < expected; attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+  return flags().map((event) => ({ target: event.target, abuse: event.abuse, reason: event.reason, ...event.anomaly }));
 }
 
 it.runIf(redisRequired)(`${REDIS_TAG} has redis-server on PATH, which CI requires (${REDIS_INSTALL})`, () => {
@@ -174,6 +195,48 @@ function storeSuite(store: "upstash" | "embedded"): void {
     const flags = gateway.logs.filter((line) => line.includes('"decision":"flag"'));
     expect(flags.length).toBeGreaterThanOrEqual(1);
   });
+
+  it("flags a principal's first use of a tool, a spike over its minimum and the ceiling, each once", async () => {
+    await awayFromHourEnd();
+    const principal = `anomaly-${store}-flags`;
+    const token = await gateway.mint(["viewer"], { principal });
+    const results: number[] = [];
+    for (let i = 0; i < 14; i++) results.push(...(await statuses([call(gateway, token, "watched-a")])));
+    results.push(...(await statuses([call(gateway, token, "watched-b")])));
+    // Only flagged: every call goes through.
+    expect(results).toEqual(Array(15).fill(200));
+    const flag = { abuse: expect.stringMatching(/^unusual use: /), reason: "flagged", watch: "t-watch", action: "flag" };
+    expect(await anomalyFlags(gateway, principal, 4)).toEqual([
+      { ...flag, target: "watched-a", finding: "first-use", measure: 0, threshold: 1 },
+      // No history: the baseline is 0, so the minimum (4) is the threshold, passed by the 5th call.
+      { ...flag, target: "watched-a", finding: "spike", measure: 5, threshold: 4, baseline: 0 },
+      { ...flag, target: "watched-a", finding: "ceiling", measure: 13, threshold: 12 },
+      { ...flag, target: "watched-b", finding: "first-use", measure: 0, threshold: 1 },
+    ]);
+    // Another principal's use is its own: its first call of the same tool is a first use again.
+    const other = `anomaly-${store}-other`;
+    expect(await statuses([call(gateway, await gateway.mint(["viewer"], { principal: other }), "watched-a")])).toEqual([200]);
+    expect(await anomalyFlags(gateway, other, 1)).toMatchObject([{ target: "watched-a", finding: "first-use" }]);
+  });
+
+  it("cools the caller down when the policy says so for a finding, from the call that showed it", async () => {
+    await awayFromHourEnd();
+    const principal = `anomaly-${store}-guarded`;
+    const token = await gateway.mint(["viewer"], { principal });
+    const results: number[] = [];
+    for (let i = 0; i < 3; i++) results.push(...(await statuses([call(gateway, token, "guarded-a")])));
+    const crossing = await call(gateway, token, "guarded-a");
+    expect([...results, crossing.status]).toEqual([200, 200, 200, 429]);
+    expect(await jsonBody(crossing)).toMatchObject({ error: { code: -32029, message: expect.stringContaining("unusual use of this tool"), data: { limit: "abuse-cooldown", retryAfter: 60 } } });
+    expect(await auditEventFor(gateway, "guarded-a")).toMatchObject({ decision: "limited", reason: "cooldown started by anomaly spike" });
+    expect(await anomalyFlags(gateway, principal, 1)).toEqual([
+      { target: "guarded-a", abuse: "unusual use: spike", reason: "cooldown 60000 ms", watch: "t-guard", finding: "spike", measure: 4, threshold: 3, baseline: 0, action: "cooldown" },
+    ]);
+    // Everything else it sends is refused for the cooldown.
+    const after = await call(gateway, token, "echo");
+    expect(after.status).toBe(429);
+    expect((await jsonBody(after)).error.data.limit).toBe("abuse-cooldown");
+  });
 }
 
 describe.skipIf(!runRedisTests)(`${REDIS_TAG} rate limits with the upstash store`, () => storeSuite("upstash"));
@@ -195,6 +258,35 @@ describe.skipIf(!runRedisTests)(`${REDIS_TAG} the Upstash store's round trips an
     const before = bridge.requests;
     expect(await statuses([call(gateway, token, "multi-a")])).toEqual([200]);
     expect(bridge.requests - before).toBe(1);
+  });
+
+  it("counts a watched tool call for anomaly detection in the same round trip", async () => {
+    const token = await gateway.mint(["viewer"]);
+    await statuses([call(gateway, token, "watched-rt")]);
+    const before = bridge.requests;
+    expect(await statuses([call(gateway, token, "watched-rt")])).toEqual([200]);
+    expect(bridge.requests - before).toBe(1);
+  });
+
+  it("measures a spike against the principal's own baseline of the previous hours", async () => {
+    await awayFromHourEnd();
+    const principal = "anomaly-upstash-baseline";
+    const token = await gateway.mint(["viewer"], { principal });
+    // The previous three hours: 4, 5 and 3 calls of watched-c, a mean of 4 an hour: the threshold is 2 × 4 = 8, not the minimum of 4.
+    const hour = Math.floor(Date.now() / 3_600_000);
+    const client = new Redis({ port: PORTS.redis, lazyConnect: true });
+    await client.connect();
+    try {
+      await client.hset(`mcpw:usage:${principal}\nrecorder\nwatched-c`, { [hour - 1]: 4, [hour - 2]: 5, [hour - 3]: 3, [hour - 30]: 500 });
+      await client.hset(`mcpw:seen:${principal}`, { "recorder\nwatched-c": Date.now() - 3_600_000 });
+    } finally {
+      client.disconnect();
+    }
+    for (let i = 0; i < 10; i++) expect(await statuses([call(gateway, token, "watched-c")])).toEqual([200]);
+    // A known tool (no first use); the 9th call passes 8, and only it is flagged; the hour 30 hours ago is outside the baseline.
+    expect(await anomalyFlags(gateway, principal, 1)).toEqual([
+      { target: "watched-c", abuse: "unusual use: spike", reason: "flagged", watch: "t-watch", finding: "spike", measure: 9, threshold: 8, baseline: 4, action: "flag" },
+    ]);
   });
 
   it("fails open or closed per limit when the bridge is slower than the timeout", async () => {

@@ -194,6 +194,21 @@ describe("request targets, param by param", () => {
     expect(refusal("completion/complete")).toEqual(expect.objectContaining({ kind: "invalidParams" }));
   });
 
+  it("names the resources a subscriptions/listen asks about, each canonical, at most 100", () => {
+    expect(target("subscriptions/listen", { notifications: {} })).toEqual({ method: "subscriptions/listen", resources: [] });
+    expect(target("subscriptions/listen", { notifications: { resourceSubscriptions: ["file:///a", "docs://b/c"] } })).toEqual({ method: "subscriptions/listen", resources: ["file:///a", "docs://b/c"] });
+    const hundred = Array.from({ length: 100 }, (_, i) => `file:///r${i}`);
+    expect(target("subscriptions/listen", { notifications: { resourceSubscriptions: hundred } })).toEqual({ method: "subscriptions/listen", resources: hundred });
+    expect(refusal("subscriptions/listen")).toEqual({ kind: "invalidParams", wire: expect.stringContaining('"notifications" must be an object') });
+    for (const notifications of [undefined, "all", [], null]) {
+      expect(refusal("subscriptions/listen", notifications === undefined ? {} : { notifications })).toEqual({ kind: "invalidParams", wire: expect.stringContaining('"notifications" must be an object') });
+    }
+    for (const bad of ["file:///a", [1], [""], [null], [...hundred, "file:///one-more"], {}]) {
+      expect(refusal("subscriptions/listen", { notifications: { resourceSubscriptions: bad } })).toEqual({ kind: "invalidParams", wire: expect.stringContaining('"resourceSubscriptions" must be at most 100 URIs') });
+    }
+    expect(refusal("subscriptions/listen", { notifications: { resourceSubscriptions: ["file:///a/../etc/passwd"] } })).toEqual({ kind: "invalidParams", wire: expect.stringContaining("canonical form") });
+  });
+
   it("needs initialize's protocol version, and a listing's cursor to be a string", () => {
     expect(target("initialize", { protocolVersion: "2025-11-25" })).toEqual({ method: "initialize" });
     expect(refusal("initialize", {})).toEqual({ kind: "invalidParams", wire: expect.stringContaining('initialize needs a string "protocolVersion"') });

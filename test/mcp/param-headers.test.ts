@@ -31,6 +31,14 @@ describe("paramHeadersOf", () => {
   });
 });
 
+describe("paramHeadersOf at its edges", () => {
+  it("reads integer headers, skips properties that are no schema, and refuses a header on the root or with a name that is no string", () => {
+    expect(paramHeadersOf(tool({ n: { type: "integer", "x-mcp-header": "N" }, empty: null, text: "a string" }))).toEqual([{ name: "N", path: ["n"], type: "integer" }]);
+    expect(paramHeadersOf(tool({}, { "x-mcp-header": "Root" }))).toBeUndefined();
+    expect(paramHeadersOf(tool({ a: { type: "string", "x-mcp-header": 5 } }))).toBeUndefined();
+  });
+});
+
 describe("checkParamHeaders", () => {
   const params = [
     { name: "Region", path: ["region"], type: "string" as const },
@@ -57,6 +65,58 @@ describe("checkParamHeaders", () => {
       [{ region: "Hello" }, { "mcp-param-region": "=?BASE64?SGVsbG8=?=" }],
     ] as [Record<string, unknown>, Record<string, string>][]) {
       expect(() => check(args, headers)).toThrow(GatewayError);
+    }
+  });
+});
+
+describe("checkParamHeaders at its edges", () => {
+  const params = [
+    { name: "Dry-Run", path: ["opts", "dry"], type: "boolean" as const },
+    { name: "Count", path: ["count"], type: "integer" as const },
+    { name: "Region", path: ["region"], type: "string" as const },
+  ];
+  const check = (args: Record<string, unknown>, headers: Record<string, string>) => checkParamHeaders(new Headers(headers), args as never, params);
+  const kindOf = (args: Record<string, unknown>, headers: Record<string, string>) => {
+    try {
+      check(args, headers);
+      return "accepted";
+    } catch (error) {
+      return (error as GatewayError).kind;
+    }
+  };
+
+  it("compares a boolean, an integer and a nested value with the body, forwarding lower-case names", () => {
+    expect(check({ opts: { dry: true }, count: 7, region: "eu" }, { "mcp-param-dry-run": "true", "mcp-param-count": " 7", "mcp-param-region": "eu" })).toEqual({ "mcp-param-dry-run": "true", "mcp-param-count": "7", "mcp-param-region": "eu" });
+    expect(check({ opts: { dry: false } }, { "mcp-param-dry-run": "false" })).toEqual({ "mcp-param-dry-run": "false" });
+  });
+
+  it("refuses every header that does not say what the body says", () => {
+    const cases: [Record<string, unknown>, Record<string, string>][] = [
+      [{ opts: { dry: true } }, { "mcp-param-dry-run": "false" }],
+      [{ opts: { dry: true } }, { "mcp-param-dry-run": "1" }],
+      [{ opts: { dry: "true" } }, { "mcp-param-dry-run": "true" }],
+      [{ opts: { dry: true } }, {}],
+      [{ count: 7 }, { "mcp-param-count": "8" }],
+      [{ count: 7 }, { "mcp-param-count": "   " }],
+      [{ count: 7 }, { "mcp-param-count": "=?base64?!!!?=" }],
+      [{ count: "7" }, { "mcp-param-count": "7" }],
+      [{ region: "eu" }, { "mcp-param-region": "EU" }],
+      [{ opts: "flat" }, { "mcp-param-dry-run": "true" }],
+      [{ opts: [true] }, { "mcp-param-dry-run": "true" }],
+      [{ region: true }, { "mcp-param-region": "true" }],
+      [{ count: 7 }, {}],
+      [{ count: 0 }, { "mcp-param-count": "" }],
+      [{ count: 0 }, { "mcp-param-count": "  " }],
+      // Headers trims a literal value; base64 carries the blanks through.
+      [{ count: 0 }, { "mcp-param-count": "=?base64?ICA=?=" }],
+    ];
+    for (const [args, headers] of cases) expect({ args, headers, kind: kindOf(args, headers) }).toEqual({ args, headers, kind: "headerMismatch" });
+    expect(check({ count: 0 }, { "mcp-param-count": "0" })).toEqual({ "mcp-param-count": "0" });
+    try {
+      check({ count: 7 }, { "mcp-param-count": "8" });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as GatewayError).toJsonRpcError().message).toContain("Mcp-Param-Count must equal the argument it mirrors");
     }
   });
 });

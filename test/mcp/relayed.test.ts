@@ -105,3 +105,48 @@ describe("event and task ids", () => {
     expect(echoSeals("other".repeat(8))).not.toBe(echoSeals(secret));
   });
 });
+
+describe("input-required request states (2026-07-28)", () => {
+  const sealState = (...args: Parameters<EchoSeals["sealInputState"]>) => new EchoSeals(secret).sealInputState(...args);
+  const openState = (...args: Parameters<EchoSeals["openInputState"]>) => new EchoSeals(secret).openInputState(...args);
+  const call = "tools/call deploy";
+  const state = { originState: "origin-opaque", asked: { confirm: "elicitation/create" } };
+
+  it("open to the origin's state and what was asked, for the same binding and call, within the reply window", async () => {
+    const text = await sealState(binding, call, state, now);
+    expect(text.startsWith("mcpw-s1.")).toBe(true);
+    expect(await openState(binding, call, text, now)).toEqual(state);
+    expect(await openState(binding, call, text, now + REPLY_WINDOW_S)).toEqual(state);
+    expect(await openState(binding, call, await sealState(binding, call, { originState: null, asked: {} }, now), now)).toEqual({ originState: null, asked: {} });
+  });
+
+  it("do not open too late, before they were issued, for another binding or another call, or as another purpose's id", async () => {
+    const text = await sealState(binding, call, state, now);
+    expect(await openState(binding, call, text, now + REPLY_WINDOW_S + 1)).toBeUndefined();
+    expect(await openState(binding, call, text, now - 1)).toBeUndefined();
+    expect(await openState({ ...binding, principal: "bob" }, call, text, now)).toBeUndefined();
+    expect(await openState({ ...binding, originSession: "s2" }, call, text, now)).toBeUndefined();
+    expect(await openState(binding, "tools/call other", text, now)).toBeUndefined();
+    const taskId = await seals.sealTaskId(binding, { originId: "t", rule: null });
+    expect(await openState(binding, call, taskId, now)).toBeUndefined();
+  });
+
+  it("refuse a sealed value of the wrong shape", async () => {
+    const inputs = { secret, purpose: "request-state", prefix: "mcpw-s1." };
+    const bound = ["o", "alice", "s1", call];
+    for (const value of [
+      ["s", {}],
+      ["s", {}, now, "extra"],
+      { originState: "s", asked: {}, issued: now },
+      [1, {}, now],
+      ["s", null, now],
+      ["s", [], now],
+      ["s", "asked", now],
+      ["s", { a: 1 }, now],
+      ["s", {}, String(now)],
+    ]) {
+      expect({ value, opened: await openState(binding, call, await seal(inputs, bound, value), now) }).toEqual({ value, opened: undefined });
+    }
+    expect(await openState(binding, call, await seal(inputs, bound, [null, { a: "sampling/createMessage" }, now]), now)).toEqual({ originState: null, asked: { a: "sampling/createMessage" } });
+  });
+});

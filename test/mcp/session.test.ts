@@ -35,6 +35,16 @@ describe("stateless gateway sessions", () => {
     expect(await refused(unwrapSession("t".repeat(40), binding, id))).toBe("sessionNotFound");
   });
 
+  it("marks an id that does not open as forged, so the refusal counts toward the abuse cooldown", async () => {
+    const id = await wrapSession(secret, binding, session);
+    try {
+      await unwrapSession(secret, { ...binding, principal: "mallory" }, id);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as GatewayError).options.forged).toBe(true);
+    }
+  });
+
   it("refuses a non-canonical encoding of the same bytes (the unused bits of the last character)", async () => {
     const id = await wrapSession(secret, binding, session);
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

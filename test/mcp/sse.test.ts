@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SseParser, SseTooLargeError, encodeSseEvent, utf8Length } from "../../src/mcp/sse.js";
+import { SseParser, SseTooLargeError, encodeSseControl, encodeSseEvent, utf8Length } from "../../src/mcp/sse.js";
 
 const stream = 'id: 1\nevent: message\ndata: {"a":1}\n\n: comment\r\ndata: line one\r\ndata: line two\r\n\r\nid: 3\rdata:no-space\r\rdata: \n\n';
 const expected = [
@@ -69,6 +69,24 @@ describe("SSE fields and byte counts", () => {
     // A line that ends in a colon is a field with an empty value, not a comment.
     expect(events("data:\n\n")).toEqual([{ event: "message", data: "" }]);
     expect(events("data: x\nid:\n\n")).toEqual([{ event: "message", data: "x", id: "" }]);
+  });
+
+  it("reads retry only as a whole number of at most nine digits, and reports a retry-only event", () => {
+    expect(events("retry: 5x\ndata: a\n\nretry: 1234567890\ndata: b\n\n")).toEqual([{ event: "message", data: "a" }, { event: "message", data: "b" }]);
+    expect(events("retry: 3000\n\n")).toEqual([{ event: "message", data: "", retry: 3000 }]);
+    expect(events("retry: 3000\ndata: c\n\ndata: d\n\n")).toEqual([{ event: "message", data: "c", retry: 3000 }, { event: "message", data: "d" }]);
+  });
+
+  it("writes retry into events and control events, and reads them back", () => {
+    expect(encodeSseEvent("{}")).toBe("event: message\ndata: {}\n\n");
+    expect(encodeSseControl("e-2", undefined)).toBe("id: e-2\ndata: \n\n");
+    const text = encodeSseEvent("{}", undefined, 2500) + encodeSseControl("e-1", 4000) + encodeSseControl(undefined, 100) + encodeSseControl("e-2", undefined);
+    expect(events(text)).toEqual([
+      { event: "message", data: "{}", retry: 2500 },
+      { event: "message", data: "", id: "e-1", retry: 4000 },
+      { event: "message", data: "", retry: 100 },
+      { event: "message", data: "", id: "e-2" },
+    ]);
   });
 
   it("keeps the last id without NUL, resets event and id after each dispatch, and dispatches nothing without data", () => {

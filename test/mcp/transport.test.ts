@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors.js";
 import {
+  STATELESS_VERSION,
   SUPPORTED_VERSIONS,
   checkContentEncoding,
   checkGetHeaders,
@@ -165,6 +166,21 @@ describe("headerVersion", () => {
   });
 });
 
+describe("headerVersion under the stateless revision", () => {
+  it("names only the stateless version as supported, and quotes the requested one bounded in the error's data", () => {
+    try {
+      headerVersion(headers({ "mcp-protocol-version": `9${"9".repeat(200)}` }), true);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as GatewayError).toJsonRpcError()).toEqual({
+        code: expect.any(Number),
+        message: `Unsupported protocol version: supported versions are ${STATELESS_VERSION}`,
+        data: { supported: [STATELESS_VERSION], requested: "9".repeat(64) },
+      });
+    }
+  });
+});
+
 describe("checkStatelessHeaders", () => {
   const check = (init: Record<string, string>, target: { method: string; name?: string }) => outcome(() => checkStatelessHeaders(headers(init), target));
 
@@ -205,6 +221,9 @@ describe("2026-07-28 header values (Mcp-Name)", () => {
     expect(decodeHeaderValue("=?base64?w6nDqA==?=")).toBe("éè");
     expect(decodeHeaderValue("=?base64?SGVsbG8?=")).toBeUndefined();
     expect(decodeHeaderValue("=?base64?SGVs!!!bG8=?=")).toBeUndefined();
+    // Trailing bits that are not zero: atob reads "QR==" as "A", but only "QQ==" is its canonical form.
+    expect(decodeHeaderValue("=?base64?QQ==?=")).toBe("A");
+    expect(decodeHeaderValue("=?base64?QR==?=")).toBeUndefined();
     expect(decodeHeaderValue("=?BASE64?SGVsbG8=?=")).toBe("=?BASE64?SGVsbG8=?=");
     expect(decodeHeaderValue("=?base64?SGVsbG8=")).toBe("=?base64?SGVsbG8=");
     expect(decodeHeaderValue("get_weather")).toBe("get_weather");

@@ -33,6 +33,7 @@ const facts = (method: string, extra: Partial<MessageFacts> = {}): MessageFacts 
   method,
   roles: ["viewer"],
   inSession: true,
+  caller: { now: Date.now() },
   ...extra,
 });
 

@@ -7,8 +7,9 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy } from "../../src/policy/build/compile.js";
 import { PolicyEngine } from "../../src/policy/decide.js";
-import { FOREIGN_TASK, NOT_RELAYED, decideMessage, withIntegrity, type Decision, type MessageFacts } from "../../src/policy/decision.js";
+import { FOREIGN_TASK, NOT_RELAYED, decideMessage, stricterScrub, withIntegrity, type Decision, type MessageFacts } from "../../src/policy/decision.js";
 import { METHODS, OTHER_MESSAGES } from "../../src/mcp/methods.js";
+import type { ScrubPolicy } from "../../src/policy/types.js";
 
 const policy = compilePolicy([
   {
@@ -38,7 +39,7 @@ const engine = new PolicyEngine(policy);
 const originPolicy = policy.origins.o!;
 
 function decide(method: string, facts: Partial<MessageFacts> = {}): Decision {
-  return decideMessage(engine, { origin: "o", originPolicy, row: METHODS[method] ?? OTHER_MESSAGES.response, method, roles: ["viewer"], inSession: true, ...facts });
+  return decideMessage(engine, { origin: "o", originPolicy, row: METHODS[method] ?? OTHER_MESSAGES.response, method, roles: ["viewer"], inSession: true, caller: { now: Date.now() }, ...facts });
 }
 
 describe("decideMessage", () => {
@@ -228,5 +229,77 @@ describe("the limits a message counts against", () => {
     expect(ids(["viewer"], "tools/call", undefined)).toEqual(["o-all"]);
     expect(ids(["viewer"], "prompts/get", "echo")).toEqual(["o-all"]);
     expect(limited.limitsFor("p", limited.expandRoles(["ops"]), "tools/list", undefined).map((limit) => limit.id)).toEqual(["p-all"]);
+  });
+});
+
+describe("decideMessage: subscriptions/listen", () => {
+  const listening = compilePolicy([
+    {
+      file: "listen.yaml",
+      content: {
+        origins: { o: { url: "https://o.example/mcp" } },
+        roles: { viewer: {}, reader: {} },
+        rules: [
+          { id: "listen", effect: "allow", roles: ["viewer", "reader"], origin: "o", methods: ["subscriptions/listen"] },
+          { id: "docs", effect: "allow", roles: ["reader"], origin: "o", resources: ["docs://*"] },
+          { id: "no-secrets", effect: "deny", roles: ["reader"], origin: "o", resources: ["docs://secret/*"] },
+        ],
+      },
+    },
+  ]);
+  const listen = (roles: string[], subscribedResources?: string[]) =>
+    decideMessage(new PolicyEngine(listening), { origin: "o", originPolicy: listening.origins.o!, row: METHODS["subscriptions/listen"]!, method: "subscriptions/listen", roles, stateless: true, caller: { now: Date.now() }, ...(subscribedResources ? { subscribedResources } : {}) } as MessageFacts);
+
+  it("needs a methods rule for the listen itself, and a resource rule for every URI it subscribes to", () => {
+    expect(listen(["viewer"])).toMatchObject({ effect: "allow", rule: "listen" });
+    expect(listen(["nobody"]).effect).toBe("deny");
+    expect(listen(["viewer"], ["docs://a"]).effect).toBe("deny");
+    expect(listen(["reader"], ["docs://a", "docs://b"])).toMatchObject({ effect: "allow", rule: "listen" });
+    const refused = listen(["reader"], ["docs://a", "docs://secret/keys"]);
+    expect(refused).toMatchObject({ effect: "deny", rule: "no-secrets" });
+  });
+});
+
+describe("decideMessage: input answers, tasks without a session, inherited scrub settings", () => {
+  const inputs = compilePolicy([
+    {
+      file: "inputs.yaml",
+      content: {
+        origins: { o: { url: "https://o.example/mcp" } },
+        roles: { some: {}, every: {} },
+        rules: [
+          { id: "echo", effect: "allow", roles: ["some", "every"], origin: "o", tools: ["echo"], additionalArguments: true },
+          { id: "sampling", effect: "allow", roles: ["some", "every"], origin: "o", serverRequests: ["sampling/createMessage"] },
+          { id: "the-rest", effect: "allow", roles: ["every"], origin: "o", serverRequests: ["elicitation/create", "roots/list"] },
+        ],
+      },
+    },
+  ]);
+  const call = (roles: string[]) =>
+    decideMessage(new PolicyEngine(inputs), { origin: "o", originPolicy: inputs.origins.o!, row: METHODS["tools/call"]!, method: "tools/call", roles, stateless: true, caller: { now: Date.now() }, target: { kind: "tool", name: "echo" }, args: {}, unverifiedInput: true } as MessageFacts);
+
+  it("takes answers no sealed question backs only from a caller that may be asked every kind of input", () => {
+    expect(call(["some"])).toMatchObject({ effect: "deny", rule: "unverified-input" });
+    expect(call(["every"]).effect).toBe("allow");
+  });
+
+  it("needs a session for task operations only, not for other methods", () => {
+    expect(decide("ping", { inSession: false }).effect).toBe("allow");
+    expect(decide("tasks/get", { inSession: false, task: { rule: "pings" } })).toMatchObject({ effect: "deny", rule: FOREIGN_TASK, target: { kind: "method", name: "tasks/get" } });
+  });
+
+  it("answers a task with its rule's own scrub settings, and a resumed stream with the stricter of the rule's and the origin's", () => {
+    const vault = policy.rules.find((rule) => rule.id === "secret-tool")!.scrub!;
+    const roles = ["tasker", "viewer"];
+    expect(decide("tasks/result", { roles, task: { rule: "secret-tool" } }).scrub).toEqual(vault);
+    expect(decide("tasks/result", { roles, task: { rule: "secret-tool" } }).scrub).not.toEqual(stricterScrub(vault, originPolicy.scrub));
+    expect(decide("notifications/initialized", { resumeRule: "secret-tool" }).scrub).toEqual(stricterScrub(vault, originPolicy.scrub));
+  });
+
+  it("takes the stricter of two scrub settings: every family, refuse only if either refuses, values both allow", () => {
+    const redact: ScrubPolicy = { families: ["credentials"], action: "redact", allow: ["a", "b"] };
+    const other: ScrubPolicy = { families: ["personal"], action: "redact", allow: ["b"] };
+    expect(stricterScrub(redact, other)).toEqual({ families: ["credentials", "personal"], action: "redact", allow: ["b"] });
+    expect(stricterScrub(redact, { ...other, action: "refuse" }).action).toBe("refuse");
   });
 });

@@ -1,10 +1,12 @@
 // The golden decision cases of policies/tests against the policy in policies/: what `mcp-warden policy check` runs.
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readGoldenCases, runGoldenCases } from "../../cli/golden.js";
 import { loadPolicy } from "../../cli/policy-files.js";
+import { loadSqlParser } from "../../src/policy/sql.js";
 
 const policy = loadPolicy(["policies"]);
 const cases = readGoldenCases("policies/tests");
+beforeAll(loadSqlParser);
 
 describe("golden decisions of the demo policy", () => {
   it("has cases", () => expect(cases.length).toBeGreaterThan(10));

@@ -7,7 +7,7 @@
 
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { windowStep, type LimitBackend, type LimitCheck, type LimitResult } from "../../src/ratelimit/backend.js";
-import { checksFor, cooldownKey, enforce } from "../../src/ratelimit/limiter.js";
+import { checksFor, cooldownKey, countTowardAbuse, enforce } from "../../src/ratelimit/limiter.js";
 import type { CompiledLimit } from "../../src/policy/types.js";
 import { failureOf } from "../support/failure.js";
 
@@ -321,5 +321,19 @@ describe("windowStep", () => {
       expect(windowStep("sliding-window", 10, W, 0, 0, { current: 10, previous: 0 })).toEqual({ result: { success: true, remaining: 0, reset: W }, current: 10 });
       expect(windowStep("sliding-window", 10, W, 0, 0, { current: 7, previous: 8 })).toEqual({ result: { success: false, remaining: 0, reset: W }, current: 7 });
     });
+  });
+});
+
+describe("countTowardAbuse", () => {
+  const abuse = { deniedCalls: 5, windowMs: 60_000, cooldownMs: 300_000 };
+
+  it("counts one refused message against the principal's baseline alone, true once it is crossed", async () => {
+    const over = fakeBackend({}, () => [{ success: false, remaining: 0, reset: NOW + 1000 }]);
+    expect(await countTowardAbuse(over.backend, "alice", abuse)).toBe(true);
+    expect(over.calls.consume).toEqual([[{ limit: expect.objectContaining({ id: "abuse-denied-calls", per: "principal", limit: 5, windowMs: 60_000, algorithm: "fixed-window" }), identifier: "alice", rate: 1 }]]);
+    const under = fakeBackend({}, () => [{ success: true, remaining: 3, reset: NOW + 1000 }]);
+    expect(await countTowardAbuse(under.backend, "alice", abuse)).toBe(false);
+    const silent = fakeBackend({}, () => []);
+    expect(await countTowardAbuse(silent.backend, "alice", abuse)).toBe(false);
   });
 });

@@ -4,13 +4,13 @@
 import { buildWorker } from "../../cli/build.js";
 import { startEverything } from "./everything.js";
 import { TEST_WORKER } from "./gateway.js";
-import { EVERYTHING_URL, IDP_ISSUER, PORTS, TOOLBOX_URL } from "./ports.js";
+import { EVERYTHING_URL, IDP_ISSUER, PORTS, SQL_URL, TOOLBOX_URL } from "./ports.js";
 
 export default async function setup(): Promise<() => void> {
   await buildWorker({
     policyDirs: ["policies", "test/fixtures/policies"],
     outFile: TEST_WORKER,
-    originOverrides: { everything: EVERYTHING_URL, toolbox: TOOLBOX_URL },
+    originOverrides: { everything: EVERYTHING_URL, toolbox: TOOLBOX_URL, sql: SQL_URL },
     upstreamIssuer: IDP_ISSUER,
   });
   const everything = await startEverything(PORTS.everything);

@@ -7,6 +7,7 @@ export const PORTS = {
   recorder: 21311,
   dead: 21319,
   toolbox: 21321,
+  sql: 21701,
   redis: 21501,
   bridge: 21502,
   /** OAuth: the local OpenID provider, the gateway at a fixed port (the provider knows its callback), a client's metadata host. */
@@ -19,4 +20,5 @@ export const PORTS = {
 
 export const EVERYTHING_URL = `http://127.0.0.1:${PORTS.everything}/mcp`;
 export const TOOLBOX_URL = `http://127.0.0.1:${PORTS.toolbox}/mcp`;
+export const SQL_URL = `http://127.0.0.1:${PORTS.sql}/mcp`;
 export const IDP_ISSUER = `http://127.0.0.1:${PORTS.idp}`;

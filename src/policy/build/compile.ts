@@ -6,14 +6,19 @@
 import { createHash } from "node:crypto";
 import { canonicalJson, type Json, type JsonObject } from "../../mcp/json.js";
 import { scanDefinition } from "../../integrity/poison.js";
-import { gatewaySchema, pinFileSchema, policyFileSchema, type ArgumentRuleInput, type PolicyFile } from "./schema.js";
+import { DAYS, gatewaySchema, pinFileSchema, policyFileSchema, type ArgumentRuleInput, type PolicyFile, type RuleInput } from "./schema.js";
 import { regexHazard } from "./regex-safety.js";
-import type { CompiledArgumentRule, CompiledLimit, CompiledPolicy, CompiledRule, GatewaySettings, OAuthSettings, TargetKind } from "../types.js";
+import type { CompiledAnomalyWatch, CompiledArgumentRule, CompiledConditions, CompiledLimit, CompiledPolicy, CompiledRule, GatewaySettings, OAuthSettings, TargetKind } from "../types.js";
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 export function durationMs(text: string): number {
   const [, amount, unit] = /^(\d+) ?(ms|s|m|h)$/.exec(text)!;
   return Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
+}
+
+function lifetimeSeconds(text: string): number {
+  const [, amount, unit] = /^(\d+) ?(m|h|d)$/.exec(text)!;
+  return Number(amount) * { m: 60, h: 3600, d: 86_400 }[unit as "m" | "h" | "d"];
 }
 
 export type PolicySource = { file: string; content: unknown };
@@ -29,10 +34,11 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function compileGateway(input: NonNullable<PolicyFile["gateway"]>): GatewaySettings {
-  const { rateLimit, ...rest } = input;
+  const { rateLimit, maxTokenLifetime, ...rest } = input;
   const abuse = rateLimit.abuse;
   return {
     ...rest,
+    ...(maxTokenLifetime ? { maxTokenLifetimeSeconds: lifetimeSeconds(maxTokenLifetime) } : {}),
     rateLimit: {
       timeoutMs: rateLimit.timeoutMs,
       failedAuth: { limit: rateLimit.failedAuth.limit, windowMs: durationMs(rateLimit.failedAuth.window) },
@@ -138,6 +144,7 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
           arguments: compiledArguments,
           additionalArguments: rule.additionalArguments ?? false,
           ...(rule.scrub ? { scrub: rule.scrub } : {}),
+          ...(rule.conditions ? { conditions: compileConditions(rule.conditions) } : {}),
           source: `${file}#rules.${index}`,
         });
       }
@@ -155,6 +162,18 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
       limits.push({ ...rest, windowMs: durationMs(window) });
     });
   }
+  const anomalies: CompiledAnomalyWatch[] = [];
+  for (const { file, policy } of parsed) {
+    (policy.anomalies ?? []).forEach((watch, index) => {
+      const at = `${file}: anomalies.${index}`;
+      if (anomalies.some((other) => other.id === watch.id)) problems.push(`${at}.id: duplicate anomaly watch id "${watch.id}"`);
+      if (!origins[watch.origin]) problems.push(`${at}.origin: unknown origin "${watch.origin}"`);
+      // One watch per tool call: two watches on one origin must name tools apart.
+      if (anomalies.some((other) => other.origin === watch.origin && (!other.tools || !watch.tools))) problems.push(`${at}: another watch already covers every tool of origin "${watch.origin}"`);
+      const { baseline, cooldown, description: _, ...rest } = watch;
+      anomalies.push({ ...rest, baselineHours: Number(baseline.slice(0, -1)), ...(cooldown ? { cooldownMs: durationMs(cooldown) } : {}) });
+    });
+  }
   const pins = compilePins(pinSources, origins, problems);
   if (problems.length) throw new PolicyError(problems);
 
@@ -166,17 +185,34 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
     roles,
     rules,
     limits,
+    anomalies,
     pins,
   };
   const version = createHash("sha256").update(JSON.stringify(body)).digest("hex").slice(0, 16);
   return { version, ...body };
 }
 
+function compileConditions(conditions: NonNullable<RuleInput["conditions"]>): CompiledConditions {
+  const { time, ...rest } = conditions;
+  if (!time) return rest;
+  const minutes = (text: string) => Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
+  const hours = time.hours ?? "00:00-24:00";
+  return {
+    ...rest,
+    time: {
+      days: (time.days ?? [...DAYS]).map((day) => DAYS.indexOf(day)).sort(),
+      fromMinute: minutes(hours.slice(0, 5)),
+      toMinute: minutes(hours.slice(6)),
+    },
+  };
+}
+
 function compileArgument(argument: ArgumentRuleInput): CompiledArgumentRule {
-  const { required, path, url, properties, items, ...rest } = argument;
+  const { required, path, url, sql, properties, items, ...rest } = argument;
   const compiled: CompiledArgumentRule = { ...rest, required: required ?? false };
   if (path) compiled.pathRoots = path.roots.map((root) => (root.length > 1 ? root.replace(/\/+$/, "") : root));
   if (url) compiled.url = { schemes: url.schemes ?? ["https"], hosts: url.hosts };
+  if (sql) compiled.sql = { dialect: sql.dialect, readOnly: sql.readOnly ?? true, maxStatements: sql.maxStatements ?? 1, ...(sql.tables ? { tables: sql.tables } : {}) };
   if (properties) compiled.properties = Object.fromEntries(Object.entries(properties).map(([name, rule]) => [name, compileArgument(rule)]));
   if (items) compiled.items = compileArgument(items);
   return compiled;

@@ -3,6 +3,7 @@
 
 import { z } from "zod";
 import { METHODS } from "../../mcp/methods.js";
+import { parseRange } from "../conditions.js";
 import { matchesNamePattern } from "../decide.js";
 
 const identifier = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "letters, digits, '_', '.', '-'; at most 64");
@@ -33,6 +34,7 @@ type ArgumentRuleShape = {
   path?: { roots: string[] };
   shellSafe?: true;
   url?: { schemes?: ("https" | "http")[]; hosts: string[] };
+  sql?: { dialect: "postgres" | "mysql" | "sqlite"; readOnly?: boolean; maxStatements?: number; tables?: string[] };
   properties?: Record<string, ArgumentRuleShape>;
   additionalProperties?: boolean;
   items?: ArgumentRuleShape;
@@ -63,12 +65,23 @@ const argumentRule: z.ZodType<ArgumentRuleShape> = z.lazy(() =>
           hosts: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/, "a lower-case host, optionally '*.'-prefixed")).min(1),
         })
         .optional(),
+      /** SQL parsed per dialect; read-only (the default) allows one read; `tables` lists what it may read. */
+      sql: z
+        .strictObject({
+          dialect: z.enum(["postgres", "mysql", "sqlite"]),
+          readOnly: z.boolean().default(true),
+          maxStatements: z.int().min(1).max(100).default(1),
+          tables: z.array(z.string().regex(/^[^.\s]+(\.[^.\s]+)?$/, "a table name, optionally schema-qualified")).min(1).optional(),
+        })
+        .refine((sql) => sql.readOnly || sql.tables === undefined, { path: ["tables"], message: "tables needs readOnly: true (only reads are walked for table names)" })
+        .refine((sql) => !sql.readOnly || sql.maxStatements === 1, { path: ["maxStatements"], message: "readOnly allows exactly one statement" })
+        .optional(),
       properties: z.record(z.string(), argumentRule).optional(),
       additionalProperties: z.boolean().optional(),
       items: argumentRule.optional(),
     })
     .superRefine((rule, ctx) => {
-      const stringOnly = ["minLength", "maxLength", "pattern", "path", "shellSafe", "url"] as const;
+      const stringOnly = ["minLength", "maxLength", "pattern", "path", "shellSafe", "url", "sql"] as const;
       for (const key of stringOnly) {
         if (rule[key] !== undefined && rule.type !== "string") ctx.addIssue({ code: "custom", path: [key], message: `${key} needs type: string` });
       }
@@ -97,6 +110,36 @@ export const scrubSchema = z.strictObject({
   allow: z.array(z.string().min(1)).default([]),
 });
 
+export const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+
+/** A CIDR range (`10.0.0.0/8`, `2001:db8::/32`) or one address; host bits set after the prefix are refused as ambiguous. */
+export const addressRange = z.string().refine((text) => parseRange(text) !== undefined, "an IPv4 or IPv6 address or CIDR range, with no host bits set after the prefix");
+
+/**
+ * Network and time conditions: the caller's address (CF-Connecting-IP) in one of the ranges, its
+ * country (ISO 3166-1 alpha-2, as `request.cf.country`; `T1` is Tor) or ASN (`request.cf.asn`) in
+ * the lists, and the UTC day and time in the window. Every condition given must hold.
+ */
+export const conditionsSchema = z
+  .strictObject({
+    addresses: z.array(addressRange).min(1).optional(),
+    countries: z.array(z.string().regex(/^[A-Z][A-Z0-9]$/, "an upper-case ISO 3166-1 alpha-2 code, as request.cf.country")).min(1).optional(),
+    asns: z.array(z.int().min(1).max(4_294_967_295)).min(1).optional(),
+    time: z
+      .strictObject({
+        days: z.array(z.enum(DAYS)).min(1).optional(),
+        /** UTC, `HH:MM-HH:MM`, start inclusive, end exclusive (`24:00` ends at midnight); no wrap past midnight. */
+        hours: z
+          .string()
+          .regex(/^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/, "UTC HH:MM-HH:MM")
+          .refine((text) => text.slice(0, 5) < text.slice(6), "the window ends before it starts: write two rules for a window across midnight")
+          .optional(),
+      })
+      .refine((time) => time.days !== undefined || time.hours !== undefined, "time needs days, hours or both")
+      .optional(),
+  })
+  .refine((conditions) => Object.keys(conditions).length > 0, "conditions need addresses, countries, asns or time");
+
 export const ruleSchema = z
   .strictObject({
     id: identifier,
@@ -117,6 +160,8 @@ export const ruleSchema = z
     additionalArguments: z.boolean().optional(),
     /** Overrides the origin's scrub settings for answers to calls this rule allowed. */
     scrub: scrubSchema.optional(),
+    /** An allow rule applies only when they hold; a deny rule only when they hold (a missing fact counts as holding: fail closed). */
+    conditions: conditionsSchema.optional(),
   })
   .superRefine((rule, ctx) => {
     if (!rule.tools && !rule.resources && !rule.prompts && !rule.serverRequests && !rule.methods) {
@@ -149,6 +194,33 @@ export const limitSchema = z.strictObject({
   fail: z.enum(["open", "closed"]),
 });
 
+const anomalyAction = z.enum(["flag", "cooldown"]);
+
+/**
+ * Anomaly detection on one origin's tool calls, per principal × tool and hour: `spike` when this
+ * hour's count passes `factor` × the principal's mean of the previous `baseline` hours (at least
+ * `minimum`), `ceiling` when it passes `calls`, `firstUse` when the principal calls the tool for the
+ * first time (in 90 days). Each finding is flagged in audit; `cooldown` also refuses the principal.
+ */
+export const anomalySchema = z
+  .strictObject({
+    id: identifier,
+    description: z.string().optional(),
+    origin: z.string(),
+    tools: z.array(namePattern).min(1).optional(),
+    baseline: z.string().regex(/^([1-9]|[1-9]\d|1[0-5]\d|16[0-8])h$/, "whole hours, 1h to 168h").default("24h"),
+    spike: z.strictObject({ factor: z.number().min(1).max(1000), minimum: z.int().min(1), action: anomalyAction }).optional(),
+    ceiling: z.strictObject({ calls: z.int().min(1), action: anomalyAction }).optional(),
+    firstUse: z.strictObject({ action: anomalyAction }).optional(),
+    cooldown: duration.optional(),
+  })
+  .superRefine((watch, ctx) => {
+    const actions = [watch.spike?.action, watch.ceiling?.action, watch.firstUse?.action];
+    if (actions.every((action) => action === undefined)) ctx.addIssue({ code: "custom", path: [], message: "an anomaly watch needs spike, ceiling or firstUse" });
+    if (actions.includes("cooldown") && !watch.cooldown) ctx.addIssue({ code: "custom", path: ["cooldown"], message: "a finding with action: cooldown needs a cooldown duration" });
+    if (watch.cooldown && !actions.includes("cooldown")) ctx.addIssue({ code: "custom", path: ["cooldown"], message: "no finding uses the cooldown" });
+  });
+
 export const originSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   timeoutMs: z.int().min(100).max(300_000).default(30_000),
@@ -178,6 +250,8 @@ export const gatewaySchema = z.strictObject({
    * this time plus KV's own propagation (up to 60 s across locations); 0 reads KV on every request.
    */
   tokenCacheSeconds: z.int().min(0).max(300).default(5),
+  /** The longest a token may live (from its creation): older tokens are refused, and `token create` caps `--expires` to it. */
+  maxTokenLifetime: z.string().regex(/^\d+ ?(m|h|d)$/, "a lifetime such as 12h or 90d").optional(),
   /**
    * 2026-07-28 caching hints on answers: the longest `ttlMs` a client may be told (an origin's longer
    * hint is cut to it). Every answer is marked `cacheScope: "private"`: it was filtered and scrubbed for one caller.
@@ -234,6 +308,7 @@ export const policyFileSchema = z.strictObject({
   roles: z.record(identifier, roleSchema).optional(),
   rules: z.array(ruleSchema).optional(),
   limits: z.array(limitSchema).optional(),
+  anomalies: z.array(anomalySchema).optional(),
 });
 
 /** policies/pins/<origin>.yaml, written by `mcp-warden pin`: each tool's reviewed definition and its hash. */

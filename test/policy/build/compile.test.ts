@@ -59,10 +59,23 @@ describe("policy compiler", () => {
     ["a deny with argument rules", { rules: [{ ...base.rules[0], effect: "deny" }] }, "deny rules match names only"],
     ["maxLength on a number", { rules: [{ ...base.rules[0], arguments: { n: { type: "number", maxLength: 3 } } }] }, "maxLength needs type: string"],
     ["an unknown field", { rules: [{ ...base.rules[0], allow: true }] }, "rules.0: Unrecognized key"],
+    ["sql on a number", { rules: [{ ...base.rules[0], arguments: { q: { type: "number", sql: { dialect: "sqlite" } } } }] }, "sql needs type: string"],
+    ["an unknown SQL dialect", { rules: [{ ...base.rules[0], arguments: { q: { type: "string", sql: { dialect: "oracle" } } } }] }, "rules.0.arguments.q.sql.dialect"],
+    ["tables on writable SQL", { rules: [{ ...base.rules[0], arguments: { q: { type: "string", sql: { dialect: "sqlite", readOnly: false, tables: ["t"] } } } }] }, "tables needs readOnly: true"],
+    ["read-only SQL of several statements", { rules: [{ ...base.rules[0], arguments: { q: { type: "string", sql: { dialect: "mysql", maxStatements: 2 } } } }] }, "readOnly allows exactly one statement"],
     ["a catastrophic pattern", { rules: [{ ...base.rules[0], arguments: { m: { type: "string", pattern: "(a+)+$" } } }] }, "rules.0.arguments.m.pattern: a repeated group contains a quantifier"],
   ])("refuses %s", (_, override, message) => {
     const found = problems([{ file: "p.yaml", content: { ...base, ...override } }]);
     expect(found.join("\n")).toContain(message);
+  });
+
+  it("compiles an sql rule with its defaults: read-only, one statement", () => {
+    const sql = { ...base, rules: [{ ...base.rules[0], arguments: { q: { type: "string", sql: { dialect: "postgres", tables: ["users", "app.events"] } } } }] };
+    expect(compilePolicy([{ file: "a.yaml", content: sql }]).rules[0]!.arguments.q).toEqual({
+      type: "string",
+      required: false,
+      sql: { dialect: "postgres", readOnly: true, maxStatements: 1, tables: ["users", "app.events"] },
+    });
   });
 
   it("refuses the same origin or role defined in two files", () => {
