@@ -116,8 +116,8 @@ function grantStub(env: OAuthEnv, grantId: string): DurableObjectStub<OAuthGrant
 }
 
 function upstreamSecret(env: OAuthEnv, settings: OAuthSettings): string {
-  const value = env[settings.upstream.clientSecret];
-  if (typeof value !== "string" || value === "") throw new Error(`secret ${settings.upstream.clientSecret} is missing`);
+  const value = env[settings.upstream.clientSecret.from];
+  if (typeof value !== "string" || value === "") throw new Error(`secret ${settings.upstream.clientSecret.from} is missing`);
   return value;
 }
 

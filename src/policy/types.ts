@@ -127,7 +127,7 @@ export type GatewaySettings = {
 export type OAuthSettings = {
   accessTokenSeconds: number;
   refreshTokenSeconds: number;
-  upstream: { issuer: string; clientId: string; clientSecret: string; scopes: string[] };
+  upstream: { issuer: string; clientId: string; clientSecret: { from: string }; scopes: string[] };
   emailDomains: string[];
   roleMapping: { claim: string; equals: string | boolean; roles: string[] }[];
 };

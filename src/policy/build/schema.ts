@@ -283,7 +283,7 @@ export const oauthSchema = z.strictObject({
     issuer: z.url().refine((url) => url.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url), "https, or http on a loopback host"),
     clientId: z.string().min(1).max(256),
     /** The Worker secret holding the client secret the provider issued to the gateway. */
-    clientSecret: secretName,
+    clientSecret: z.strictObject({ from: secretName }),
     scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(["openid", "email", "profile"]),
   }),
   /** Users whose verified e-mail is outside these domains are refused; empty allows any domain. */
