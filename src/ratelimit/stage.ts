@@ -2,7 +2,8 @@
 // limit the Decision names and the caller's cooldown, in one round trip; a denied one also counts
 // against the abuse baseline there (crossing it raises a flag event and, with a cooldown, refuses the
 // caller for a while) and is then refused with the Decision's refusal. An answer carries the budget
-// left, and its bytes (GET streams included) are charged to byte limits once it is over.
+// left, and its bytes (GET streams included) are charged to byte limits once it is over. Leased limits
+// (lease.ts) spend from this isolate's leases, and the call asks the store only for what they cannot cover.
 
 import { createMiddleware } from "hono/factory";
 import type { Principal } from "../auth/authenticate.js";
@@ -12,6 +13,7 @@ import { GatewayError, asGatewayError } from "../errors.js";
 import type { Decision } from "../policy/decision.js";
 import type { CompiledPolicy } from "../policy/types.js";
 import { IsolateCache } from "../isolate-cache.js";
+import { LeaseBook } from "./lease.js";
 import { checksFor, cooldownKey, cooldownRefusal, countTowardAbuse, enforce } from "./limiter.js";
 import { limitBackend } from "./store.js";
 
@@ -23,6 +25,9 @@ export type RateVariables = {
 const refusal = ({ kind, reason, detail }: NonNullable<Decision["refusal"]>) => new GatewayError(kind, reason, { detail });
 
 type Reads = RateVariables & { audit: AuditDraft; principal: Principal; originName: string; decision: Decision };
+
+/** This isolate's leases of leased limits. */
+const leases = new LeaseBook();
 
 /** Principals this isolate knows to be cooling down, with when it ends: refused before their messages are even read. */
 const coolingDown = new IsolateCache<string, number>(10_000);
@@ -105,7 +110,7 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
       const denial = decision.refusal?.kind === "denied" ? { onAbuse: () => waitUntil(flagAbuse(c.env, c.var, waitUntil)) } : undefined;
       let outcome;
       try {
-        outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now(), denial);
+        outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now(), denial, leases);
       } catch (error) {
         // Learnt from the store: refuse this principal's next messages in this isolate before reading them.
         if (error instanceof GatewayError && error.options.data?.limit === "abuse-cooldown" && abuse?.cooldownMs) coolingDown.set(principal.id, Date.now() + abuse.cooldownMs);
@@ -113,6 +118,7 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
         if (decision.refusal && error instanceof GatewayError && error.kind === "rateLimiterUnavailable") throw refusal(decision.refusal);
         throw error;
       }
+      if (outcome.background) waitUntil(outcome.background);
       rate.failedOpen = outcome.failedOpen;
       rate.headers = outcome.headers;
       if (outcome.failedOpen.length) console.warn(JSON.stringify({ warning: "rate limiter failed open", limits: outcome.failedOpen, requestId: c.var.audit.event.requestId }));
