@@ -14,6 +14,8 @@ export type BuildOptions = {
   /** Origin URLs replaced at build time (tests point the demo origin at their own port). */
   originOverrides?: Record<string, string>;
   entry?: string;
+  /** Keep names readable (profiling: bench/profile.ts). */
+  minify?: boolean;
 };
 
 function policyModule(policy: CompiledPolicy): Plugin {
@@ -38,7 +40,7 @@ export async function buildWorker(options: BuildOptions): Promise<CompiledPolicy
     target: "es2024",
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
-    minify: true,
+    minify: options.minify ?? true,
     legalComments: "none",
     plugins: [policyModule(policy)],
     external: ["cloudflare:*"],
