@@ -131,7 +131,7 @@ export function authentication({ tokenCacheSeconds, failures }: { tokenCacheSeco
     try {
       // A token this isolate already knows passes even from a blocked address: the block only spares KV reads.
       const refuse = () => failures.refuseIfBlocked(address, now);
-      c.set("principal", await authenticate(c.req.raw, c.var.originName, pepper, tokens, Math.floor(now / 1000), tokenCacheSeconds, refuse));
+      c.set("principal", await authenticate(c.req.raw, c.get("originName"), pepper, tokens, Math.floor(now / 1000), tokenCacheSeconds, refuse));
     } catch (error) {
       if (error instanceof GatewayError && error.kind === "unauthorized") c.executionCtx.waitUntil(failures.recordFailure(c.env, address, now));
       throw error;

@@ -54,18 +54,20 @@ export async function enforce(
   const abuse = settings.abuse;
   const limitChecks = checksFor(limits, principal);
   const cooldown = abuse?.cooldownMs ? cooldownKey(principal) : undefined;
-  const deadline = timeout(settings.timeoutMs);
+  // The store's deadline starts with the first thing the call waits for (a call served from leases waits for nothing).
+  let deadline: ReturnType<typeof timeout> | undefined;
+  const within = <T>(promise: Promise<T>) => Promise.race([promise, (deadline ??= timeout(settings.timeoutMs)).promise]);
   let answer: { results: LimitResult[]; coolingDown: boolean };
   let background: Promise<unknown> | undefined;
   try {
     if (leases && limitChecks.some((check) => leases.isLeased(check))) {
-      const leased = await leasedAnswer(backend, leases, limitChecks, principal, cooldown, denial !== undefined && abuse !== undefined ? abuse : undefined, now, deadline.promise);
+      const leased = await leasedAnswer(backend, leases, limitChecks, principal, cooldown, denial !== undefined && abuse !== undefined ? abuse : undefined, now, within);
       answer = leased.answer;
       background = leased.background;
     } else {
       // A denied message also counts against the abuse baseline, in the same round trip.
       const checks = [...limitChecks, ...(denial && abuse ? [{ limit: abuseBaseline(abuse), identifier: principal, rate: 1 }] : [])];
-      answer = await Promise.race([backend.check(checks, cooldown), deadline.promise]);
+      answer = await within(backend.check(checks, cooldown));
     }
   } catch (error) {
     const closed = limits.filter((limit) => limit.fail === "closed");
@@ -76,7 +78,7 @@ export async function enforce(
     }
     return { headers: policyHeaders(limits), failedOpen: limits.map((limit) => limit.id) };
   } finally {
-    deadline.cancel();
+    deadline?.cancel();
   }
   const crossed = denial !== undefined && abuse !== undefined && answer.results[limits.length]?.success === false;
   answer = { ...answer, results: answer.results.slice(0, limits.length) };
@@ -123,13 +125,13 @@ async function leasedAnswer(
   cooldown: string | undefined,
   abuse: NonNullable<GatewaySettings["rateLimit"]["abuse"]> | undefined,
   now: number,
-  deadline: Promise<never>,
+  within: <T>(promise: Promise<T>) => Promise<T>,
 ): Promise<{ answer: { results: LimitResult[]; coolingDown: boolean }; background?: Promise<unknown> }> {
   const cooling = leases.seenCooling(principal);
   const leasable = (check: LimitCheck) => leases.isLeased(check) && !cooling;
   // A lease already being asked for is waited for rather than asked for again.
   const waiting = checks.filter((check) => leasable(check) && !leases.canSpend(check, now)).map((check) => leases.pending(check));
-  if (waiting.some((pending) => pending)) await Promise.race([Promise.all(waiting), deadline]);
+  if (waiting.some((pending) => pending)) await within(Promise.all(waiting));
   const local = checks.map((check) => (leasable(check) ? leases.spend(check, now) : undefined));
   const asked = checks.flatMap((check, index) => (local[index] ? [] : [{ check, index, units: leasable(check) ? leases.size(check, now) : check.rate }]));
   if (asked.length === 0 && !abuse) {
@@ -141,7 +143,7 @@ async function leasedAnswer(
     cooldown,
   );
   for (const { check } of asked) if (leasable(check)) leases.track(check, request);
-  const remote = await Promise.race([request, deadline]);
+  const remote = await within(request);
   leases.cooldownAnswered(principal, remote.coolingDown);
   const results = [...local] as LimitResult[];
   asked.forEach(({ check, index, units }, position) => {

@@ -70,12 +70,12 @@ export function cooldownGate({ policy }: { policy: CompiledPolicy }) {
   const abuse = policy.gateway.rateLimit.abuse;
   const flagAbuse = abuseFlagger(policy);
   return createMiddleware<{ Bindings: Env; Variables: { principal: Principal; originName: string; decision?: Decision } }>(async (c, next) => {
-    const until = coolingDown.get(c.var.principal.id) ?? 0;
+    const until = coolingDown.get(c.get("principal").id) ?? 0;
     const now = Date.now();
     if (until > now) throw cooldownRefusal(Math.ceil((until - now) / 1000));
     await next();
     const error = c.error instanceof GatewayError ? c.error : undefined;
-    if (!abuse || c.var.decision || !error?.options.forged) return;
+    if (!abuse || c.get("decision") || !error?.options.forged) return;
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
     const vars = { principal: c.var.principal, originName: c.var.originName };
     waitUntil(
@@ -125,6 +125,6 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
     }
     if (decision.refusal) throw refusal(decision.refusal);
     await next();
-    if (!c.error) for (const [name, value] of Object.entries(c.var.rate?.headers ?? {})) c.res.headers.set(name, value);
+    if (!c.error) for (const [name, value] of Object.entries(c.get("rate")?.headers ?? {})) c.res.headers.set(name, value);
   });
 }
