@@ -13,14 +13,14 @@ type Profile = { nodes: { id: number; callFrame: { functionName: string; url: st
 export type IsolateProfile = { activeMs: number; profile: Profile };
 
 /** The inspector WebSocket of the Worker named `worker` ("" for a lone unnamed Worker). */
-async function targetUrl(inspectorPort: number, worker: string): Promise<string> {
+export async function targetUrl(inspectorPort: number, worker: string): Promise<string> {
   const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { id: string; webSocketDebuggerUrl: string }[];
   const target = targets.find((candidate) => candidate.id === `core:user:${worker}`);
   if (!target) throw new Error(`no inspector target for Worker "${worker}" (have ${targets.map((t) => t.id).join(", ")})`);
   return target.webSocketDebuggerUrl;
 }
 
-class Inspector {
+export class Inspector {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   private constructor(private readonly socket: WebSocket) {
