@@ -88,7 +88,8 @@ async function probe(url: string, headers: Record<string, string>): Promise<numb
   return latencies.sort((a, b) => a - b);
 }
 
-type Measured = { name: string; perSecond: number; p50: number; p99: number; idleP50: number; cpuMsPerCall?: number; isolateMsPerCall?: number; calls: number };
+/** `calls` under load; `profiledCalls` more in the profiled phase. */
+type Measured = { name: string; perSecond: number; p50: number; p99: number; idleP50: number; cpuMsPerCall?: number; isolateMsPerCall?: number; calls: number; profiledCalls: number };
 /** A Worker's inspector: its isolate is profiled under load after the measured run. */
 type Isolate = { inspectorPort: number; worker: string };
 
@@ -110,7 +111,7 @@ async function measure(name: string, url: string, headers: Record<string, string
   const cpuAfter = pid ? cpuMs(pid) : 0;
   if (result.non2xx || result.errors || result.timeouts) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
   const calls = result.requests.total;
-  const measured: Measured = { name, calls, perSecond: calls / SECONDS, p50: result.latency.p50, p99: result.latency.p99, idleP50: idle[Math.floor(idle.length / 2)]! };
+  const measured: Measured = { name, calls, profiledCalls: 0, perSecond: calls / SECONDS, p50: result.latency.p50, p99: result.latency.p99, idleP50: idle[Math.floor(idle.length / 2)]! };
   if (pid) measured.cpuMsPerCall = (cpuAfter - cpuBefore) / calls;
   if (isolate) {
     let profiledCalls = 0;
@@ -120,6 +121,7 @@ async function measure(name: string, url: string, headers: Record<string, string
       profiledCalls = profiled.requests.total;
     });
     measured.isolateMsPerCall = activeMs / profiledCalls;
+    measured.profiledCalls = profiledCalls;
     // Kept for reading in Chrome DevTools or bench/profile-summary.ts.
     writeFileSync(`.warden/bench/${name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}.cpuprofile`, JSON.stringify(profile));
   }
@@ -255,8 +257,8 @@ try {
   });
   const bridgeBefore = bridge.requests;
   const gatewayResult = await measure("mcp-warden", `${gateway.url}/mcp/bench`, { authorization: `Bearer ${token}` }, gateway.pid, { inspectorPort: INSPECTOR_PORTS.gateway, worker: "gateway" }).finally(() => gateway.close());
-  // Every gateway call of the run (probe and load) went through the limiter: round trips per call.
-  const redisRoundTrips = (bridge.requests - bridgeBefore) / (gatewayResult.calls + PROBE_CALLS + 100 + CONNECTIONS);
+  // Every gateway call of the run (probe, load and profiled load) went through the limiter: round trips per call.
+  const redisRoundTrips = (bridge.requests - bridgeBefore) / (gatewayResult.calls + gatewayResult.profiledCalls + PROBE_CALLS + 100 + CONNECTIONS);
 
   let leasedToken = "";
   const leasedGateway = await inWorkerd<Gateway>(async () => {
@@ -266,7 +268,7 @@ try {
   });
   const leasedBefore = bridge.requests;
   const leasedResult = await measure("mcp-warden, leased limit", `${leasedGateway.url}/mcp/bench`, { authorization: `Bearer ${leasedToken}` }, leasedGateway.pid, { inspectorPort: INSPECTOR_PORTS.leased, worker: "gateway" }).finally(() => leasedGateway.close());
-  const leasedRoundTrips = (bridge.requests - leasedBefore) / (leasedResult.calls + PROBE_CALLS + 100 + CONNECTIONS);
+  const leasedRoundTrips = (bridge.requests - leasedBefore) / (leasedResult.calls + leasedResult.profiledCalls + PROBE_CALLS + 100 + CONNECTIONS);
 
   const peerProcess: ChildProcess = spawn(projectNode(), ["node_modules/@civic/passthrough-mcp-server/dist/cli.js"], {
     env: { ...process.env, PORT: String(PORTS.peer), TARGET_SERVER_URL: `http://127.0.0.1:${PORTS.origin}` },
