@@ -86,11 +86,12 @@ type Client = { url: string; headers: Record<string, string> };
  * port a stopped one had, and undici's pool still holds that one's connections.
  */
 async function request(url: string, init: RequestInit): Promise<Response> {
+  const bounded = { ...init, signal: AbortSignal.timeout(120_000) };
   try {
-    return await fetch(url, init);
+    return await fetch(url, bounded);
   } catch (error) {
     if ((error as { cause?: { code?: string } }).cause?.code !== "UND_ERR_SOCKET") throw error;
-    return fetch(url, init);
+    return fetch(url, { ...init, signal: AbortSignal.timeout(120_000) });
   }
 }
 
