@@ -198,6 +198,23 @@ export const gatewaySchema = z.strictObject({
     .default({ timeoutMs: 250, failedAuth: { limit: 120, window: "1m" } }),
 });
 
+/** One origin of a virtual server: the namespace its tools and prompts are listed under, and tools renamed outright. */
+export const serverOriginSchema = z.strictObject({
+  origin: identifier,
+  /** Tools and prompts are listed as `<namespace>__<name>`, resources as `mcpw:<namespace>:<uri>`; the origin's name by default. */
+  namespace: identifier.optional(),
+  /** Origin tool name → the name clients see instead of the namespaced one. */
+  rename: z.record(z.string().min(1).max(128), z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, "a tool name: letters, digits, '_', '.', '-'; at most 128")).optional(),
+});
+
+/** A virtual server: one endpoint `/mcp/<name>` over several origins, each still governed by its own rules. */
+export const serverSchema = z.strictObject({
+  description: z.string().optional(),
+  /** How long a listing or initialize waits for each origin before leaving it out. */
+  listTimeoutMs: z.int().min(100).max(60_000).default(5000),
+  origins: z.array(serverOriginSchema).min(1).max(16),
+});
+
 export const roleSchema = z.strictObject({
   description: z.string().optional(),
   inherits: z.array(z.string()).default([]),
@@ -208,6 +225,7 @@ export const policyFileSchema = z.strictObject({
   $schema: z.string().optional(),
   gateway: gatewaySchema.optional(),
   origins: z.record(identifier, originSchema).optional(),
+  servers: z.record(identifier, serverSchema).optional(),
   roles: z.record(identifier, roleSchema).optional(),
   rules: z.array(ruleSchema).optional(),
   limits: z.array(limitSchema).optional(),
