@@ -3,7 +3,11 @@
 // and the recording test origin, each still governed by its own rules.
 
 import { CreateMessageRequestSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { createServer } from "node:http";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildWorker } from "../../cli/build.js";
 import { startToolbox, type Toolbox } from "../../demo/toolbox.js";
 import { gatewayAndRecorder } from "../support/e2e.js";
 import { connect, jsonBody, post } from "../support/mcp-client.js";
@@ -235,6 +239,41 @@ describe("partial failure", () => {
     }
   });
 
+  it("never waits for a listing past the server's per-origin time limit", async () => {
+    // An origin that is up and answers initialize, but never finishes tools/list.
+    const held: import("node:http").ServerResponse[] = [];
+    const sluggish = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      request.on("end", () => {
+        const message = JSON.parse(body || "{}");
+        if (message.method === "initialize") {
+          response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: message.id, result: { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "sluggish", version: "1" } } }));
+        } else if (message.id === undefined) response.writeHead(202).end();
+        else held.push(response);
+      });
+    });
+    await new Promise<void>((resolve) => sluggish.listen(PORTS.sluggish, "127.0.0.1", resolve));
+    try {
+      const authorization = `Bearer ${tokens.viewer}`;
+      const late = `${setup.gateway.url}/mcp/late`;
+      const opened = await post(late, JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } } }), { authorization });
+      expect(opened.status).toBe(200);
+      const headers = { authorization, "mcp-session-id": opened.headers.get("mcp-session-id")!, "mcp-protocol-version": "2025-11-25" };
+      const listed = await post(late, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }), headers);
+      expect(listed.status).toBe(200);
+      const names = (await jsonBody(listed)).result.tools.map((tool: Any) => tool.name);
+      expect(names).toContain("recorder__echo");
+      expect(names.some((name: string) => name.startsWith("sluggish__"))).toBe(false);
+      expect(held.length).toBe(1);
+      await expect.poll(() => auditEvents().find((event) => event.server === "late" && event.method === "tools/list")?.droppedOrigins).toEqual([{ origin: "sluggish", reason: "no answer within 500 ms" }]);
+    } finally {
+      for (const response of held) response.destroy();
+      sluggish.closeAllConnections();
+      await new Promise((resolve) => sluggish.close(resolve));
+    }
+  });
+
   it("starts a session without an origin that is down at initialize; its calls say it did not join", async () => {
     await setup.recorder.close();
     let session;
@@ -248,5 +287,19 @@ describe("partial failure", () => {
     expect(call.data.error.message).toMatch(/unavailable when the session began/);
     const listed = await session.rpc("tools/list");
     expect(listed.data.result.tools.some((tool: Any) => tool.name.startsWith("recorder__"))).toBe(false);
+  });
+});
+
+describe("build time", () => {
+  it("refuses a server under which two tools would end up with one name", async () => {
+    mkdirSync(".warden/test", { recursive: true });
+    const dir = mkdtempSync(".warden/test/virtual-");
+    try {
+      // The demo policy (with toolbox's pins) plus a server renaming two tools to one name.
+      writeFileSync(join(dir, "clash.yaml"), "servers:\n  clash:\n    origins:\n      - { origin: everything, rename: { echo: add } }\n      - { origin: toolbox, rename: { add: add } }\n");
+      await expect(buildWorker({ policyDirs: ["policies", dir], outFile: join(dir, "worker.js") })).rejects.toThrow(/servers\.clash\.origins\.1\.rename\.add: "add" is already the name of everything's "echo"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,8 @@ export const PORTS = {
   recorder: 21311,
   dead: 21319,
   toolbox: 21321,
+  /** The virtual-server tests' origin that never finishes a listing. */
+  sluggish: 22001,
   redis: 21501,
   bridge: 21502,
 } as const;
