@@ -1,7 +1,8 @@
 // `npm start`: the local demo in one command. Starts the reference origin (server-everything) on
 // 127.0.0.1:3001 and the pinned demo origin (demo/toolbox.ts) on 127.0.0.1:3002, makes the dev secrets (.dev.vars) if there are none, mints one demo token per role
 // into the local KV that `wrangler dev` uses, starts the gateway in workerd with `wrangler dev` on
-// 127.0.0.1:8787, and prints the endpoint, the tokens and a ready-to-paste MCP Inspector command.
+// 127.0.0.1:8787, and prints the endpoints (the virtual server /mcp/all over both origins among them),
+// the tokens and ready-to-paste MCP Inspector commands.
 // Ctrl-C stops both processes.
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -103,12 +104,14 @@ async function main(): Promise<void> {
   const limiter = vars.UPSTASH_REDIS_REST_URL && vars.UPSTASH_REDIS_REST_TOKEN ? `Upstash Redis at ${vars.UPSTASH_REDIS_REST_URL}` : "the embedded Durable Object store (set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN in .dev.vars for Upstash)";
   const endpoint = `http://127.0.0.1:${GATEWAY_PORT}/mcp/everything`;
   const toolbox = `http://127.0.0.1:${GATEWAY_PORT}/mcp/toolbox`;
+  const all = `http://127.0.0.1:${GATEWAY_PORT}/mcp/all`;
   console.log(`
 mcp-warden is running (policy ${version}).
 
   MCP endpoint:  ${endpoint}
   origin:        server-everything on http://127.0.0.1:${ORIGIN_PORT}/mcp (reached only through the gateway's policy)
   2nd endpoint:  ${toolbox} (demo/toolbox.ts on http://127.0.0.1:${TOOLBOX_PORT}/mcp, tools pinned)
+  virtual:       ${all} (both origins behind one endpoint: everything__echo, add-numbers, toolbox__weather, ...)
   rate limits:   ${limiter}
   demo tokens:   .warden/demo-tokens.json
 ${ROLES.map((role) => `    ${role.padEnd(10)} ${demoTokens[role]}`).join("\n")}
@@ -125,6 +128,12 @@ turns on you, changing its description; list again and the gateway has hidden it
   npx -y @modelcontextprotocol/inspector@2 --cli ${toolbox} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/call --tool-name weather --tool-arg city=Paris
   npx -y @modelcontextprotocol/inspector@2 --cli ${toolbox} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/list
   node bin/mcp-warden.mjs pin --check toolbox
+
+One endpoint over both origins (a virtual server, \`servers:\` in policies/gateway.yaml): tools are
+namespaced by origin, each origin's own rules, pins and limits still apply:
+
+  npx -y @modelcontextprotocol/inspector@2 --cli ${all} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/list
+  npx -y @modelcontextprotocol/inspector@2 --cli ${all} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/call --tool-name add-numbers --tool-arg a=2 --tool-arg b=3
 
 Ctrl-C stops the demo.
 `);

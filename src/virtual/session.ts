@@ -2,7 +2,7 @@
 // seals (sealed.ts) the negotiated revision and, per origin that joined at initialize, the gateway's
 // own session id at that origin's endpoint (itself sealed, mcp/session.ts) — bound to the server and
 // the principal; and listing cursors, which seal where each origin's listing goes on. Size: about
-// 50 + 170·N characters for N origins (README, "Virtual servers").
+// 60 + 170·N characters for N origins (README, "Virtual servers").
 
 import { GatewayError } from "../errors.js";
 import { seal, unseal, type Sealing } from "../sealed.js";
