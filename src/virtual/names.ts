@@ -1,6 +1,7 @@
 // The names a virtual server's clients see, and the way back to the one origin behind each (pure).
 // Tools and prompts are listed as `<namespace>__<name>` (or a tool's new name from `rename`),
-// resources and resource templates as `mcpw:<namespace>:<origin uri>`; the compiler made sure no two
+// resources and resource templates as `mcpw:<namespace>:<origin uri>` (a server's one origin without
+// a namespace keeps its own names and URIs); the compiler made sure no two
 // origins' items can end up with one name (policy/build/compile.ts). Identifiers the gateway already
 // sealed per origin (server-to-client request ids, task ids, SSE event ids) go out as `<origin>~<id>`:
 // the origin prefix only routes the echo back, the inner seal, bound to that origin, still proves it.
@@ -17,6 +18,8 @@ export class ServerNames {
   private readonly byOrigin = new Map<string, CompiledServerOrigin>();
   /** New tool name → the origin and its own name. */
   private readonly renamed = new Map<string, Routed>();
+  /** The server's one origin, listed without a namespace. */
+  private readonly bare: string | undefined;
 
   constructor(readonly server: CompiledServer) {
     for (const entry of server.origins) {
@@ -24,6 +27,7 @@ export class ServerNames {
       this.byOrigin.set(entry.origin, entry);
       for (const [tool, newName] of Object.entries(entry.rename)) this.renamed.set(newName, { origin: entry.origin, name: tool });
     }
+    if (server.origins.length === 1 && server.origins[0]!.namespace === "") this.bare = server.origins[0]!.origin;
   }
 
   get origins(): string[] {
@@ -55,10 +59,12 @@ export class ServerNames {
   }
 
   uriOut(origin: string, uri: string): string {
+    if (this.bare !== undefined) return uri;
     return `${URI_SCHEME}${this.entry(origin).namespace}:${uri}`;
   }
 
   uriIn(uri: string): Routed | undefined {
+    if (this.bare !== undefined) return { origin: this.bare, name: uri };
     if (!uri.startsWith(URI_SCHEME)) return undefined;
     const rest = uri.slice(URI_SCHEME.length);
     const colon = rest.indexOf(":");

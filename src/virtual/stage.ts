@@ -13,12 +13,13 @@ import { createMiddleware } from "hono/factory";
 import type { AuditDraft } from "../audit/event.js";
 import type { Principal } from "../auth/authenticate.js";
 import { gatewaySecrets, type Env } from "../config.js";
-import { GatewayError, errorObject } from "../errors.js";
+import { GatewayError } from "../errors.js";
 import { parseOriginMessage, readJsonAnswers, readSseAnswer, type AnswerItem } from "../answer/read.js";
 import { readBody } from "../mcp/body.js";
 import { JsonSyntaxError, isJsonObject, parseJsonBytes, type JsonObject } from "../mcp/json.js";
 import { classify, salvageId, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest } from "../mcp/jsonrpc.js";
 import { methodRow } from "../mcp/methods.js";
+import { speaksStateless } from "../mcp/stage.js";
 import { encodeSseControl, encodeSseEvent } from "../mcp/sse.js";
 import { STATELESS_VERSION, checkGetHeaders, checkOrigin, checkPostHeaders, checkStatelessHeaders, encodeHeaderValue, headerVersion } from "../mcp/transport.js";
 import type { CompiledPolicy } from "../policy/types.js";
@@ -41,7 +42,7 @@ export function serverEndpoint({ policy, server }: { policy: CompiledPolicy; ser
 }
 
 /** One origin's answer to a fan-out request, read whole, or why it has none. */
-type Exchange = { origin: string; response?: JsonRpcMessage; sessionId?: string; status: number; failure?: string };
+type Exchange = { origin: string; response?: JsonRpcMessage; sessionId?: string; status: number; failure?: string; refusal?: { status: number; body: string } };
 
 const FORWARDED_HEADERS = ["authorization", "cf-connecting-ip", "cf-ray"];
 
@@ -95,14 +96,13 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
         const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim();
         if (response.status !== 200 || (type !== "application/json" && type !== "text/event-stream")) {
           const text = await response.text().catch(() => "");
-          let reason = `HTTP ${response.status}`;
           try {
             const message = parseOriginMessage(text, maxDepth);
-            if (message.kind === "response" && "error" in message.message) reason = message.message.error.message;
+            if (message.kind === "response" && "error" in message.message) return { origin, status: response.status, failure: message.message.error.message, refusal: { status: response.status, body: text } };
           } catch {
             // not JSON-RPC: the status says enough
           }
-          return { origin, status: response.status, failure: reason };
+          return { origin, status: response.status, failure: `HTTP ${response.status}` };
         }
         const items: AsyncGenerator<AnswerItem> = type === "text/event-stream" ? readSseAnswer(response, limits) : readJsonAnswers(response, limits);
         for await (const item of items) {
@@ -153,6 +153,13 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       });
       c.executionCtx.waitUntil(Promise.all(pumps).then(() => writer.close().catch(() => {})));
       return new Response(readable, { status: 200, headers: { "content-type": "text/event-stream", "cache-control": "no-cache", ...extraHeaders } });
+    };
+
+    /** When every origin of a fan-out failed: the first one's own refusal (a revision, session or header problem it found), else `fallback`. */
+    const allFailed = (exchanges: Exchange[], fallback: GatewayError): Response => {
+      const refusal = exchanges.find((answer) => answer.refusal)?.refusal;
+      if (refusal) return new Response(refusal.body, { status: refusal.status, headers: { "content-type": "application/json" } });
+      throw fallback;
     };
 
     const sessionOf = async (): Promise<VirtualSession | undefined> => {
@@ -218,7 +225,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       throw error;
     }
     c.set("rpcId", salvageId(value));
-    const version = headerVersion(headers);
+    const version = headerVersion(headers, speaksStateless(value));
     const message = classify(value);
     c.set("rpcId", message.kind === "request" ? message.message.id : null);
     const stateless = version === STATELESS_VERSION;
@@ -242,6 +249,10 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     const row = methodRow(message.kind, method, stateless);
     if (!row) throw new GatewayError(stateless ? "methodNotFoundStateless" : "methodNotFound", "unknown method", { detail: "this method is not supported by the gateway" });
     const params = message.message.params ?? {};
+    // 2026-07-28: Mcp-Method and Mcp-Name must say what the body says (the name a client sees, here).
+    const field = row.target?.field;
+    const virtualName = field !== undefined && typeof params[field] === "string" ? params[field] : undefined;
+    if (stateless) checkStatelessHeaders(headers, row.target ? { method, ...(virtualName === undefined ? {} : { name: virtualName }) } : { method });
 
     if (message.kind === "notification") {
       // A task's status goes to the task's origin; every other notification to each origin of the session.
@@ -269,10 +280,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     };
 
     if (row.target) {
-      const field = row.target.field;
-      const virtualName = typeof params[field] === "string" ? params[field] : undefined;
-      if (virtualName === undefined) throw new GatewayError("invalidParams", `${method} without a ${field}`, { detail: `"${field}" must be a non-empty string` });
-      if (stateless) checkStatelessHeaders(headers, { method, name: virtualName });
+      if (virtualName === undefined || field === undefined) throw new GatewayError("invalidParams", `${method} without a ${field}`, { detail: `"${field}" must be a non-empty string` });
       const routed = field === "uri" ? names.uriIn(virtualName) : names.nameIn(row.target.kind as "tool" | "prompt", virtualName);
       return route(routed, row.target.kind, (own) => ({ ...params, [field]: own }), true);
     }
@@ -286,7 +294,15 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       if (!routed) throw new GatewayError("denied", "task id not issued by this server", { detail: "no such task of yours" });
       return route(routed, "task", (own) => ({ ...params, taskId: own }));
     }
-    if (method === "subscriptions/listen") throw new GatewayError("methodNotFoundStateless", "subscriptions/listen on a virtual server", { detail: "subscriptions/listen is offered on an origin's own endpoint, not on a virtual server" });
+    if (method === "subscriptions/listen") {
+      // One listen stream cannot be split among origins: offered where the server has one origin.
+      if (names.origins.length !== 1) throw new GatewayError("methodNotFoundStateless", "subscriptions/listen on a virtual server of several origins", { detail: "subscriptions/listen is offered on an origin's own endpoint" });
+      const [origin] = names.origins as [string];
+      const subscriptions = isJsonObject(params.notifications) && Array.isArray(params.notifications.resourceSubscriptions) ? params.notifications.resourceSubscriptions : undefined;
+      const own = subscriptions?.map((uri) => (typeof uri === "string" ? (names.uriIn(uri)?.name ?? uri) : uri));
+      const notifications = isJsonObject(params.notifications) ? { ...params.notifications, ...(own ? { resourceSubscriptions: own } : {}) } : params.notifications;
+      return relayFrom(origin, await forward({ origin, name: "" }, { ...params, ...(notifications === undefined ? {} : { notifications }) }));
+    }
 
     if (Object.hasOwn(LISTINGS, method)) {
       // Listings: every origin (or where the cursor says each goes on) in parallel; the late and failing are left out.
@@ -306,10 +322,12 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
         pages.push({ origin: answer.origin, result: answer.response.message.result });
         if (typeof answer.response.message.result.nextCursor === "string") next[answer.origin] = answer.response.message.result.nextCursor;
       }
-      if (pages.length === 0 && targets.length > 0) throw new GatewayError("originUnavailable", `every origin of server ${server} failed the listing`, { detail: "no origin of this server answered" });
+      if (pages.length === 0 && targets.length > 0) return allFailed(exchanges, new GatewayError("originUnavailable", `every origin of server ${server} failed the listing`, { detail: "no origin of this server answered" }));
       const { items, dropped: duplicates } = mergeListing(method, pages, names);
       if (duplicates) audit.event.listingRemoved = duplicates;
-      const result: JsonObject = { [LISTINGS[method]!.field]: items, ...mergedCacheHints(pages.map((page) => page.result)) };
+      // What else a listing result says (2026-07-28's resultType, _meta) comes from the first origin that answered.
+      const { nextCursor: _next, ttlMs: _ttl, cacheScope: _scope, ...first } = pages[0]?.result ?? {};
+      const result: JsonObject = { ...first, [LISTINGS[method]!.field]: items, ...mergedCacheHints(pages.map((page) => page.result)) };
       if (Object.keys(next).length) result.nextCursor = await sealCursor(secret, binding, method, next);
       return c.json({ jsonrpc: "2.0", id: request.id, result });
     }
@@ -338,7 +356,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       }
       if (joined.length === 0) {
         const first = exchanges[0];
-        throw new GatewayError(first?.status === 504 ? "originTimeout" : "originUnavailable", `no origin of server ${server} answered ${method}: ${first?.failure ?? ""}`.slice(0, 300), { detail: "no origin of this server answered" });
+        return allFailed(exchanges, new GatewayError(first?.status === 504 ? "originTimeout" : "originUnavailable", `no origin of server ${server} answered ${method}: ${first?.failure ?? ""}`.slice(0, 300), { detail: "no origin of this server answered" }));
       }
       const result = mergeInitialize(server, policy.version, joined);
       if (method === "server/discover") return c.json({ jsonrpc: "2.0", id: request.id, result });
@@ -351,9 +369,8 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     const agreed = exchanges.find((answer) => answer.failure === undefined && answer.response);
     for (const answer of exchanges) if (answer !== agreed && answer.failure !== undefined) drop(answer.origin, answer.failure);
     if (agreed) return c.json(agreed.response!.message);
-    const refusal = exchanges.find((answer) => answer.response);
-    if (refusal) return c.json(refusal.response!.message, 403);
-    const error = new GatewayError("originUnavailable", `no origin of server ${server} answered ${method}`, { detail: "no origin of this server answered" });
-    return c.json(errorObject(error, request.id), error.status as 502);
+    const refused = exchanges.find((answer) => answer.response);
+    if (refused) return c.json(refused.response!.message);
+    return allFailed(exchanges, new GatewayError("originUnavailable", `no origin of server ${server} answered ${method}`, { detail: "no origin of this server answered" }));
   });
 }

@@ -40,3 +40,13 @@ describe("virtual server names", () => {
     expect(names.idIn("~x")).toBeUndefined();
   });
 });
+
+describe("a server's one origin without a namespace", () => {
+  const bare = new ServerNames({ listTimeoutMs: 1000, origins: [{ origin: "solo", namespace: "", prefix: "", rename: {} }] });
+  it("keeps the origin's own names and URIs", () => {
+    expect(bare.nameOut("tool", "solo", "echo")).toBe("echo");
+    expect(bare.nameIn("tool", "echo")).toEqual({ origin: "solo", name: "echo" });
+    expect(bare.uriOut("solo", "test://a")).toBe("test://a");
+    expect(bare.uriIn("test://a")).toEqual({ origin: "solo", name: "test://a" });
+  });
+});

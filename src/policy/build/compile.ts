@@ -235,7 +235,8 @@ function compileServers(parsed: { file: string; policy: PolicyFile }[], origins:
         if (!origins[entry.origin]) problems.push(`${where}.origin: unknown origin "${entry.origin}"`);
         if (compiled.origins.some((other) => other.origin === entry.origin)) problems.push(`${where}.origin: "${entry.origin}" is listed twice`);
         const namespace = entry.namespace ?? entry.origin;
-        const prefix = namespace + NAMESPACE_SEPARATOR;
+        if (namespace === "" && server.origins.length > 1) problems.push(`${where}.namespace: only a server's one origin may go without a namespace`);
+        const prefix = namespace === "" ? "" : namespace + NAMESPACE_SEPARATOR;
         for (const other of compiled.origins) {
           if (other.prefix.startsWith(prefix) || prefix.startsWith(other.prefix)) problems.push(`${where}.namespace: "${namespace}" and "${other.namespace}" could name one tool twice (one's "${NAMESPACE_SEPARATOR}" prefix begins the other's)`);
         }
@@ -250,7 +251,7 @@ function compileServers(parsed: { file: string; policy: PolicyFile }[], origins:
         compiled.origins.push({ origin: entry.origin, namespace, prefix, rename });
       });
       for (const [newName, owner] of renamedTo) {
-        const clash = compiled.origins.find((entry) => newName.startsWith(entry.prefix));
+        const clash = compiled.origins.find((entry) => entry.prefix !== "" && newName.startsWith(entry.prefix));
         if (clash) problems.push(`${at}: the new name "${newName}" of ${owner} begins with the namespace prefix "${clash.prefix}" and could collide with a tool of "${clash.origin}"`);
       }
       servers[name] = compiled;

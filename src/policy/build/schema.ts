@@ -201,8 +201,11 @@ export const gatewaySchema = z.strictObject({
 /** One origin of a virtual server: the namespace its tools and prompts are listed under, and tools renamed outright. */
 export const serverOriginSchema = z.strictObject({
   origin: identifier,
-  /** Tools and prompts are listed as `<namespace>__<name>`, resources as `mcpw:<namespace>:<uri>`; the origin's name by default. */
-  namespace: identifier.optional(),
+  /**
+   * Tools and prompts are listed as `<namespace>__<name>`, resources as `mcpw:<namespace>:<uri>`; the
+   * origin's name by default. `""` (only for a server's one origin) lists everything under its own name.
+   */
+  namespace: z.union([identifier, z.literal("")]).optional(),
   /** Origin tool name → the name clients see instead of the namespaced one. */
   rename: z.record(z.string().min(1).max(128), z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, "a tool name: letters, digits, '_', '.', '-'; at most 128")).optional(),
 });

@@ -56,6 +56,11 @@ describe("virtual servers in policy", () => {
     expect(problems({ a: { origins: [{ origin: "b" }] } })).toContain("p.yaml: servers.a: an origin has this name; endpoints /mcp/<name> must be unique");
   });
 
+  it("lets only a server's one origin go without a namespace", () => {
+    expect(problems({ solo: { origins: [{ origin: "a", namespace: "" }] } })).toEqual([]);
+    expect(problems({ all: { origins: [{ origin: "a", namespace: "" }, { origin: "b" }] } })).toContain("p.yaml: servers.all.origins.0.namespace: only a server's one origin may go without a namespace");
+  });
+
   it("refuses renaming a tool a pinned origin's pins do not know", () => {
     expect(problems({ all: { origins: [{ origin: "a", rename: { ad: "sum" } }] } }, [pinned("a", ["add"])])).toEqual([`p.yaml: servers.all.origins.0.rename.ad: the pins of "a" know no such tool`]);
     expect(problems({ all: { origins: [{ origin: "a", rename: { add: "sum" } }] } }, [pinned("a", ["add"])])).toEqual([]);
