@@ -213,6 +213,29 @@ describe("server-to-client traffic", () => {
   });
 });
 
+describe("the GET stream", () => {
+  it("merges the origins' GET streams: what an origin sends on its own reaches the client", async () => {
+    const session = await rawSession("admin");
+    expect((await session.rpc("logging/setLevel", { level: "debug" })).status).toBe(200);
+    // server-everything then logs on its own every few seconds, on the session's GET stream.
+    expect((await session.rpc("tools/call", { name: "everything__toggle-simulated-logging", arguments: {} })).status).toBe(200);
+    const stream = await fetch(mixed(), { headers: { ...session.headers, accept: "text/event-stream" } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes('"notifications/message"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    await reader.cancel();
+    expect(text).toContain('"method":"notifications/message"');
+    // Event ids, if the origin sets any, are routed back to it on resumption.
+    for (const [, id] of text.matchAll(/^id: (.*)$/gm)) expect(id).toMatch(/^everything~/);
+    await session.rpc("tools/call", { name: "everything__toggle-simulated-logging", arguments: {} });
+  });
+});
+
 describe("partial failure", () => {
   it("leaves a dead origin out of listings with an audit event, refuses calls to it precisely, keeps the others working", async () => {
     const session = await rawSession("viewer");
