@@ -20,6 +20,8 @@ export type BuildOptions = {
   entry?: string;
   /** Leave the SQL parser out even when a rule uses sql (`npm run bundle-size` measures the gateway alone this way). */
   withoutSqlParser?: boolean;
+  /** Keep names readable (profiling: bench/profile.ts). */
+  minify?: boolean;
 };
 
 function policyModule(policy: CompiledPolicy): Plugin {
@@ -59,7 +61,7 @@ export async function buildWorker(options: BuildOptions): Promise<CompiledPolicy
     target: "es2024",
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
-    minify: true,
+    minify: options.minify ?? true,
     legalComments: "none",
     plugins: [policyModule(policy), sqlParserUnlessUsed(policy, options.withoutSqlParser ?? false)],
     external: ["cloudflare:*"],

@@ -32,15 +32,15 @@ async function endSessionAnswer(response: Response): Promise<Response> {
 export function answerClient({ policy }: { policy: CompiledPolicy }) {
   const { maxAnswerEventBytes: maxEventBytes, maxDepth } = policy.gateway;
   return createMiddleware<{ Bindings: Env; Variables: Reads }>(async (c) => {
-    const { incoming, originResponse, audit, origin, originName, principal } = c.var;
+    const { incoming, originResponse, audit, origin, originName, principal, decision } = c.var;
     if (incoming.row.kind === "endSession") return endSessionAnswer(originResponse);
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
-    const hook = answerReview({ env: c.env, policy, originName, origin, principal, incoming, decision: c.var.decision, audit, waitUntil });
+    const hook = answerReview({ env: c.env, policy, originName, origin, principal, incoming, decision, audit, waitUntil });
     const answerOver = audit.hold();
     const isInitialize = incoming.method === "initialize";
     const seals = echoSeals(gatewaySecrets(c.env).sessionSecret);
     const binding = { origin: originName, principal: principal.id, originSession: incoming.session?.originSessionId };
-    const scrubRule = c.var.decision.scrubRule;
+    const scrubRule = decision.scrubRule;
     return relay(originResponse, {
       // Event ids go out sealed with the rule that governs this answer, so a resumed stream keeps it.
       eventId: async (originId) => (/^[\x21-\x7e]{1,256}$/.test(originId) ? seals.sealEventId(binding, { originId, rule: scrubRule }) : undefined),
@@ -63,7 +63,7 @@ export function answerClient({ policy }: { policy: CompiledPolicy }) {
         : {}),
       onEnd: ({ error, bytes }) => {
         audit.event.responseBytes = bytes;
-        c.var.rate?.chargeBytes(bytes);
+        c.get("rate")?.chargeBytes(bytes);
         if (error) audit.fail(error);
         answerOver();
       },

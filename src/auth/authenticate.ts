@@ -140,7 +140,7 @@ export function authentication({ tokenCacheSeconds, maxTokenLifetimeSeconds, fai
     try {
       // A token this isolate already knows passes even from a blocked address: the block only spares KV reads.
       const refuse = () => failures.refuseIfBlocked(address, now);
-      c.set("principal", await authenticate(c.req.raw, c.var.originName, pepper, tokens, Math.floor(now / 1000), tokenCacheSeconds, refuse, maxTokenLifetimeSeconds));
+      c.set("principal", await authenticate(c.req.raw, c.get("originName"), pepper, tokens, Math.floor(now / 1000), tokenCacheSeconds, refuse, maxTokenLifetimeSeconds));
     } catch (error) {
       if (error instanceof GatewayError && error.kind === "unauthorized") c.executionCtx.waitUntil(failures.recordFailure(c.env, address, now));
       throw error;

@@ -118,7 +118,8 @@ export function mcpMessage({ policy }: Options) {
   async function requireSession(c: { env: Env; var: EndpointVariables & { principal: Principal } }, headers: Headers): Promise<Session> {
     const clientId = headers.get("mcp-session-id");
     if (clientId === null) throw new GatewayError("badTransport", "no session id", { detail: "Mcp-Session-Id header is required" });
-    return unwrapSession(gatewaySecrets(c.env).sessionSecret, { origin: c.var.originName, principal: c.var.principal.id }, clientId);
+    const { originName, principal } = c.var;
+    return unwrapSession(gatewaySecrets(c.env).sessionSecret, { origin: originName, principal: principal.id }, clientId);
   }
 
   return createMiddleware<{ Bindings: Env; Variables: McpVariables & { principal: Principal } }>(async (c, next) => {
@@ -171,7 +172,7 @@ export function mcpMessage({ policy }: Options) {
         }
         const effective = version ?? incoming.session?.version;
         if (effective) incoming.version = effective;
-        const binding: EchoBinding = { origin: c.var.originName, principal: c.var.principal.id, originSession: incoming.session?.originSessionId };
+        const binding: EchoBinding = { origin: c.get("originName"), principal: c.get("principal").id, originSession: incoming.session?.originSessionId };
         const seals = echoSeals(gatewaySecrets(c.env).sessionSecret);
         if (message.kind === "response") {
           // A response is forwarded only as the answer to a request the gateway relayed to this caller in this session.
@@ -203,7 +204,7 @@ export function mcpMessage({ policy }: Options) {
         const lastEventId = headers.get("last-event-id");
         if (lastEventId !== null) {
           // Resumption only from an event the gateway sealed for this caller and session; the origin gets its own id.
-          const binding = { origin: c.var.originName, principal: c.var.principal.id, originSession: session.originSessionId };
+          const binding = { origin: c.get("originName"), principal: c.get("principal").id, originSession: session.originSessionId };
           const resumed = await echoSeals(gatewaySecrets(c.env).sessionSecret).openEventId(binding, lastEventId);
           if (!resumed) throw new GatewayError("badTransport", "last-event-id not issued to this caller in this session", { detail: "Last-Event-ID must be an event id this gateway sent you in this session", forged: true });
           incoming.lastEventId = resumed.originId;

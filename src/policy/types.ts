@@ -85,6 +85,8 @@ export type CompiledLimit = {
   windowMs: number;
   algorithm: "fixed-window" | "sliding-window";
   fail: "open" | "closed";
+  /** `mode: leased`: calls' worth of units an isolate takes from the store at a time (ratelimit/lease.ts). */
+  lease?: number;
 };
 
 export type AnomalyAction = "flag" | "cooldown";

@@ -7,6 +7,7 @@ import { GatewayError } from "../errors.js";
 import type { CompiledLimit, GatewaySettings } from "../policy/types.js";
 import type { UsageCount, UsageObservation } from "./anomaly.js";
 import type { LimitBackend, LimitCheck, LimitResult } from "./backend.js";
+import type { LeaseBook } from "./lease.js";
 
 export const cooldownKey = (principal: string) => `mcpw:cooldown:${principal}`;
 
@@ -24,6 +25,8 @@ export type RateOutcome = {
   headers: Record<string, string>;
   /** Limits whose store did not answer and that let the call through. */
   failedOpen: string[];
+  /** Leases being refilled in the background (leased limits), for the request's waitUntil. */
+  background?: Promise<unknown>;
 };
 
 const quote = (id: string) => `"${id}"`;
@@ -53,16 +56,29 @@ export async function enforce(
   now: number,
   denial?: { onAbuse(): void },
   usage?: { count: UsageCount; observe(observation: UsageObservation): void },
+  leases?: LeaseBook,
 ): Promise<RateOutcome> {
   const abuse = settings.abuse;
-  // A denied message also counts against the abuse baseline, in the same round trip.
-  const checks = [...checksFor(limits, principal), ...(denial && abuse ? [{ limit: abuseBaseline(abuse), identifier: principal, rate: 1 }] : [])];
+  const limitChecks = checksFor(limits, principal);
   const cooldownMs = Math.max(abuse?.cooldownMs ?? 0, settings.anomalyCooldownMs ?? 0);
   const cooldown = cooldownMs ? cooldownKey(principal) : undefined;
-  const deadline = timeout(settings.timeoutMs);
+  // The store's deadline starts with the first thing the call waits for (a call served from leases waits for nothing).
+  let deadline: ReturnType<typeof timeout> | undefined;
+  const within = <T>(promise: Promise<T>) => Promise.race([promise, (deadline ??= timeout(settings.timeoutMs)).promise]);
   let answer: { results: LimitResult[]; coolingDown: boolean; usage?: UsageObservation };
+  let background: Promise<unknown> | undefined;
   try {
-    answer = await Promise.race([backend.check(checks, cooldown, usage?.count), deadline.promise]);
+    // A call an anomaly watch counts goes to the store anyway, so it takes the exact round trip: its limits
+    // are charged there exactly, on top of the units already leased out, which never admits more than exact.
+    if (leases && !usage && limitChecks.some((check) => leases.isLeased(check))) {
+      const leased = await leasedAnswer(backend, leases, limitChecks, principal, cooldown, denial !== undefined && abuse !== undefined ? abuse : undefined, now, within);
+      answer = leased.answer;
+      background = leased.background;
+    } else {
+      // A denied message also counts against the abuse baseline, in the same round trip.
+      const checks = [...limitChecks, ...(denial && abuse ? [{ limit: abuseBaseline(abuse), identifier: principal, rate: 1 }] : [])];
+      answer = await within(backend.check(checks, cooldown, usage?.count));
+    }
   } catch (error) {
     const closed = limits.filter((limit) => limit.fail === "closed");
     if (closed.length) {
@@ -72,7 +88,7 @@ export async function enforce(
     }
     return { headers: policyHeaders(limits), failedOpen: limits.map((limit) => limit.id) };
   } finally {
-    deadline.cancel();
+    deadline?.cancel();
   }
   const crossed = denial !== undefined && abuse !== undefined && answer.results[limits.length]?.success === false;
   answer = { ...answer, results: answer.results.slice(0, limits.length) };
@@ -103,7 +119,50 @@ export async function enforce(
     const result = answer.results[tightest]!;
     headers.ratelimit = `${quote(limits[tightest]!.id)};r=${result.remaining};t=${Math.max(0, Math.ceil((result.reset - now) / 1000))}`;
   }
-  return { headers, failedOpen: [] };
+  return background ? { headers, failedOpen: [], background } : { headers, failedOpen: [] };
+}
+
+/**
+ * The answer for a call with leased limits (lease.ts): each leased limit spends from the isolate's
+ * lease when it can (after waiting for a lease already being asked for); the store is asked, in one
+ * round trip, only for what is left — exact limits, new leases, the abuse count of a denied message,
+ * and then the cooldown. A call served wholly from leases asks nothing and refills in the background.
+ */
+async function leasedAnswer(
+  backend: LimitBackend,
+  leases: LeaseBook,
+  checks: LimitCheck[],
+  principal: string,
+  cooldown: string | undefined,
+  abuse: NonNullable<GatewaySettings["rateLimit"]["abuse"]> | undefined,
+  now: number,
+  within: <T>(promise: Promise<T>) => Promise<T>,
+): Promise<{ answer: { results: LimitResult[]; coolingDown: boolean }; background?: Promise<unknown> }> {
+  const cooling = leases.seenCooling(principal);
+  const leasable = (check: LimitCheck) => leases.isLeased(check) && !cooling;
+  // A lease already being asked for is waited for rather than asked for again.
+  const waiting = checks.filter((check) => leasable(check) && !leases.canSpend(check, now)).map((check) => leases.pending(check));
+  if (waiting.some((pending) => pending)) await within(Promise.all(waiting));
+  const local = checks.map((check) => (leasable(check) ? leases.spend(check, now) : undefined));
+  const asked = checks.flatMap((check, index) => (local[index] ? [] : [{ check, index, units: leasable(check) ? leases.size(check, now) : check.rate }]));
+  if (asked.length === 0 && !abuse) {
+    const refills = checks.map((check) => leases.refill(backend, check, principal, cooldown, now)).filter((refill) => refill !== undefined);
+    return { answer: { results: local as LimitResult[], coolingDown: false }, background: refills.length ? Promise.all(refills) : undefined };
+  }
+  const request = backend.check(
+    [...asked.map(({ check, units }) => ({ ...check, rate: units })), ...(abuse ? [{ limit: abuseBaseline(abuse), identifier: principal, rate: 1 }] : [])],
+    cooldown,
+  );
+  for (const { check } of asked) if (leasable(check)) leases.track(check, request);
+  const remote = await within(request);
+  leases.cooldownAnswered(principal, remote.coolingDown);
+  const results = [...local] as LimitResult[];
+  asked.forEach(({ check, index, units }, position) => {
+    const result = remote.results[position]!;
+    if (leasable(check)) leases.granted(check, units, result, now);
+    results[index] = result;
+  });
+  return { answer: { results: [...results, ...remote.results.slice(asked.length)], coolingDown: remote.coolingDown } };
 }
 
 /** RateLimit-Policy when some limit applies; no header at all when only the abuse cooldown was checked. */

@@ -4,7 +4,8 @@
 // caller for a while) and is then refused with the Decision's refusal. An allowed tool call an anomaly
 // watch covers is counted in the same round trip; each finding (anomaly.ts) is a flag event and, when
 // the policy says so, starts the caller's cooldown and refuses the call. An answer carries the budget
-// left, and its bytes (GET streams included) are charged to byte limits once it is over.
+// left, and its bytes (GET streams included) are charged to byte limits once it is over. Leased limits
+// (lease.ts) spend from this isolate's leases, and the call asks the store only for what they cannot cover.
 
 import { createMiddleware } from "hono/factory";
 import type { Principal } from "../auth/authenticate.js";
@@ -15,6 +16,7 @@ import type { Decision } from "../policy/decision.js";
 import type { CompiledPolicy } from "../policy/types.js";
 import { IsolateCache } from "../isolate-cache.js";
 import { anomalyFindings, usageCount, type AnomalyFinding } from "./anomaly.js";
+import { LeaseBook } from "./lease.js";
 import { checksFor, cooldownKey, cooldownRefusal, countTowardAbuse, enforce } from "./limiter.js";
 import { limitBackend } from "./store.js";
 
@@ -26,6 +28,9 @@ export type RateVariables = {
 const refusal = ({ kind, reason, detail, headers }: NonNullable<Decision["refusal"]>) => new GatewayError(kind, reason, { detail, ...(headers ? { headers } : {}) });
 
 type Reads = RateVariables & { audit: AuditDraft; principal: Principal; originName: string; decision: Decision };
+
+/** This isolate's leases of leased limits. */
+const leases = new LeaseBook();
 
 /** Principals this isolate knows to be cooling down, with when it ends: refused before their messages are even read. */
 const coolingDown = new IsolateCache<string, number>(10_000);
@@ -68,12 +73,12 @@ export function cooldownGate({ policy }: { policy: CompiledPolicy }) {
   const abuse = policy.gateway.rateLimit.abuse;
   const flagAbuse = abuseFlagger(policy);
   return createMiddleware<{ Bindings: Env; Variables: { principal: Principal; originName: string; decision?: Decision } }>(async (c, next) => {
-    const until = coolingDown.get(c.var.principal.id) ?? 0;
+    const until = coolingDown.get(c.get("principal").id) ?? 0;
     const now = Date.now();
     if (until > now) throw cooldownRefusal(Math.ceil((until - now) / 1000));
     await next();
     const error = c.error instanceof GatewayError ? c.error : undefined;
-    if (!abuse || c.var.decision || !error?.options.forged) return;
+    if (!abuse || c.get("decision") || !error?.options.forged) return;
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
     const vars = { principal: c.var.principal, originName: c.var.originName };
     waitUntil(
@@ -139,7 +144,7 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
       let outcome: Awaited<ReturnType<typeof enforce>> | undefined;
       let failure: unknown;
       try {
-        outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now(), denial, usage);
+        outcome = await enforce(backend, decision.limits, principal.id, settings, Date.now(), denial, usage, leases);
       } catch (error) {
         failure = error;
       }
@@ -157,12 +162,13 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
         if (decision.refusal && error instanceof GatewayError && error.kind === "rateLimiterUnavailable") throw refusal(decision.refusal);
         throw error;
       }
+      if (outcome.background) waitUntil(outcome.background);
       rate.failedOpen = outcome.failedOpen;
       rate.headers = outcome.headers;
       if (outcome.failedOpen.length) console.warn(JSON.stringify({ warning: "rate limiter failed open", limits: outcome.failedOpen, requestId: c.var.audit.event.requestId }));
     }
     if (decision.refusal) throw refusal(decision.refusal);
     await next();
-    if (!c.error) for (const [name, value] of Object.entries(c.var.rate?.headers ?? {})) c.res.headers.set(name, value);
+    if (!c.error) for (const [name, value] of Object.entries(c.get("rate")?.headers ?? {})) c.res.headers.set(name, value);
   });
 }

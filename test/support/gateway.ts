@@ -40,6 +40,8 @@ export type GatewayOptions = {
   directSocket?: boolean;
   /** A fixed port instead of any free one (OAuth tests: the OpenID provider must know the callback URL). */
   port?: number;
+  /** Serve workerd's inspector on this port (benchmarks profile the isolate). */
+  inspectorPort?: number;
 };
 
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
@@ -62,6 +64,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     workers: options.tokensUnavailable ? [gatewayWorker, { name: "unavailable-kv", modules: true, script: UNAVAILABLE_KV, compatibilityDate: "2026-07-01" }] : [gatewayWorker],
     host: "127.0.0.1",
     port: options.port ?? 0,
+    ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
       for (const stream of [stdout, stderr]) stream.on("data", (chunk: Buffer) => logs.push(...chunk.toString().split("\n").filter(Boolean)));
     },

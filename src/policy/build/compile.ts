@@ -11,6 +11,8 @@ import { regexHazard } from "./regex-safety.js";
 import type { CompiledAnomalyWatch, CompiledArgumentRule, CompiledConditions, CompiledLimit, CompiledPolicy, CompiledRule, GatewaySettings, OAuthSettings, TargetKind } from "../types.js";
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+/** Calls per lease of a `mode: leased` limit that names no `lease`. */
+const DEFAULT_LEASE_CALLS = 10;
 export function durationMs(text: string): number {
   const [, amount, unit] = /^(\d+) ?(ms|s|m|h)$/.exec(text)!;
   return Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
@@ -158,8 +160,12 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
       if (!origins[limit.origin]) problems.push(`${at}.origin: unknown origin "${limit.origin}"`);
       for (const role of limit.roles ?? []) if (!roleInputs.has(role)) problems.push(`${at}.roles: unknown role "${role}"`);
       if (limit.measure === "bytes" && limit.cost !== 1) problems.push(`${at}.cost: a bytes limit counts bytes; it takes no cost`);
-      const { window, description: _, ...rest } = limit;
-      limits.push({ ...rest, windowMs: durationMs(window) });
+      const { window, description: _, mode, lease, ...rest } = limit;
+      if (mode === "leased" && limit.measure === "bytes") problems.push(`${at}.mode: bytes are counted after the answer; a bytes limit cannot be leased`);
+      if (mode === "exact" && lease !== undefined) problems.push(`${at}.lease: only a limit with mode: leased takes a lease`);
+      const calls = lease ?? DEFAULT_LEASE_CALLS;
+      if (mode === "leased" && calls * limit.cost > limit.limit) problems.push(`${at}.lease: a lease of ${calls} calls is more than the limit allows in a window`);
+      limits.push({ ...rest, windowMs: durationMs(window), ...(mode === "leased" ? { lease: calls } : {}) });
     });
   }
   const anomalies: CompiledAnomalyWatch[] = [];

@@ -192,6 +192,14 @@ export const limitSchema = z.strictObject({
   algorithm: z.enum(["fixed-window", "sliding-window"]).default("sliding-window"),
   /** What happens when the limiter itself cannot answer in time: let the call through, or refuse it. */
   fail: z.enum(["open", "closed"]),
+  /**
+   * exact: every call asks the store. leased: an isolate takes `lease` calls' worth of units in one
+   * round trip and spends them without asking, refilling in the background; never admits more than
+   * exact, may admit less (README: leased limits). Requests only.
+   */
+  mode: z.enum(["exact", "leased"]).default("exact"),
+  /** Calls per lease (mode: leased). */
+  lease: z.int().min(2).max(1000).optional(),
 });
 
 const anomalyAction = z.enum(["flag", "cooldown"]);
