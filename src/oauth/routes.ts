@@ -15,13 +15,13 @@
 import { Hono } from "hono/tiny";
 import { gatewaySecrets, type Env } from "../config.js";
 import { OAuthError } from "../errors.js";
-import { hmacSha256, toBase64Url, toHex } from "../hmac.js";
+import { hmacSha256, timingSafeEqualText, toBase64Url, toHex } from "../hmac.js";
 import { generateToken, isWellFormedToken, tokenKey } from "../auth/token.js";
 import type { CompiledPolicy, OAuthSettings } from "../policy/types.js";
 import { clientMetadata, redirectUriAllowed } from "./client-metadata.js";
 import type { Exchange, ExchangeResult, OAuthGrant } from "./grant.js";
 import { consentPage, errorPage } from "./pages.js";
-import { LoginRefused, beginLogin, finishLogin, mapRoles } from "./upstream.js";
+import { LoginRefused, beginLogin, finishLogin, mapRoles, verifiedEmail } from "./upstream.js";
 
 export type OAuthEnv = Env & {
   OAUTH_GRANTS?: DurableObjectNamespace<OAuthGrant>;
@@ -160,7 +160,9 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
     }
     if (!redirectUriAllowed(metadata, redirectUri)) return errorPage("Sign-in request refused", "The application asked to send you to an address it has not registered.", 400);
     const state = query.get("state") ?? undefined;
-    const fail = (error: string, description: string) => redirectWith(redirectUri, { error, error_description: description, state, iss: base });
+    // A registered redirect URI is still the client's word, not a trusted one: before the user has consented,
+    // an error is shown here rather than sent there automatically (OAuth 2.1 §7.12.2, no open redirector).
+    const fail = (error: string, description: string) => errorPage("Sign-in request refused", `The application's request is invalid (${error}): ${description}.`, 400);
     if (query.get("response_type") !== "code") return fail("unsupported_response_type", "only response_type=code is supported");
     const challenge = query.get("code_challenge");
     if (!challenge) return fail("invalid_request", "code_challenge is required (PKCE)");
@@ -213,8 +215,11 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
       console.error(JSON.stringify({ error: `oauth callback: ${(error as Error).name}: ${(error as Error).message}` }));
       return errorPage("Sign-in failed", "Your identity provider's answer could not be verified. Start again from your application.", 400);
     }
-    if (roles.length === 0) return redirectWith(pending.redirectUri, { error: "invalid_scope", error_description: "you hold none of the requested roles", state: pending.state, iss: base });
-    const user = { subject: `oidc:${claims.sub}`, name: typeof claims.email === "string" ? claims.email : String(claims.sub), roles };
+    if (roles.length === 0) {
+      await gatewaySecrets(c.env).tokens.delete(key);
+      return errorPage("Access refused", "You signed in, but you hold none of the roles the application asked for.", 403);
+    }
+    const user = { subject: `oidc:${claims.sub}`, name: verifiedEmail(claims) ?? String(claims.sub), roles };
     await gatewaySecrets(c.env).tokens.put(key, JSON.stringify({ ...pending, user }), { expirationTtl: REQUEST_SECONDS });
     return consentPage({
       request: id!,
@@ -238,7 +243,7 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
     const id = form?.get("request");
     const csrf = form?.get("csrf");
     const decision = form?.get("decision");
-    if (typeof id !== "string" || typeof csrf !== "string" || csrf !== (await csrfToken(c.env, id))) return errorPage("Request refused", "The form was not the one this gateway showed you.", 403);
+    if (typeof id !== "string" || typeof csrf !== "string" || !timingSafeEqualText(csrf, await csrfToken(c.env, id))) return errorPage("Request refused", "The form was not the one this gateway showed you.", 403);
     const found = await pendingRequest(c.env, id, requestCookie(c.req.header("cookie"), cookieName(base)));
     if (!found?.pending.user) return errorPage("Sign-in expired", "This sign-in was not started in this browser, or it took too long. Start again from your application.", 400);
     const { key, pending } = found;

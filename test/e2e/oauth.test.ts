@@ -31,6 +31,11 @@ const documents: Record<string, (response: import("node:http").ServerResponse) =
   "/redirecting.json": (response) => response.writeHead(302, { location: `${CLIENT_HOST}/client.json` }).end(),
   "/big.json": (response) => json(response, { client_id: `${CLIENT_HOST}/big.json`, redirect_uris: [REDIRECT], padding: "x".repeat(8000) }),
   "/slow.json": () => undefined,
+  "/phish.json": (response) => json(response, { client_id: `${CLIENT_HOST}/phish.json`, redirect_uris: ["https://phish.example/login"] }),
+  "/javascript.json": (response) => json(response, { client_id: `${CLIENT_HOST}/javascript.json`, redirect_uris: ["javascript:alert(document.domain)//"] }),
+  "/data.json": (response) => json(response, { client_id: `${CLIENT_HOST}/data.json`, redirect_uris: ["data:text/html,<script>alert(1)</script>"] }),
+  "/plain-http.json": (response) => json(response, { client_id: `${CLIENT_HOST}/plain-http.json`, redirect_uris: ["http://app.example/callback"] }),
+  "/userinfo.json": (response) => json(response, { client_id: `${CLIENT_HOST}/userinfo.json`, redirect_uris: ["https://user:pass@app.example/callback"] }),
 };
 
 function json(response: import("node:http").ServerResponse, body: unknown): void {
@@ -250,27 +255,42 @@ describe("authorization codes", () => {
 });
 
 describe("the authorization request", () => {
-  async function redirectError(url: URL): Promise<URLSearchParams> {
+  // Before consent a registered redirect URI is still only the client's word: errors stay on the gateway's page (OAuth 2.1 §7.12.2).
+  async function refusedHere(url: URL): Promise<string> {
     const response = await fetch(url, { redirect: "manual" });
-    expect(response.status).toBe(302);
-    const location = new URL(response.headers.get("location")!);
-    expect(location.href.startsWith(REDIRECT)).toBe(true);
-    expect(location.searchParams.get("iss")).toBe(BASE);
-    expect(location.searchParams.get("state")).toBe("st-1");
-    return location.searchParams;
+    expect(response.status).toBe(400);
+    expect(response.headers.get("location")).toBeNull();
+    return response.text();
   }
 
   it("requires PKCE with S256", async () => {
-    expect((await redirectError(authorizeUrl({ code_challenge: null }))).get("error")).toBe("invalid_request");
-    expect((await redirectError(authorizeUrl({ code_challenge_method: "plain" }))).get("error")).toBe("invalid_request");
-    expect((await redirectError(authorizeUrl({ code_challenge_method: null }))).get("error")).toBe("invalid_request");
-    expect((await redirectError(authorizeUrl({ response_type: "token" }))).get("error")).toBe("unsupported_response_type");
+    expect((await refusedHere(authorizeUrl({ code_challenge: null })))).toContain("invalid_request");
+    expect((await refusedHere(authorizeUrl({ code_challenge_method: "plain" })))).toContain("invalid_request");
+    expect((await refusedHere(authorizeUrl({ code_challenge_method: null })))).toContain("invalid_request");
+    expect((await refusedHere(authorizeUrl({ response_type: "token" })))).toContain("unsupported_response_type");
   });
 
   it("requires one of the gateway's endpoints as resource (RFC 8707 invalid_target)", async () => {
-    expect((await redirectError(authorizeUrl({ resource: `${BASE}/mcp/nowhere` }))).get("error")).toBe("invalid_target");
-    expect((await redirectError(authorizeUrl({ resource: "https://elsewhere.example/mcp/everything" }))).get("error")).toBe("invalid_target");
-    expect((await redirectError(authorizeUrl({ resource: null }))).get("error")).toBe("invalid_target");
+    expect((await refusedHere(authorizeUrl({ resource: `${BASE}/mcp/nowhere` })))).toContain("invalid_target");
+    expect((await refusedHere(authorizeUrl({ resource: "https://elsewhere.example/mcp/everything" })))).toContain("invalid_target");
+    expect((await refusedHere(authorizeUrl({ resource: null })))).toContain("invalid_target");
+  });
+
+  it("is no open redirector: an invalid request from any registered client is refused on the gateway's page", async () => {
+    const phishing = { client_id: `${CLIENT_HOST}/phish.json`, redirect_uri: "https://phish.example/login" };
+    const invalid: Record<string, string | null>[] = [{ response_type: "token" }, { code_challenge: null }, { resource: null }, { scope: "no-such-role" }];
+    for (const overrides of invalid) {
+      expect(await refusedHere(authorizeUrl({ ...phishing, ...overrides })), JSON.stringify(overrides)).toContain("Sign-in request refused");
+    }
+  });
+
+  it("refuses metadata documents whose redirect URIs are not https, loopback http or a private-use scheme", async () => {
+    for (const name of ["javascript", "data", "plain-http", "userinfo"]) {
+      const response = await fetch(authorizeUrl({ client_id: `${CLIENT_HOST}/${name}.json`, redirect_uri: REDIRECT, response_type: "token" }), { redirect: "manual" });
+      expect(response.status, name).toBe(400);
+      expect(response.headers.get("location"), name).toBeNull();
+      expect(await response.text(), name).toContain("private-use scheme");
+    }
   });
 
   it("never redirects to a URI the client's metadata document does not register", async () => {
