@@ -8,6 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { TokenRecord } from "../auth/record.js";
 import { metadataOf } from "../auth/record.js";
+import { rolesAtRefresh, type RolePolicy } from "./grant-roles.js";
 
 export type GrantInit = {
   subject: string;
@@ -22,6 +23,12 @@ export type GrantInit = {
   codeKey: string;
   codeExpiresAt: number;
   refreshSeconds: number;
+  /** The grant's absolute end (policy `oauth.grantTtl`, within `gateway.maxTokenLifetime`): no token outlives it. */
+  expiresAt: number;
+  /** The ID token claims the role mapping read at consent, mapped again at every refresh. */
+  claims: Record<string, unknown>;
+  /** The roles the client asked for as scopes; absent, every role the user maps to. */
+  scopes?: string[];
 };
 
 type GrantState = GrantInit & {
@@ -50,6 +57,8 @@ export type Exchange = {
   refreshKey: string;
   accessSeconds: number;
   now: number;
+  /** For a refresh: the policy in force, against which the stored claims are mapped again. */
+  policy?: RolePolicy;
 };
 
 export type ExchangeResult =
@@ -61,10 +70,16 @@ export type GrantEnv = { TOKENS: KVNamespace };
 const STATE = "grant";
 
 export class OAuthGrant extends DurableObject<GrantEnv> {
-  async create(id: string, init: GrantInit, now: number): Promise<void> {
-    await this.ctx.blockConcurrencyWhile(async () => {
+  /**
+   * Creates the grant; false if it already exists. Its id derives from the pending request's, so a consent
+   * submitted twice at once reaches this one object twice and makes one grant, not two.
+   */
+  create(id: string, init: GrantInit, now: number): Promise<boolean> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      if (await this.ctx.storage.get<GrantState>(STATE)) return false;
       const state: GrantState = { ...init, id, createdAt: now, codeUsed: false, revoked: false, usedRefreshKeys: [], refreshExpiresAt: 0, issued: [] };
       await this.ctx.storage.put(STATE, state);
+      return true;
     });
   }
 
@@ -93,6 +108,12 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
       if (state.refreshExpiresAt <= exchange.now) return { ok: false, reason: "refresh token expired", revoked: false };
       if (exchange.clientId !== state.clientId) return { ok: false, reason: "refresh token issued to another client", revoked: false };
       if (exchange.origin !== undefined && exchange.origin !== state.origin) return { ok: false, reason: "resource differs from the grant's", revoked: false };
+      if (state.expiresAt <= exchange.now) return this.revoke(state, "grant lifetime ended");
+      if (exchange.policy) {
+        const roles = rolesAtRefresh(exchange.policy, state.claims, state.scopes, state.roles);
+        if (roles.length === 0) return this.revoke(state, "the current policy grants none of the grant's roles");
+        state.roles = roles;
+      }
       return this.issue(state, exchange);
     });
   }
@@ -126,8 +147,8 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
     const { now } = exchange;
     if (state.refreshKey) state.usedRefreshKeys.push(state.refreshKey);
     state.refreshKey = exchange.refreshKey;
-    state.refreshExpiresAt = now + state.refreshSeconds;
-    const accessExpiresAt = now + exchange.accessSeconds;
+    state.refreshExpiresAt = Math.min(now + state.refreshSeconds, state.expiresAt);
+    const accessExpiresAt = Math.min(now + exchange.accessSeconds, state.expiresAt);
     state.issued = state.issued.filter(({ expiresAt }) => expiresAt > now);
     state.issued.push({ key: exchange.accessKey, expiresAt: accessExpiresAt }, { key: exchange.refreshKey, expiresAt: state.refreshExpiresAt });
     await this.ctx.storage.put(STATE, state);

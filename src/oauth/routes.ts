@@ -19,6 +19,7 @@ import { hmacSha256, timingSafeEqualText, toBase64Url, toHex } from "../hmac.js"
 import { generateToken, isWellFormedToken, tokenKey } from "../auth/token.js";
 import type { CompiledPolicy, OAuthSettings } from "../policy/types.js";
 import { clientMetadata, redirectUriAllowed } from "./client-metadata.js";
+import { grantedRoles, mappingClaims, type RolePolicy } from "./grant-roles.js";
 import type { Exchange, ExchangeResult, OAuthGrant } from "./grant.js";
 import { consentPage, errorPage } from "./pages.js";
 import { LoginRefused, beginLogin, finishLogin, mapRoles, verifiedEmail } from "./upstream.js";
@@ -45,7 +46,7 @@ type PendingRequest = {
   /** Roles the client asked for as scopes; absent, every role the user maps to. */
   scopes?: string[];
   login: { verifier: string; nonce: string };
-  user?: { subject: string; name: string; roles: string[] };
+  user?: { subject: string; name: string; roles: string[]; claims: Record<string, unknown> };
 };
 
 /** The endpoint URL a token is issued for: the RFC 8707 resource and the RFC 9728 `resource`. */
@@ -121,17 +122,11 @@ function upstreamSecret(env: OAuthEnv, settings: OAuthSettings): string {
   return value;
 }
 
-/** The roles a grant carries: the user's roles (with what they inherit) that the client asked for as scopes. */
-function grantedRoles(policy: CompiledPolicy, userRoles: string[], scopes: string[] | undefined): string[] {
-  if (!scopes) return userRoles;
-  const held = new Set(userRoles.flatMap((role) => policy.roles[role] ?? [role]));
-  return scopes.filter((scope) => held.has(scope)).sort();
-}
-
 export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
   const settings = policy.oauth;
   if (!settings) throw new Error("oauthRoutes: the policy has no oauth section");
   const origins = Object.keys(policy.origins);
+  const rolePolicy: RolePolicy = { emailDomains: settings.emailDomains, roleMapping: settings.roleMapping, roles: policy.roles };
   const app = new Hono<{ Bindings: OAuthEnv }>();
 
   app.onError((error) => {
@@ -208,7 +203,7 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
     let claims;
     try {
       claims = await finishLogin(settings.upstream, upstreamSecret(c.env, settings), url, `${base}/oauth/callback`, id!, pending.login);
-      roles = grantedRoles(policy, mapRoles(settings, claims), pending.scopes);
+      roles = grantedRoles(policy.roles, mapRoles(settings, claims), pending.scopes);
     } catch (error) {
       await gatewaySecrets(c.env).tokens.delete(key);
       if (error instanceof LoginRefused) return errorPage("Access refused", `You signed in, but this gateway does not admit you: ${error.message}.`, 403);
@@ -219,7 +214,7 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
       await gatewaySecrets(c.env).tokens.delete(key);
       return errorPage("Access refused", "You signed in, but you hold none of the roles the application asked for.", 403);
     }
-    const user = { subject: `oidc:${claims.sub}`, name: verifiedEmail(claims) ?? String(claims.sub), roles };
+    const user = { subject: `oidc:${claims.sub}`, name: verifiedEmail(claims) ?? String(claims.sub), roles, claims: mappingClaims(settings, claims) };
     await gatewaySecrets(c.env).tokens.put(key, JSON.stringify({ ...pending, user }), { expirationTtl: REQUEST_SECONDS });
     return consentPage({
       request: id!,
@@ -253,10 +248,12 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
     if (decision !== "allow") return redirectWith(pending.redirectUri, { error: "access_denied", error_description: "the user denied access", state: pending.state, iss: base }, clear);
     const user = pending.user!;
     const code = generateToken();
-    const grantId = toHex(crypto.getRandomValues(new Uint8Array(16)));
+    // One pending request makes at most one grant: the grant's id is a keyed hash of the request's, and the
+    // grant object refuses a second creation (KV's read-then-delete above is not atomic).
+    const grantId = toHex(await hmacSha256(pepper, `grant\n${id}`)).slice(0, 32);
     const now = Math.floor(Date.now() / 1000);
     const codeKey = await keyOf(CODE_KEY_PREFIX, pepper, code);
-    await grantStub(c.env, grantId).create(grantId, {
+    const created = await grantStub(c.env, grantId).create(grantId, {
       subject: user.subject,
       name: user.name,
       roles: user.roles,
@@ -267,7 +264,11 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
       codeKey,
       codeExpiresAt: now + CODE_SECONDS,
       refreshSeconds: settings.refreshTokenSeconds,
+      expiresAt: now + settings.grantSeconds,
+      claims: user.claims,
+      ...(pending.scopes ? { scopes: pending.scopes } : {}),
     }, now);
+    if (!created) return errorPage("Already answered", "This sign-in was already answered. Go back to your application.", 409);
     await tokens.put(codeKey, JSON.stringify({ v: 1, grant: grantId }), { expirationTtl: CODE_SECONDS });
     return redirectWith(pending.redirectUri, { code, state: pending.state, iss: base }, clear);
   });
@@ -316,7 +317,7 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
       if (!verifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) throw new OAuthError("invalid_grant", "code_verifier is missing or malformed (PKCE S256 is required)");
       result = await grant.redeemCode({ ...exchange, codeChallenge: await s256(verifier), redirectUri: form.get("redirect_uri") ?? "" });
     } else {
-      result = await grant.refresh(exchange);
+      result = await grant.refresh({ ...exchange, policy: rolePolicy });
     }
     if (!result.ok) {
       console.log(JSON.stringify({ oauth: "token refused", grant: grantId, reason: result.reason, revoked: result.revoked }));

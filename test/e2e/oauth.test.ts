@@ -367,6 +367,18 @@ describe("the login", () => {
     expect(new URL(allowed.headers.get("location")!).searchParams.get("code")).toMatch(/^mcpw_/);
   });
 
+  it("makes one grant of a consent submitted several times at once", async () => {
+    const agent = new UserAgent("alice");
+    const visit = await stopAtConsent(agent);
+    const request = /name="request" value="([^"]+)"/.exec(visit.html!)![1]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(visit.html!)![1]!;
+    const submit = () => agent.request(new URL(`${BASE}/oauth/consent`), { method: "POST", form: { request, csrf, decision: "allow" }, headers: { origin: BASE } });
+    const answers = await Promise.all([submit(), submit(), submit()]);
+    const codes = answers.map((answer) => answer.headers.get("location")).filter((location) => location?.includes("code="));
+    expect(codes).toHaveLength(1);
+    for (const answer of answers) expect([302, 400, 409]).toContain(answer.status);
+  });
+
   it("serves pages that cannot be framed, run no script and post only to the gateway and the client", async () => {
     const visit = await stopAtConsent(new UserAgent("alice"));
     expect(visit.status).toBe(200);
