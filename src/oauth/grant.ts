@@ -36,17 +36,19 @@ type GrantState = GrantInit & {
   createdAt: number;
   codeUsed: boolean;
   revoked: boolean;
-  /** The one refresh token that may be used next (its KV key), and every earlier one, for reuse detection. */
+  /** The one refresh token that may be used next (its KV key) and its generation, which every issue raises. */
   refreshKey?: string;
-  usedRefreshKeys: string[];
+  generation: number;
   refreshExpiresAt: number;
-  /** Every access-token and refresh-index KV key issued and not yet expired, deleted on revocation. */
+  /** The KV keys of the access tokens issued and not yet expired, deleted with the refresh pointer on revocation. */
   issued: { key: string; expiresAt: number }[];
 };
 
 /** What redemption or refresh asks for: the presented credential's checks and the new tokens' KV keys. */
 export type Exchange = {
   presentedKey: string;
+  /** For a refresh: the generation its KV pointer carries; an older one than the grant's is a reused token. */
+  generation?: number;
   clientId: string;
   /** The origin the client named in `resource`, if it named one. */
   origin?: string;
@@ -77,7 +79,7 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
   create(id: string, init: GrantInit, now: number): Promise<boolean> {
     return this.ctx.blockConcurrencyWhile(async () => {
       if (await this.ctx.storage.get<GrantState>(STATE)) return false;
-      const state: GrantState = { ...init, id, createdAt: now, codeUsed: false, revoked: false, usedRefreshKeys: [], refreshExpiresAt: 0, issued: [] };
+      const state: GrantState = { ...init, id, createdAt: now, codeUsed: false, revoked: false, generation: 0, refreshExpiresAt: 0, issued: [] };
       await this.ctx.storage.put(STATE, state);
       return true;
     });
@@ -103,7 +105,8 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
     return this.ctx.blockConcurrencyWhile(async () => {
       const state = await this.ctx.storage.get<GrantState>(STATE);
       if (!state || state.revoked) return { ok: false, reason: "grant unknown or revoked", revoked: false };
-      if (state.usedRefreshKeys.includes(exchange.presentedKey)) return this.revoke(state, "refresh token reused");
+      if (exchange.generation === undefined) return { ok: false, reason: "refresh pointer names no generation", revoked: false };
+      if (exchange.generation < state.generation) return this.revoke(state, "refresh token reused");
       if (state.refreshKey !== exchange.presentedKey) return { ok: false, reason: "refresh token does not belong to this grant", revoked: false };
       if (state.refreshExpiresAt <= exchange.now) return { ok: false, reason: "refresh token expired", revoked: false };
       if (exchange.clientId !== state.clientId) return { ok: false, reason: "refresh token issued to another client", revoked: false };
@@ -135,7 +138,7 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
 
   private async revoke(state: GrantState, reason: string): Promise<ExchangeResult> {
     state.revoked = true;
-    const keys = state.issued.map(({ key }) => key);
+    const keys = [...state.issued.map(({ key }) => key), ...(state.refreshKey ? [state.refreshKey] : [])];
     state.issued = [];
     state.refreshKey = undefined;
     await this.ctx.storage.put(STATE, state);
@@ -145,12 +148,13 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
 
   private async issue(state: GrantState, exchange: Exchange): Promise<ExchangeResult> {
     const { now } = exchange;
-    if (state.refreshKey) state.usedRefreshKeys.push(state.refreshKey);
+    // The previous refresh pointer stays in KV until it expires, naming its older generation: its reuse is detected.
+    state.generation += 1;
     state.refreshKey = exchange.refreshKey;
     state.refreshExpiresAt = Math.min(now + state.refreshSeconds, state.expiresAt);
     const accessExpiresAt = Math.min(now + exchange.accessSeconds, state.expiresAt);
     state.issued = state.issued.filter(({ expiresAt }) => expiresAt > now);
-    state.issued.push({ key: exchange.accessKey, expiresAt: accessExpiresAt }, { key: exchange.refreshKey, expiresAt: state.refreshExpiresAt });
+    state.issued.push({ key: exchange.accessKey, expiresAt: accessExpiresAt });
     await this.ctx.storage.put(STATE, state);
     const record: TokenRecord = {
       v: 1,
@@ -165,7 +169,7 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
     };
     await Promise.all([
       this.env.TOKENS.put(exchange.accessKey, JSON.stringify(record), { expiration: accessExpiresAt, metadata: metadataOf(record) }),
-      this.env.TOKENS.put(exchange.refreshKey, JSON.stringify({ v: 1, grant: state.id }), { expiration: state.refreshExpiresAt }),
+      this.env.TOKENS.put(exchange.refreshKey, JSON.stringify({ v: 1, grant: state.id, generation: state.generation }), { expiration: state.refreshExpiresAt }),
     ]);
     return { ok: true, roles: state.roles, origin: state.origin, accessExpiresAt };
   }

@@ -298,7 +298,8 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
     const indexed = await tokens.get(presentedKey, "text");
     // A reused refresh token's index is gone once its grant is revoked; until then it still finds the grant, which revokes.
     if (indexed === null) throw new OAuthError("invalid_grant", "the code or refresh token is invalid, expired or revoked");
-    const grantId = (JSON.parse(indexed) as { grant: string }).grant;
+    const pointer = JSON.parse(indexed) as { grant: string; generation?: number };
+    const grantId = pointer.grant;
     const access = generateToken();
     const refresh = generateToken();
     const exchange: Exchange = {
@@ -317,7 +318,7 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
       if (!verifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) throw new OAuthError("invalid_grant", "code_verifier is missing or malformed (PKCE S256 is required)");
       result = await grant.redeemCode({ ...exchange, codeChallenge: await s256(verifier), redirectUri: form.get("redirect_uri") ?? "" });
     } else {
-      result = await grant.refresh({ ...exchange, policy: rolePolicy });
+      result = await grant.refresh({ ...exchange, policy: rolePolicy, ...(pointer.generation !== undefined ? { generation: pointer.generation } : {}) });
     }
     if (!result.ok) {
       console.log(JSON.stringify({ oauth: "token refused", grant: grantId, reason: result.reason, revoked: result.revoked }));
