@@ -2,7 +2,8 @@
 // 127.0.0.1:3001, the pinned demo origin (demo/toolbox.ts) on 127.0.0.1:3002, the SQLite demo origin
 // (demo/sql.ts) on 127.0.0.1:3003 and the demo OpenID provider (demo/idp.ts) on 127.0.0.1:3004, makes the dev secrets (.dev.vars) if there are none, mints one demo token per role
 // into the local KV that `wrangler dev` uses, starts the gateway in workerd with `wrangler dev` on
-// 127.0.0.1:8787, and prints the endpoint, the tokens and a ready-to-paste MCP Inspector command.
+// 127.0.0.1:8787, and prints the endpoints (the virtual server /mcp/all over both origins among them),
+// the tokens and ready-to-paste MCP Inspector commands.
 // Ctrl-C stops both processes.
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
   const endpoint = `http://127.0.0.1:${GATEWAY_PORT}/mcp/everything`;
   const toolbox = `http://127.0.0.1:${GATEWAY_PORT}/mcp/toolbox`;
   const sql = `http://127.0.0.1:${GATEWAY_PORT}/mcp/sql`;
+  const all = `http://127.0.0.1:${GATEWAY_PORT}/mcp/all`;
   console.log(`
 mcp-warden is running (policy ${version}).
 
@@ -130,6 +132,7 @@ mcp-warden is running (policy ${version}).
   origin:        server-everything on http://127.0.0.1:${ORIGIN_PORT}/mcp (reached only through the gateway's policy)
   2nd endpoint:  ${toolbox} (demo/toolbox.ts on http://127.0.0.1:${TOOLBOX_PORT}/mcp, tools pinned)
   3rd endpoint:  ${sql} (demo/sql.ts on http://127.0.0.1:${SQL_PORT}/mcp, SQLite, SQL parsed by the gateway)
+  virtual:       ${all} (everything and toolbox behind one endpoint: everything__echo, add-numbers, toolbox__weather, ...)
   rate limits:   ${limiter}
   demo tokens:   .warden/demo-tokens.json
 ${ROLES.map((role) => `    ${role.padEnd(10)} ${demoTokens[role]}`).join("\n")}
@@ -160,6 +163,12 @@ OAuth (policies/oauth.yaml): the gateway is the authorization server of its endp
 OpenID provider on http://127.0.0.1:${IDP_PORT} logs people in. A client that registers with a Client ID
 Metadata Document (Dynamic Client Registration is not offered) connects to ${endpoint}; sign in as
 alice (developer) or bob (viewer), any password; carol and mallory show the refusal page.
+
+One endpoint over everything and toolbox (a virtual server, \`servers:\` in policies/gateway.yaml): tools are
+namespaced by origin, each origin's own rules, pins and limits still apply:
+
+  npx -y @modelcontextprotocol/inspector@2 --cli ${all} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/list
+  npx -y @modelcontextprotocol/inspector@2 --cli ${all} --transport http --header "Authorization: Bearer ${demoTokens.viewer}" --method tools/call --tool-name add-numbers --tool-arg a=2 --tool-arg b=3
 
 Ctrl-C stops the demo.
 `);

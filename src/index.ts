@@ -12,6 +12,9 @@
 //   forward/    the checked message, re-serialized, to the origin with the origin's own credential
 //   answer/     the origin's answer reviewed (listing filter, integrity, scrub, server requests) and relayed
 //
+// A virtual server's endpoint (`servers:` in policy) has its own short chain — audit, authentication,
+// then virtual/, which sends each message on through the endpoints of its origins above.
+//
 // Identity routes sit beside the pipeline: the RFC 9728 protected-resource metadata of each endpoint and,
 // when the policy has an `oauth` section, the authorization server (src/oauth/routes.ts). Errors from any stage go to the one handler in errors.ts.
 
@@ -30,12 +33,15 @@ import { failedAuthGuard } from "./ratelimit/failed-auth.js";
 import { cooldownGate, rateLimits } from "./ratelimit/stage.js";
 import { limitBackend } from "./ratelimit/store.js";
 import { oauthRoutes, protectedResourceMetadata } from "./oauth/routes.js";
+import { serverEndpoint, virtualServer } from "./virtual/stage.js";
 
 export { RateLimitStore } from "./ratelimit/embedded.js";
 export { OAuthGrant } from "./oauth/grant.js";
 
 const MCP = "/mcp/:origin";
 const app = new Hono<{ Bindings: Env }>();
+const endpoints = [...Object.keys(policy.origins), ...Object.keys(policy.servers)];
+const authenticated = authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, maxTokenLifetimeSeconds: policy.gateway.maxTokenLifetimeSeconds, failures: failedAuthGuard(policy.gateway.rateLimit.failedAuth, limitBackend) });
 
 app.onError(handleError);
 app.notFound(() => {
@@ -44,21 +50,26 @@ app.notFound(() => {
 
 app.get("/.well-known/oauth-protected-resource/mcp/:origin", (c) => {
   const name = c.req.param("origin");
-  if (!Object.hasOwn(policy.origins, name)) throw new GatewayError("unknownEndpoint", "no origin of that name");
+  if (!endpoints.includes(name)) throw new GatewayError("unknownEndpoint", "no origin or server of that name");
   return c.json(protectedResourceMetadata(policy, new URL(c.req.url).origin, name));
 });
 
 if (policy.oauth) app.route("/", oauthRoutes({ policy }));
 
 app.get("/.well-known/mcp-warden", (c) =>
-  c.json({ gateway: "mcp-warden", policyVersion: policy.version, origins: Object.keys(policy.origins), protectedResourceMetadata: Object.keys(policy.origins).map(protectedResourcePath) }),
+  c.json({ gateway: "mcp-warden", policyVersion: policy.version, origins: Object.keys(policy.origins), servers: Object.keys(policy.servers), protectedResourceMetadata: endpoints.map(protectedResourcePath) }),
 );
+
+// Registered first: a virtual server's route answers itself, so an origin's chain never runs for it.
+for (const server of Object.keys(policy.servers)) {
+  app.use(`/mcp/${server}`, auditTrail({ policy }), serverEndpoint({ policy, server }), authenticated, virtualServer({ policy, server, inner: async (request, env, ctx) => app.fetch(request, env, ctx) }));
+}
 
 app.use(
   MCP,
   auditTrail({ policy }),
   mcpEndpoint({ policy }),
-  authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, maxTokenLifetimeSeconds: policy.gateway.maxTokenLifetimeSeconds, failures: failedAuthGuard(policy.gateway.rateLimit.failedAuth, limitBackend) }),
+  authenticated,
   cooldownGate({ policy }),
   mcpMessage({ policy }),
   policyDecision({ policy }),

@@ -14,6 +14,10 @@ export const auditEventSchema = z.object({
   ray: z.optional(z.string()),
   policyVersion: z.string(),
   origin: z.optional(z.string()),
+  /** A virtual server's message: the server; \`origin\` is then the origin it was routed to, if one. */
+  server: z.optional(z.string()),
+  /** Origins a virtual server's fan-out left out (down, late, misbehaving), each with why. */
+  droppedOrigins: z.optional(z.array(z.strictObject({ origin: z.string(), reason: z.string() }))),
   httpMethod: z.string(),
   principal: z.optional(z.string()),
   roles: z.optional(z.array(z.string())),

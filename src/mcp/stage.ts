@@ -78,7 +78,7 @@ export function mcpEndpoint({ policy }: Options) {
 export const retriedCall = (incoming: Pick<Incoming, "method" | "target">) => `${incoming.method}\n${incoming.target ?? ""}`;
 
 /** A message that names its revision in `_meta`, as 2026-07-28 requests do: its refusals list that revision's versions. */
-function speaksStateless(value: Json): boolean {
+export function speaksStateless(value: Json): boolean {
   const meta = isJsonObject(value) && isJsonObject(value.params) ? value.params._meta : undefined;
   return isJsonObject(meta) && Object.hasOwn(meta, "io.modelcontextprotocol/protocolVersion");
 }

@@ -54,13 +54,14 @@ export function resourceUrl(base: string, origin: string): string {
   return `${base}/mcp/${origin}`;
 }
 
-export function protectedResourceMetadata(policy: CompiledPolicy, base: string, origin: string): Record<string, unknown> {
+/** An origin's or a virtual server's metadata; only an origin endpoint names the authorization server (a grant is for one origin). */
+export function protectedResourceMetadata(policy: CompiledPolicy, base: string, endpoint: string): Record<string, unknown> {
   return {
-    resource: resourceUrl(base, origin),
+    resource: resourceUrl(base, endpoint),
     bearer_methods_supported: ["header"],
-    resource_name: `mcp-warden: ${origin}`,
+    resource_name: `mcp-warden: ${endpoint}`,
     resource_documentation: `${base}/.well-known/mcp-warden`,
-    ...(policy.oauth ? { authorization_servers: [base], scopes_supported: Object.keys(policy.roles).sort() } : {}),
+    ...(policy.oauth && Object.hasOwn(policy.origins, endpoint) ? { authorization_servers: [base], scopes_supported: Object.keys(policy.roles).sort() } : {}),
   };
 }
 

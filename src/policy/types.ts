@@ -136,11 +136,18 @@ export type OAuthSettings = {
   roleMapping: { claim: string; equals: string | boolean; roles: string[] }[];
 };
 
+/** One origin of a virtual server: `prefix` is `<namespace>__`; `rename` maps origin tool names to the names clients see. */
+export type CompiledServerOrigin = { origin: string; namespace: string; prefix: string; rename: Record<string, string> };
+
+export type CompiledServer = { listTimeoutMs: number; origins: CompiledServerOrigin[] };
+
 export type CompiledPolicy = {
   version: string;
   gateway: GatewaySettings;
   oauth?: OAuthSettings;
   origins: Record<string, CompiledOrigin>;
+  /** Virtual servers by endpoint name (never an origin's name). */
+  servers: Record<string, CompiledServer>;
   /** Each role mapped to itself and every role it inherits, directly or not. */
   roles: Record<string, string[]>;
   rules: CompiledRule[];

@@ -8,6 +8,8 @@ export const PORTS = {
   dead: 21319,
   toolbox: 21321,
   sql: 21701,
+  /** The virtual-server tests' origin that never finishes a listing. */
+  sluggish: 22001,
   redis: 21501,
   bridge: 21502,
   /** OAuth: the local OpenID provider, the gateway at a fixed port (the provider knows its callback), a client's metadata host. */

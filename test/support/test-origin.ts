@@ -123,8 +123,10 @@ export async function startTestOrigin(port: number, options: { leak?: string } =
       // Listings whose second item hides invisible characters in its description.
       case "prompts/list":
         return json(response, reply({ prompts: [{ name: "clean-prompt", description: "Greets" }, { name: "hidden-prompt", description: "Greets\u200b\u202eloudly" }], ttlMs: 3_600_000, cacheScope: "public" }));
+      // Two pages: the second behind the cursor "page-2".
       case "resources/list":
-        return json(response, reply({ resources: [{ uri: "test://clean", name: "clean" }, { uri: "test://hidden", name: "hid\u2060den" }] }));
+        if (message.params?.cursor === "page-2") return json(response, reply({ resources: [{ uri: "test://page-2", name: "second page" }] }));
+        return json(response, reply({ resources: [{ uri: "test://clean", name: "clean" }, { uri: "test://hidden", name: "hid\u2060den" }], nextCursor: "page-2" }));
       case "resources/templates/list":
         return json(response, reply({ resourceTemplates: [{ uriTemplate: "test://clean/{id}", name: "clean" }, { uriTemplate: "test://hidden/{id}", name: "t", description: "\ufeffx" }] }));
       case "tools/call":

@@ -8,7 +8,7 @@ import { canonicalJson, type Json, type JsonObject } from "../../mcp/json.js";
 import { scanDefinition } from "../../integrity/poison.js";
 import { DAYS, gatewaySchema, pinFileSchema, policyFileSchema, type ArgumentRuleInput, type PolicyFile, type RuleInput } from "./schema.js";
 import { regexHazard } from "./regex-safety.js";
-import type { CompiledAnomalyWatch, CompiledArgumentRule, CompiledConditions, CompiledLimit, CompiledPolicy, CompiledRule, GatewaySettings, OAuthSettings, TargetKind } from "../types.js";
+import type { CompiledAnomalyWatch, CompiledArgumentRule, CompiledConditions, CompiledLimit, CompiledPolicy, CompiledRule, CompiledServer, GatewaySettings, OAuthSettings, TargetKind } from "../types.js";
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 /** Calls per lease of a `mode: leased` limit that names no `lease`. */
@@ -182,6 +182,7 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
     });
   }
   const pins = compilePins(pinSources, origins, problems);
+  const servers = compileServers(parsed, origins, pins, problems);
   if (problems.length) throw new PolicyError(problems);
 
   const body = {
@@ -190,6 +191,7 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
     // A grant ends by gateway.maxTokenLifetime at the latest, like every other token.
     ...(oauth ? { oauth: { ...oauth, grantSeconds: Math.min(oauth.grantSeconds, gateway?.maxTokenLifetimeSeconds ?? oauth.grantSeconds) } } : {}),
     origins,
+    servers,
     roles,
     rules,
     limits,
@@ -262,4 +264,54 @@ function compilePins(pinSources: PolicySource[], origins: CompiledPolicy["origin
     pins[origin] = hashes;
   }
   return pins;
+}
+
+/** What separates a namespace from a tool or prompt name. */
+const NAMESPACE_SEPARATOR = "__";
+
+/**
+ * Virtual servers. Every name a client sees must lead back to one origin's tool, so the compiler
+ * refuses what would make two tools one name: a server named like an origin, an origin listed twice,
+ * two namespaces of which one's prefix (`ns__`) begins the other's, two renames to one name, a rename
+ * whose new name begins with a namespace prefix (it could be some origin's namespaced tool), and, for
+ * a pinned origin, a rename of a tool the pins do not know. Names the compiler cannot know (an
+ * unpinned origin's tools) cannot collide by construction: see README, "Virtual servers".
+ */
+function compileServers(parsed: { file: string; policy: PolicyFile }[], origins: CompiledPolicy["origins"], pins: CompiledPolicy["pins"], problems: string[]): Record<string, CompiledServer> {
+  const servers: Record<string, CompiledServer> = {};
+  for (const { file, policy } of parsed) {
+    for (const [name, server] of Object.entries(policy.servers ?? {})) {
+      const at = `${file}: servers.${name}`;
+      if (servers[name]) problems.push(`${at}: defined more than once`);
+      if (origins[name]) problems.push(`${at}: an origin has this name; endpoints /mcp/<name> must be unique`);
+      const compiled: CompiledServer = { listTimeoutMs: server.listTimeoutMs, origins: [] };
+      const renamedTo = new Map<string, string>();
+      server.origins.forEach((entry, index) => {
+        const where = `${at}.origins.${index}`;
+        if (!origins[entry.origin]) problems.push(`${where}.origin: unknown origin "${entry.origin}"`);
+        if (compiled.origins.some((other) => other.origin === entry.origin)) problems.push(`${where}.origin: "${entry.origin}" is listed twice`);
+        const namespace = entry.namespace ?? entry.origin;
+        if (namespace === "" && server.origins.length > 1) problems.push(`${where}.namespace: only a server's one origin may go without a namespace`);
+        const prefix = namespace === "" ? "" : namespace + NAMESPACE_SEPARATOR;
+        for (const other of compiled.origins) {
+          if (other.prefix.startsWith(prefix) || prefix.startsWith(other.prefix)) problems.push(`${where}.namespace: "${namespace}" and "${other.namespace}" could name one tool twice (one's "${NAMESPACE_SEPARATOR}" prefix begins the other's)`);
+        }
+        const rename = entry.rename ?? {};
+        for (const [tool, newName] of Object.entries(rename)) {
+          const known = pins[entry.origin];
+          if (known && !Object.hasOwn(known, tool)) problems.push(`${where}.rename.${tool}: the pins of "${entry.origin}" know no such tool`);
+          const owner = renamedTo.get(newName);
+          if (owner !== undefined) problems.push(`${where}.rename.${tool}: "${newName}" is already the name of ${owner}`);
+          renamedTo.set(newName, `${entry.origin}'s "${tool}"`);
+        }
+        compiled.origins.push({ origin: entry.origin, namespace, prefix, rename });
+      });
+      for (const [newName, owner] of renamedTo) {
+        const clash = compiled.origins.find((entry) => entry.prefix !== "" && newName.startsWith(entry.prefix));
+        if (clash) problems.push(`${at}: the new name "${newName}" of ${owner} begins with the namespace prefix "${clash.prefix}" and could collide with a tool of "${clash.origin}"`);
+      }
+      servers[name] = compiled;
+    }
+  }
+  return servers;
 }

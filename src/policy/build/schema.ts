@@ -304,6 +304,26 @@ export const oauthSchema = z.strictObject({
     .min(1),
 });
 
+/** One origin of a virtual server: the namespace its tools and prompts are listed under, and tools renamed outright. */
+export const serverOriginSchema = z.strictObject({
+  origin: identifier,
+  /**
+   * Tools and prompts are listed as `<namespace>__<name>`, resources as `mcpw:<namespace>:<uri>`; the
+   * origin's name by default. `""` (only for a server's one origin) lists everything under its own name.
+   */
+  namespace: z.union([identifier, z.literal("")]).optional(),
+  /** Origin tool name → the name clients see instead of the namespaced one. */
+  rename: z.record(z.string().min(1).max(128), z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, "a tool name: letters, digits, '_', '.', '-'; at most 128")).optional(),
+});
+
+/** A virtual server: one endpoint `/mcp/<name>` over several origins, each still governed by its own rules. */
+export const serverSchema = z.strictObject({
+  description: z.string().optional(),
+  /** How long a listing or initialize waits for each origin before leaving it out. */
+  listTimeoutMs: z.int().min(100).max(60_000).default(5000),
+  origins: z.array(serverOriginSchema).min(1).max(16),
+});
+
 export const roleSchema = z.strictObject({
   description: z.string().optional(),
   inherits: z.array(z.string()).default([]),
@@ -315,6 +335,7 @@ export const policyFileSchema = z.strictObject({
   gateway: gatewaySchema.optional(),
   oauth: oauthSchema.optional(),
   origins: z.record(identifier, originSchema).optional(),
+  servers: z.record(identifier, serverSchema).optional(),
   roles: z.record(identifier, roleSchema).optional(),
   rules: z.array(ruleSchema).optional(),
   limits: z.array(limitSchema).optional(),
