@@ -59,7 +59,8 @@ export class GatewayError extends Error {
       detail?: string;
       data?: Record<string, unknown>;
       headers?: Record<string, string>;
-      /** The message carried something the gateway sealed, altered or sealed for someone else: it counts toward abuse. */
+      /** The message carried something the gateway sealed, altered or sealed for someone else, or (on a virtual server)
+       * a name or id the server never gave out: refused before any policy decision, it counts toward abuse. */
       forged?: true;
     } = {},
   ) {

@@ -239,7 +239,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       if (stateless) throw new GatewayError("badTransport", "response under the stateless revision", { detail: "the stateless revision takes requests and notifications only" });
       audit.event.method = "response";
       const routed = typeof message.message.id === "string" ? names.idIn(message.message.id) : undefined;
-      if (!routed) throw new GatewayError("denied", "response to no request this server relayed", { detail: "this response answers no request the gateway relayed to you" });
+      if (!routed) throw new GatewayError("denied", "response to no request this server relayed", { detail: "this response answers no request the gateway relayed to you", forged: true });
       requireJoined(session, routed.origin);
       return send(routed.origin, { method: "POST", body: { ...message.message, id: routed.name } as unknown as JsonObject, session, version });
     }
@@ -270,7 +270,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       requireJoined(session, routed.origin);
       return send(routed.origin, { method: "POST", body: { ...request, params } as unknown as JsonObject, session, version, ...(stateless ? { stateless: { method, ...(name === undefined ? {} : { name }) } } : {}) });
     };
-    const unknown = (what: string) => new GatewayError("invalidParams", `no ${what} of that name on server ${server}`, { detail: `no ${what} of that name on this server` });
+    const unknown = (what: string) => new GatewayError("invalidParams", `no ${what} of that name on server ${server}`, { detail: `no ${what} of that name on this server`, forged: true });
     /** The message's params, each field of `fields` replaced by the origin's own name. */
     const route = async (routed: Routed | undefined, what: string, replace: (own: string) => JsonObject, mcpName?: boolean) => {
       if (!routed) throw unknown(what);
@@ -280,7 +280,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     };
 
     if (row.target) {
-      if (virtualName === undefined || field === undefined) throw new GatewayError("invalidParams", `${method} without a ${field}`, { detail: `"${field}" must be a non-empty string` });
+      if (virtualName === undefined || field === undefined) throw new GatewayError("invalidParams", `${method} without a ${field}`, { detail: `"${field}" must be a non-empty string`, forged: true });
       const routed = field === "uri" ? names.uriIn(virtualName) : names.nameIn(row.target.kind as "tool" | "prompt", virtualName);
       return route(routed, row.target.kind, (own) => ({ ...params, [field]: own }), true);
     }
@@ -291,7 +291,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     }
     if (row.namesTask) {
       const routed = typeof params.taskId === "string" ? names.idIn(params.taskId) : undefined;
-      if (!routed) throw new GatewayError("denied", "task id not issued by this server", { detail: "no such task of yours" });
+      if (!routed) throw new GatewayError("denied", "task id not issued by this server", { detail: "no such task of yours", forged: true });
       return route(routed, "task", (own) => ({ ...params, taskId: own }));
     }
     if (method === "subscriptions/listen") {

@@ -31,8 +31,8 @@ afterAll(async () => {
 type Any = any;
 
 /** A raw session on the virtual server, for what the SDK client has no call for. */
-async function rawSession(role: string) {
-  const authorization = `Bearer ${tokens[role]}`;
+async function rawSession(role: string, token = tokens[role]!) {
+  const authorization = `Bearer ${token}`;
   const opened = await post(mixed(), JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } } }), { authorization });
   expect(opened.status).toBe(200);
   const initialized: Any = await opened.json();
@@ -180,6 +180,25 @@ describe("routing", () => {
     const denied = await session.rpc("tools/call", { name: "tb__note", arguments: { text: "x" } });
     expect(denied.status).toBe(403);
     expect(denied.data.error.code).toBe(-32032);
+  });
+});
+
+describe("abuse", () => {
+  it("counts refusals of the virtual layer toward the abuse cooldown, and a cooling caller is refused on the server", async () => {
+    // viewer: 20 denials a minute before a cooldown; a task id this server never gave out is refused by the server itself.
+    const session = await rawSession("viewer", await setup.gateway.mint(["viewer"]));
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await session.rpc("tasks/get", { taskId: `nobody~forged-${i}` })).status);
+    expect(statuses[0]).toBe(403);
+    await expect.poll(async () => (await session.rpc("tools/call", { name: "everything__echo", arguments: { message: "still here?" } })).status).toBe(429);
+  });
+
+  it("cools down a caller who keeps asking for names the server does not have", async () => {
+    const session = await rawSession("viewer", await setup.gateway.mint(["viewer"]));
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await session.rpc("tools/call", { name: `nobody__x${i}`, arguments: {} })).status);
+    expect(statuses[0]).toBe(400);
+    await expect.poll(async () => (await session.rpc("tools/call", { name: "nobody__again", arguments: {} })).status).toBe(429);
   });
 });
 
