@@ -307,7 +307,8 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     if (Object.hasOwn(LISTINGS, method)) {
       // Listings: every origin (or where the cursor says each goes on) in parallel; the late and failing are left out.
       const cursor = typeof params.cursor === "string" ? await openCursor(secret, binding, method, params.cursor) : undefined;
-      const targets = cursor ? names.origins.filter((origin) => Object.hasOwn(cursor, origin)) : originsOf(session);
+      // A cursor is bound to the principal, not the session: it goes on only at origins of this session.
+      const targets = originsOf(session).filter((origin) => !cursor || Object.hasOwn(cursor, origin));
       const { cursor: _cursor, ...rest } = params;
       const exchanges = await Promise.all(
         targets.map((origin) => exchange(origin, () => send(origin, { method: "POST", body: { ...request, params: { ...rest, ...(cursor ? { cursor: cursor[origin]! } : {}) } } as unknown as JsonObject, session, version, ...(stateless ? { stateless: { method } } : {}) }), request.id)),

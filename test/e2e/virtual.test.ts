@@ -330,6 +330,25 @@ describe("partial failure", () => {
     const listed = await session.rpc("tools/list");
     expect(listed.data.result.tools.some((tool: Any) => tool.name.startsWith("recorder__"))).toBe(false);
   });
+
+  it("resumes a listing cursor only at origins that joined this session", async () => {
+    const token = await setup.gateway.mint(["developer"]);
+    const first = await rawSession("developer", token);
+    const cursor = (await first.rpc("resources/list")).data.result.nextCursor;
+    expect(typeof cursor).toBe("string");
+    await setup.recorder.close();
+    let second;
+    try {
+      second = await rawSession("developer", token);
+    } finally {
+      setup.recorder = await startTestOrigin(PORTS.recorder);
+    }
+    const resumed = await second.rpc("resources/list", { cursor });
+    expect(resumed.status).toBe(200);
+    expect(resumed.data.result.resources).toEqual([]);
+    // The same cursor in the session the recorder joined still goes on there.
+    expect((await first.rpc("resources/list", { cursor })).data.result.resources.map((resource: Any) => resource.uri)).toEqual(["mcpw:recorder:test://page-2"]);
+  });
 });
 
 describe("build time", () => {
