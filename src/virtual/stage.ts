@@ -13,7 +13,7 @@ import { createMiddleware } from "hono/factory";
 import type { AuditDraft } from "../audit/event.js";
 import type { Principal } from "../auth/authenticate.js";
 import { gatewaySecrets, type Env } from "../config.js";
-import { GatewayError } from "../errors.js";
+import { GatewayError, auditDecisionOf } from "../errors.js";
 import { parseOriginMessage, readJsonAnswers, readSseAnswer, type AnswerItem } from "../answer/read.js";
 import { readBody } from "../mcp/body.js";
 import { JsonSyntaxError, isJsonObject, parseJsonBytes, type JsonObject } from "../mcp/json.js";
@@ -125,7 +125,19 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     /** An origin's answer relayed to the client with every message mapped outward; a refusal passes unchanged. */
     const relayFrom = async (origin: string, response: Response, extraHeaders: Record<string, string> = {}): Promise<Response> => {
       const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim();
-      if (response.status !== 200 || (type !== "application/json" && type !== "text/event-stream")) return response;
+      if (response.status !== 200 || (type !== "application/json" && type !== "text/event-stream")) {
+        // The origin endpoint refused: this server's event records that endpoint's decision, not "allow".
+        const text = await response.text();
+        let code: unknown;
+        try {
+          const refusal = parseOriginMessage(text, maxDepth);
+          if (refusal.kind === "response" && "error" in refusal.message) code = refusal.message.error.code;
+        } catch {
+          // not JSON-RPC: an error by its status alone
+        }
+        audit.event.decision = auditDecisionOf(response.status, code);
+        return new Response(text, { status: response.status, headers: response.headers });
+      }
       if (type === "application/json") {
         const message = outward(parseOriginMessage(await response.text(), maxDepth), origin, names);
         return new Response(JSON.stringify(message.message), { status: 200, headers: { "content-type": "application/json", ...extraHeaders } });

@@ -180,6 +180,8 @@ describe("routing", () => {
     const denied = await session.rpc("tools/call", { name: "tb__note", arguments: { text: "x" } });
     expect(denied.status).toBe(403);
     expect(denied.data.error.code).toBe(-32032);
+    // The server's own event for it records the origin endpoint's decision.
+    await expect.poll(() => auditEvents().find((event) => event.server === "mixed" && event.method === "tools/call" && event.target === "note")?.decision).toBe("deny");
   });
 });
 
