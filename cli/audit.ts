@@ -28,8 +28,8 @@ export async function readAuditEvents(bucket: Pick<R2Bucket, "list" | "get">): P
   return [...byId.values()].sort((a, b) => a.time.localeCompare(b.time));
 }
 
-export async function auditCommand(args: string[]): Promise<void> {
-  const limit = args.includes("--limit") ? Number(args[args.indexOf("--limit") + 1]) : 50;
+/** Every event in the local gateway's bucket (`npm start` persists it under .wrangler/state). */
+export async function localAuditEvents(): Promise<AuditEvent[]> {
   const mf = new Miniflare({
     modules: true,
     script: "export default { fetch() { return new Response(null); } }",
@@ -37,10 +37,15 @@ export async function auditCommand(args: string[]): Promise<void> {
     r2Persist: join(PROJECT_ROOT, ".wrangler/state/v3/r2"),
   });
   try {
-    const events = await readAuditEvents((await mf.getR2Bucket("AUDIT_BUCKET")) as unknown as R2Bucket);
-    for (const event of events.slice(-limit)) console.log(JSON.stringify(event));
-    if (!events.length) console.error("no audit events yet: start the demo with `npm start` and make a few calls");
+    return await readAuditEvents((await mf.getR2Bucket("AUDIT_BUCKET")) as unknown as R2Bucket);
   } finally {
     await mf.dispose();
   }
+}
+
+export async function auditCommand(args: string[]): Promise<void> {
+  const limit = args.includes("--limit") ? Number(args[args.indexOf("--limit") + 1]) : 50;
+  const events = await localAuditEvents();
+  for (const event of events.slice(-limit)) console.log(JSON.stringify(event));
+  if (!events.length) console.error("no audit events yet: start the demo with `npm start` and make a few calls");
 }

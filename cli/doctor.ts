@@ -117,6 +117,10 @@ function validators(input: DoctorInput): CheckResult {
     const walk = (argument: CompiledArgumentRule, name: string) => {
       const kind = argument.type === "string" ? KIND_BY_NAME.find(([, pattern]) => pattern.test(name.split(".").at(-1)!))?.[0] : undefined;
       if (kind) check(rule, name, argument, kind, `looks like a ${kind} by its name`);
+      if (argument.sql && !argument.sql.readOnly) {
+        findings.push(["warn", `rule ${rule.id}: argument ${name} may run any ${argument.sql.dialect} statement (sql.readOnly: false): writes and schema changes, with only the host-reaching statements and the deny list refused`]);
+      }
+      if (argument.sql?.readOnly && !argument.sql.tables) findings.push(["warn", `rule ${rule.id}: argument ${name} may read every table (sql.readOnly without sql.tables)`]);
       for (const [key, nested] of Object.entries(argument.properties ?? {})) walk(nested, `${name}.${key}`);
       if (argument.items) walk(argument.items, `${name}[]`);
     };

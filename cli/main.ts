@@ -12,6 +12,7 @@ import { auditCommand } from "./audit.js";
 import { scrubCommand } from "./scrub.js";
 import { pinCommand } from "./pin.js";
 import { doctorCommand } from "./doctor.js";
+import { reportCommand } from "./report.js";
 import { loadSqlParser } from "../src/policy/sql.js";
 import { createTokens, listTokens, revokeToken, rotateToken } from "./tokens.js";
 import type { Target } from "./wrangler.js";
@@ -30,6 +31,8 @@ const USAGE = `usage:
   mcp-warden scrub [--jsonl]          redact stdin to stdout (--jsonl: lines {"id","text"})
   mcp-warden pin <origin> [--dir policies]           pin the origin's tool definitions in policies/pins/<origin>.yaml
   mcp-warden pin --check <origin> [--dir policies]   report drift and poisoning against the pins; exit 1 on any
+  mcp-warden report [--since 7d] [--input events.ndjson|-] [--out report.md] [--chart report.png]
+                                      the weekly audit review (Markdown and a PNG chart) of the local gateway's events, or of --input
   mcp-warden doctor [--dir policies] [--wrangler wrangler.toml] [--dev-vars .dev.vars] [--remote [--env production]]
                                       the deployment checklist against this configuration; exit 1 on any fail
 
@@ -232,7 +235,10 @@ try {
   else if (command === "audit") await auditCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else if (command === "pin") process.exitCode = await pinCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else if (command === "doctor") process.exitCode = doctorCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
-  else if (command === "scrub") await scrubCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
+  else if (command === "report") {
+    const { values } = parseArgs({ args: [action, ...rest].filter((arg): arg is string => arg !== undefined), options: { since: { type: "string" }, input: { type: "string" }, out: { type: "string" }, chart: { type: "string" } } });
+    await reportCommand(values);
+  } else if (command === "scrub") await scrubCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else fail(USAGE);
 } catch (error) {
   fail(`mcp-warden: ${(error as Error).message}`);

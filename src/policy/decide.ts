@@ -131,6 +131,12 @@ export class PolicyEngine {
     return { effect: "deny", rule: DEFAULT_DENY, reason: `no rule allows this ${kind}` };
   }
 
+  /** The condition of the allow rule `id` that does not hold for this caller, for an answer that rule governs though it comes later. */
+  unmetConditionOfRule(id: string, facts: CallerFacts): ConditionName | undefined {
+    const rule = this.policy.rules.find((candidate) => candidate.id === id && candidate.effect === "allow");
+    return rule && this.unmet(rule, facts);
+  }
+
   /** The scrub settings a rule sets, for an answer that rule governs though it comes later (a task's result, a resumed stream). */
   scrubOfRule(id: string): ScrubPolicy | undefined {
     return this.policy.rules.find((rule) => rule.id === id && rule.scrub)?.scrub;

@@ -125,6 +125,14 @@ export function decideMessage(engine: PolicyEngine, facts: MessageFacts): Decisi
   if (facts.unverifiedInput && !INPUT_KINDS.every((method) => base.allowsServerRequest(method))) {
     return deny(UNVERIFIED_INPUT, "inputResponses without a requestState from a caller not allowed every kind of input", "answers to input requests need the requestState this gateway gave you");
   }
+  // A task's result or a resumed stream is the answer of the call that started it: that call's rule's
+  // network and time conditions hold for whoever fetches it, as they did for the call.
+  for (const started of [facts.task?.rule, facts.resumeRule]) {
+    const condition = started && started !== UNKNOWN_RULE ? engine.unmetConditionOfRule(started, caller) : undefined;
+    if (started && condition) {
+      return deny(started, `condition ${condition} not met (rule ${started}, which allowed the call this answer belongs to)`, "not permitted from this network or location, or at this time", undefined, condition);
+    }
+  }
   switch (row.governedBy) {
     case "lifecycle":
       return { effect: "allow", ...base };

@@ -55,7 +55,9 @@ export const SQL_DENIED_FUNCTIONS: Record<SqlDialect, readonly string[]> = {
     "pg_rotate_logfile", "pg_promote", "pg_switch_wal", "pg_create_restore_point", "pg_backup_*", "pg_logical_*",
     "pg_replication_*", "pg_create_*", "pg_drop_*", "pg_notify", "pg_stat_reset*", "pg_import_system_collations",
     "set_config", "nextval", "setval", "txid_current", "pg_current_xact_id", "query_to_xml*", "cursor_to_xml*",
-    "table_to_xml*", "schema_to_xml*", "database_to_xml*", "query_to_xmlschema", "ts_stat", "xpath_table", "crosstab*",
+    "table_to_xml*", "schema_to_xml*", "database_to_xml*", "query_to_xmlschema", "ts_stat", "ts_rewrite", "xpath_table",
+    "crosstab*", "connectby", "pg_stat_statements_reset", "pg_export_snapshot", "pg_log_backend_memory_contexts",
+    "pg_wal_replay_*", "pg_truncate_visibility_map", "pg_prewarm", "binary_upgrade_*",
   ],
   mysql: [
     "sleep", "benchmark", "load_file", "get_lock", "release_lock", "release_all_locks", "is_used_lock", "is_free_lock",
@@ -83,8 +85,16 @@ function* children(node: Node): Generator<Node> {
   }
 }
 
+/** IN or NOT IN (the parser gives NOT IN as two keywords). */
+const inOperator = (operator: unknown): boolean => {
+  const last = Array.isArray(operator) ? operator.at(-1) : operator;
+  return isNode(last) && String(last.name).toUpperCase() === "IN";
+};
+
 const READ_STATEMENTS = new Set(["select_stmt", "compound_select_stmt"]);
 const INTO_CLAUSES = new Set(["into_table_clause", "into_outfile_clause", "into_dumpfile_clause", "into_variables_clause"]);
+/** Statements refused even under `readOnly: false`: they open, detach or load files on the database host. */
+const HOST_STATEMENTS = new Set(["attach_database_stmt", "detach_database_stmt", "load_data_stmt", "load_extension_stmt", "copy_stmt"]);
 const LOCKING_CLAUSES = new Set(["for_clause", "lock_in_share_mode_clause"]);
 
 class Refused extends Error {
@@ -127,7 +137,7 @@ class Walker {
 
   /** A top-level statement: a read, or EXPLAIN of a read. */
   statement(node: Node): void {
-    if (!this.rule.readOnly) return;
+    if (!this.rule.readOnly) return this.unrestricted(node);
     let read = node;
     if (node.type === "explain_stmt" && isNode(node.statement)) read = node.statement;
     if (!READ_STATEMENTS.has(read.type)) refuse("statement", `is not a read-only statement (${shown(String(read.type).replace(/_stmt$/, ""))})`);
@@ -142,10 +152,31 @@ class Walker {
     if (INTO_CLAUSES.has(node.type)) refuse("into", "writes its result somewhere (SELECT … INTO)");
     if (LOCKING_CLAUSES.has(node.type)) refuse("locking", "takes row locks (FOR UPDATE / FOR SHARE / LOCK IN SHARE MODE)");
     if (node.type === "func_call") this.functionCall(node);
+    if (node.type === "binary_expr" && inOperator(node.operator) && isNode(node.right) && (node.right.type === "identifier" || node.right.type === "member_expr")) {
+      // SQLite's `x IN table-name` (and `IN schema.table`) reads that table.
+      if (isNode(node.left)) this.visit(node.left, scope);
+      return this.tableName(node.right, scope);
+    }
     if (node.type === "select_stmt") return this.select(node, scope);
     if (node.type === "compound_select_stmt") return this.compound(node, scope);
     if (node.type === "table_clause" && isNode(node.table)) return this.table(node.table, scope);
     for (const child of children(node)) this.visit(child, scope);
+  }
+
+  /**
+   * Under `readOnly: false` any statement passes, but nothing that reaches the database host's files or
+   * settings: ATTACH / DETACH, VACUUM INTO, PRAGMA assignments, SELECT … INTO OUTFILE / DUMPFILE, LOAD
+   * DATA, and the dialect's function deny list.
+   */
+  private unrestricted(node: Node): void {
+    if (HOST_STATEMENTS.has(node.type)) refuse("statement", `is a ${shown(node.type.replace(/_stmt$/, ""))} statement, which reaches the database host`);
+    if (node.type === "vacuum_stmt" && isNode(node.intoKw)) refuse("statement", "writes a file on the database host (VACUUM INTO)");
+    if (node.type === "pragma_stmt" && isNode(node.pragma) && node.pragma.type !== "identifier" && node.pragma.type !== "member_expr") {
+      refuse("statement", "sets a PRAGMA");
+    }
+    if (node.type === "into_outfile_clause" || node.type === "into_dumpfile_clause") refuse("into", "writes a file on the database host (INTO OUTFILE / DUMPFILE)");
+    if (node.type === "func_call") this.functionCall(node);
+    for (const child of children(node)) this.unrestricted(child);
   }
 
   private functionCall(node: Node): void {
@@ -268,16 +299,25 @@ function differential(dialect: SqlDialect, node: Node): SqlRefusal | undefined {
   return undefined;
 }
 
-/** Deeper nesting than this is refused before parsing. */
+const UNICODE_IDENTIFIER: SqlRefusal = { reason: "quoting", detail: 'contains a U&"…" identifier, whose escapes PostgreSQL decodes and the validator does not' };
+
+/** Deeper nesting of parentheses and brackets together than this is refused before parsing. */
 export const MAX_SQL_NESTING = 32;
+/** Deeper nesting of square brackets than this is refused: even balanced, `x[1[1[…]]]` parses in time exponential in the depth (16 deep: 0.9 s). */
+export const MAX_SQL_BRACKET_NESTING = 8;
+/** Longer text than this is refused before parsing, so no one parse does unbounded work. */
+export const MAX_SQL_LENGTH = 20_000;
 
 /**
- * Whether the text's parentheses close in order and nest at most MAX_SQL_NESTING deep, skipping
- * strings, quoted names and comments as the dialect writes them. A guard, not a validator: the parser
- * (a PEG parser, which backtracks) takes time exponential in the depth of unclosed parentheses — 22
- * unclosed took 13 s — so unbalanced text is refused before it reaches the parser.
+ * Whether the text's parentheses — and, outside SQLite (where `[…]` quotes a name), its square
+ * brackets — close in order and nest at most MAX_SQL_NESTING deep together, skipping strings, quoted
+ * names and comments as the dialect writes them. A guard, not a validator: the parser (a PEG parser,
+ * which backtracks) takes time exponential in the depth of unclosed parentheses — 22 unclosed took
+ * 13 s — and of unclosed array subscripts (`SELECT x[1[1…`, 20 unclosed took 163 s), so unbalanced text
+ * is refused before it reaches the parser; so are square brackets nested deeper than MAX_SQL_BRACKET_NESTING. It also refuses PostgreSQL's U&"…" identifiers (any case),
+ * which the parser does not decode.
  */
-function parenthesesBalanced(text: string, dialect: SqlDialect): boolean {
+function scanProblem(text: string, dialect: SqlDialect): "unbalanced" | "unicode" | undefined {
   /** The index after a quoted run that `open` started at `from`: doubled quotes stay inside; so do backslash escapes where they are escapes. */
   const afterQuoted = (from: number, close: string, backslash: boolean): number => {
     for (let at = from + 1; at < text.length; at++) {
@@ -302,11 +342,16 @@ function parenthesesBalanced(text: string, dialect: SqlDialect): boolean {
     }
     return text.length;
   };
-  let depth = 0;
+  const closing: string[] = [];
+  const opening: Record<string, string> = dialect === "sqlite" ? { "(": ")" } : { "(": ")", "[": "]" };
   let index = 0;
   while (index < text.length) {
     const char = text[index]!;
     const dollarTag = char === "$" && dialect === "postgres" ? /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(index, index + 66))?.[0] : undefined;
+    if (char === '"' && dialect === "postgres" && /(?:^|[^A-Za-z0-9_$])[uU]&$/.test(text.slice(Math.max(0, index - 3), index))) {
+      // U&"…": PostgreSQL decodes its escapes (U&"pg\005fsleep" is pg_sleep); the parser leaves them, and reads u&"…" as `u & "…"`.
+      return "unicode";
+    }
     if (char === "'" || char === '"' || char === "`") {
       const escapes = dialect === "mysql" || (dialect === "postgres" && char === "'" && (text[index - 1] === "E" || text[index - 1] === "e"));
       index = afterQuoted(index, char, escapes);
@@ -319,19 +364,24 @@ function parenthesesBalanced(text: string, dialect: SqlDialect): boolean {
       const end = text.indexOf(dollarTag, index + dollarTag.length);
       index = end === -1 ? text.length : end + dollarTag.length;
     } else {
-      if (char === "(" && ++depth > MAX_SQL_NESTING) return false;
-      if (char === ")" && --depth < 0) return false;
+      const close = opening[char];
+      if (close !== undefined && closing.push(close) > MAX_SQL_NESTING) return "unbalanced";
+      if (char === "[" && dialect !== "sqlite" && closing.filter((open) => open === "]").length > MAX_SQL_BRACKET_NESTING) return "unbalanced";
+      if ((char === ")" || (char === "]" && dialect !== "sqlite")) && closing.pop() !== char) return "unbalanced";
       index++;
     }
   }
-  return depth === 0;
+  return closing.length === 0 ? undefined : "unbalanced";
 }
 
 /** Why this SQL breaks the rule, or undefined when it passes. */
 export function sqlRefusal(text: string, rule: CompiledSqlRule): SqlRefusal | undefined {
   const dialect = rule.dialect;
   if (text.includes("\u0000")) return { reason: "quoting", detail: "contains a NUL character, where client libraries end the text" };
-  if (!parenthesesBalanced(text, dialect)) return { reason: "unparseable", detail: `has unbalanced parentheses or nests them deeper than ${MAX_SQL_NESTING}` };
+  if (text.length > MAX_SQL_LENGTH) return { reason: "unparseable", detail: `is longer than ${MAX_SQL_LENGTH} characters` };
+  const problem = scanProblem(text, dialect);
+  if (problem === "unbalanced") return { reason: "unparseable", detail: `has unbalanced parentheses or brackets or nests them deeper than ${MAX_SQL_NESTING} (brackets ${MAX_SQL_BRACKET_NESTING})` };
+  if (problem === "unicode") return UNICODE_IDENTIFIER;
   if (!parse) throw new Error("sqlRefusal before loadSqlParser()");
   let program: Node;
   try {

@@ -45,6 +45,16 @@ describe("on the demo configuration", () => {
 });
 
 describe("on broken configurations", () => {
+  it("warns on an sql rule that allows writes, and on a read-only one without a table list", () => {
+    expect(item(demoInput(), "commands, paths, URLs and SQL have their validator").reasons.join("\n")).toContain("rule admin-query: argument sql may run any sqlite statement (sql.readOnly: false)");
+    const input = demoInput();
+    const viewer = input.policy.rules.find((rule) => rule.id === "viewer-query")!.arguments.sql!;
+    viewer.sql = { ...viewer.sql!, tables: undefined };
+    const found = item(input, "commands, paths, URLs and SQL have their validator");
+    expect(found.status).toBe("warn");
+    expect(found.reasons.join("\n")).toContain("rule viewer-query: argument sql may read every table (sql.readOnly without sql.tables)");
+  });
+
   it("exits 1 when a policy sets no maximum token lifetime", () => {
     const dir = mkdtempSync(join(tmpdir(), "doctor-"));
     cpSync("policies", dir, { recursive: true });

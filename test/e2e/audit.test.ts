@@ -3,6 +3,10 @@
 // schema, none duplicated (also when messages are delivered twice), none holding a planted secret.
 
 import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { readAuditEvents } from "../../cli/audit.js";
 import { auditEventSchema, type AuditEvent } from "../../src/audit/schema.js";
 import { generateToken } from "../../src/auth/token.js";
@@ -93,5 +97,24 @@ describe("audit delivery", () => {
     // The same batch again lands on the same key; the reader sees every event once.
     expect(await storedObjects()).toEqual(withRedelivery);
     expect(await storedEvents()).toEqual(before);
+  });
+
+  it("feeds the weekly report (`mcp-warden report`): a principal's denials and allowed calls, from the events the gateway stored", async () => {
+    const principal = `reviewed-${Date.now()}`;
+    const token = await setup.gateway.mint(["viewer"], { principal });
+    const before = (await storedEvents()).length;
+    for (const [name, args] of [["echo", { message: "a" }], ["echo", { message: "b" }], ["forbidden-tool", {}], ["forbidden-tool", {}], ["forbidden-tool", {}]] as const) {
+      await (await stateless(token, name, args)).arrayBuffer();
+    }
+    const events = await waitForEvents(before + 5);
+    const dir = mkdtempSync(join(tmpdir(), "warden-report-"));
+    writeFileSync(join(dir, "events.ndjson"), events.map((entry) => JSON.stringify(entry)).join("\n"));
+    const run = spawnSync(process.execPath, ["bin/mcp-warden.mjs", "report", "--since", "1d", "--input", join(dir, "events.ndjson"), "--out", join(dir, "week.md")], { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    const markdown = readFileSync(join(dir, "week.md"), "utf8");
+    const denials = markdown.slice(markdown.indexOf("## Denials by principal"), markdown.indexOf("## Flags"));
+    expect(denials).toContain(`| ${principal} | 3 |`);
+    expect(markdown).toMatch(new RegExp(`^${events.length} events: `, "m"));
+    expect(readFileSync(join(dir, "week.png")).subarray(1, 4).toString("ascii")).toBe("PNG");
   });
 });

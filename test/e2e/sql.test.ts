@@ -4,6 +4,7 @@
 // file functions and unparseable text are refused like every argument rule (403, -32032, the reason in the message) and never reach it (the database is
 // unchanged), and the audit event names the reason. An admin may write.
 
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAuditEvents } from "../../cli/audit.js";
 import { startSqlOrigin, type SqlOrigin } from "../../demo/sql.js";
@@ -77,6 +78,8 @@ describe("a viewer's SQL", () => {
     ["SELECT * FROM secrets", "table"],
     ["SELECT name FROM customers UNION SELECT value FROM secrets", "table"],
     ["SELECT * FROM customers WHERE id IN (SELECT id FROM secrets)", "table"],
+    ["SELECT count(*) AS hit FROM customers WHERE (1, 'payroll-db-password', 'hunter2-but-longer') IN secrets", "table"],
+    ["SELECT * FROM customers WHERE id NOT IN main.secrets", "table"],
     ["SELECT readfile('/etc/passwd')", "function"],
     ["ATTACH DATABASE '/tmp/evil.db' AS evil", "statement"],
     ["SELECT * FROM customers #; DELETE FROM orders", "comment"],
@@ -102,5 +105,17 @@ describe("an admin's SQL", () => {
     const stacked = await query("admin", "SELECT 1; DROP TABLE products");
     expect(stacked.data.error).toEqual({ code: -32032, message: 'Denied by policy: argument "sql" is refused SQL (statements): it contains 2 statements; at most 1 allowed (rule viewer-query)' });
     expect(count("products")).toBe(before + 1);
+  });
+
+  it.each([
+    ["VACUUM INTO '/tmp/warden-p2-vacuum.db'", "statement"],
+    ["ATTACH '/tmp/warden-p2-attach.db' AS y", "statement"],
+    ["PRAGMA writable_schema = 1", "statement"],
+    ["SELECT load_extension('/tmp/evil.so')", "function"],
+  ])("may not reach the database host's files: %s (%s)", async (sql, reason) => {
+    const { status, data } = await query("admin", sql);
+    expect(status).toBe(403);
+    expect(data.error.message).toMatch(new RegExp(`^Denied by policy: argument "sql" is refused SQL \\(${reason}\\): it .+ \\(rule [a-z-]+\\)$`));
+    expect(existsSync("/tmp/warden-p2-vacuum.db") || existsSync("/tmp/warden-p2-attach.db")).toBe(false);
   });
 });

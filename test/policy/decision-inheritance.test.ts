@@ -19,6 +19,7 @@ const engine = new PolicyEngine(
           { id: "strict-export", effect: "allow", roles: ["viewer"], origin: "o", tools: ["export"], additionalArguments: true, scrub: { action: "refuse" } },
           { id: "loose-read", effect: "allow", roles: ["viewer"], origin: "o", tools: ["read"], additionalArguments: true, scrub: { families: [], allow: ["k"] } },
           { id: "tasks", effect: "allow", roles: ["viewer"], origin: "o", methods: ["tasks/*"], scrub: { families: ["credentials"], allow: ["k"] } },
+          { id: "office-export", effect: "allow", roles: ["viewer"], origin: "o", tools: ["payroll"], additionalArguments: true, conditions: { addresses: ["10.0.0.0/8"], time: { hours: "09:00-17:00" } } },
           { id: "admin-asks", effect: "allow", roles: ["admin"], origin: "o", serverRequests: ["sampling/createMessage", "elicitation/create", "roots/list"] },
         ],
       },
@@ -62,6 +63,23 @@ describe("scrub settings follow what started the work, never weaker", () => {
     const resumed = decideMessage(engine, facts("GET stream", { resumeRule: "loose-read" }));
     expect(resumed.scrub.families).toEqual(["credentials"]);
     expect(resumed.scrub.allow).toEqual([]);
+  });
+});
+
+describe("a task's result and a resumed stream meet the conditions of the call that started them", () => {
+  const outside = { address: "198.51.100.7", now: Date.UTC(2026, 11, 8, 23, 0) };
+  const inside = { address: "10.1.2.3", now: Date.UTC(2026, 11, 8, 10, 0) };
+  it("refuses the call itself outside the office and its hours", () => {
+    expect(decideMessage(engine, facts("tools/call", { target: { kind: "tool", name: "payroll" }, args: {}, caller: outside })).effect).toBe("deny");
+  });
+  it.each([
+    ["a resumed stream", "GET stream", { resumeRule: "office-export" }],
+    ["a task's result", "tasks/result", { task: { rule: "office-export" } }],
+    ["a task's status", "tasks/get", { task: { rule: "office-export" } }],
+  ] as const)("refuses %s from outside, allows it from inside", (_, method, extra) => {
+    expect(decideMessage(engine, facts(method, { ...extra, caller: outside }))).toMatchObject({ effect: "deny", rule: "office-export", condition: "address" });
+    expect(decideMessage(engine, facts(method, { ...extra, caller: { ...outside, address: inside.address } }))).toMatchObject({ effect: "deny", condition: "time" });
+    expect(decideMessage(engine, facts(method, { ...extra, caller: inside })).effect).toBe("allow");
   });
 });
 

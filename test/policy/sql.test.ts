@@ -37,6 +37,20 @@ describe("the rule's options", () => {
     expect(sqlRefusal("SELECT 1 /*! ; DROP TABLE users */", { dialect: "mysql", readOnly: false, maxStatements: 5 })?.reason).toBe("comment");
     expect(sqlRefusal("SELECT 'a\\b'", { ...base, readOnly: false })?.reason).toBe("quoting");
   });
+  it("readOnly: false still refuses what reaches the database host's files and settings", () => {
+    const sqlite = { dialect: "sqlite", readOnly: false, maxStatements: 1 } as const;
+    expect(sqlRefusal("VACUUM INTO '/tmp/x.db'", sqlite)?.reason).toBe("statement");
+    expect(sqlRefusal("ATTACH '/tmp/y.db' AS y", sqlite)?.reason).toBe("statement");
+    expect(sqlRefusal("DETACH y", sqlite)?.reason).toBe("statement");
+    expect(sqlRefusal("PRAGMA writable_schema = 1", sqlite)?.reason).toBe("statement");
+    expect(sqlRefusal("SELECT load_extension('/tmp/evil.so')", sqlite)?.reason).toBe("function");
+    expect(sqlRefusal("INSERT INTO users (name) VALUES (readfile('/etc/passwd'))", sqlite)?.reason).toBe("function");
+    expect(sqlRefusal("SELECT * FROM users INTO OUTFILE '/tmp/x'", { dialect: "mysql", readOnly: false, maxStatements: 1 })?.reason).toBe("into");
+    expect(sqlRefusal("SELECT pg_sleep(10)", { ...base, readOnly: false })?.reason).toBe("function");
+    expect(sqlRefusal("VACUUM", sqlite)).toBeUndefined();
+    expect(sqlRefusal("PRAGMA table_info", sqlite)).toBeUndefined();
+    expect(sqlRefusal("UPDATE users SET name = 'x' WHERE id = 1", sqlite)).toBeUndefined();
+  });
 });
 
 describe("how a refusal reads", () => {
@@ -67,7 +81,7 @@ describe("the guard in front of the parser", () => {
     ["SELECT " + "(".repeat(33) + "1" + ")".repeat(33), "nested deeper than 32"],
   ])("refuses %#: %s, at once", (sql) => {
     for (const dialect of SQL_DIALECTS) {
-      expect(sqlRefusal(sql, { dialect, readOnly: true, maxStatements: 1 })).toEqual({ reason: "unparseable", detail: "has unbalanced parentheses or nests them deeper than 32" });
+      expect(sqlRefusal(sql, { dialect, readOnly: true, maxStatements: 1 })).toEqual({ reason: "unparseable", detail: "has unbalanced parentheses or brackets or nests them deeper than 32 (brackets 8)" });
     }
   });
   it("reads parentheses inside strings, quoted names, comments and dollar quotes as text", () => {
@@ -75,5 +89,23 @@ describe("the guard in front of the parser", () => {
     expect(sqlRefusal("SELECT $x$ ( $x$, $$)$$, E'\\')', 'it''s ('", corpusRule("postgres"))).toBeUndefined();
     expect(sqlRefusal("SELECT `a(` , [b(] FROM users # (", { ...corpusRule("sqlite"), tables: undefined })?.reason).toBe("comment");
     expect(sqlRefusal("SELECT " + "(".repeat(32) + "1" + ")".repeat(32), corpusRule("mysql"))).toBeUndefined();
+  });
+  // Unclosed array subscripts backtrack the same way (review p2 F5: `SELECT x[1[1…`, 20 took 163 s).
+  it.each([
+    ["SELECT x" + "[1".repeat(20), "unclosed subscripts"],
+    ["SELECT x" + "[1".repeat(20) + ")".repeat(20), "subscripts closed by parentheses"],
+    ["SELECT " + "(".repeat(25) + "x" + "[1".repeat(8) + "]".repeat(8) + ")".repeat(25), "parentheses and brackets together deeper than 32"],
+    ["SELECT x" + "[1".repeat(9) + "]".repeat(9), "balanced subscripts nested deeper than 8, which backtrack too"],
+  ])("refuses %#: %s in postgres", (sql) => {
+    expect(sqlRefusal(sql, corpusRule("postgres"))).toEqual({ reason: "unparseable", detail: "has unbalanced parentheses or brackets or nests them deeper than 32 (brackets 8)" });
+  });
+  it("parses subscripts nested up to 8 deep", () => {
+    expect(sqlRefusal("SELECT x" + "[1".repeat(8) + "]".repeat(8) + " FROM users", corpusRule("postgres"))).toBeUndefined();
+  });
+  it("reads SQLite's [quoted names] as names, not brackets", () => {
+    expect(sqlRefusal("SELECT [a[b] FROM users", corpusRule("sqlite"))).toBeUndefined();
+  });
+  it("refuses text longer than the parse budget before parsing", () => {
+    expect(sqlRefusal("SELECT 1" + " ".repeat(20_000), corpusRule("postgres"))).toEqual({ reason: "unparseable", detail: "is longer than 20000 characters" });
   });
 });
