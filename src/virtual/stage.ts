@@ -138,11 +138,14 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
         audit.event.decision = auditDecisionOf(response.status, code);
         return new Response(text, { status: response.status, headers: response.headers });
       }
+      // The origin endpoint's RateLimit headers describe this caller's limits there: they travel with the answer.
+      const headers = { ...extraHeaders };
+      for (const [name, value] of response.headers) if (name.startsWith("ratelimit")) headers[name] = value;
       if (type === "application/json") {
         const message = outward(parseOriginMessage(await response.text(), maxDepth), origin, names);
-        return new Response(JSON.stringify(message.message), { status: 200, headers: { "content-type": "application/json", ...extraHeaders } });
+        return new Response(JSON.stringify(message.message), { status: 200, headers: { "content-type": "application/json", ...headers } });
       }
-      return sseResponse([{ origin, response }], extraHeaders);
+      return sseResponse([{ origin, response }], headers);
     };
 
     /** Several origins' SSE answers as one stream, each event mapped outward and its id routed. */

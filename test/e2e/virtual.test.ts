@@ -154,6 +154,14 @@ describe("routing", () => {
     }
   });
 
+  it("passes the origin endpoint's RateLimit headers on with a routed answer", async () => {
+    const session = await rawSession("viewer", await setup.gateway.mint(["viewer"]));
+    const routed = await post(mixed(), JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "everything__echo", arguments: { message: "a" } } }), session.headers);
+    await routed.text();
+    expect(routed.status).toBe(200);
+    expect(routed.headers.get("ratelimit-policy")).not.toBeNull();
+  });
+
   it("routes task operations by the task id it handed out, to the origin that made the task", async () => {
     const session = await rawSession("viewer");
     const created = await session.rpc("tools/call", { name: "recorder__echo", arguments: {}, task: { ttl: 60000 } });
