@@ -54,6 +54,14 @@ function routes(input: DoctorInput): CheckResult {
     if (isLoopback(origin.url)) findings.push(["warn", `origin ${name} takes no credential from the gateway: only the loopback address keeps callers from bypassing the gateway`]);
     else findings.push(["fail", `origin ${name} takes no credential from the gateway: whoever reaches ${new URL(origin.url).host} bypasses authentication (set credential: { secret: … })`]);
   }
+  const issuer = input.policy.oauth?.upstream.issuer;
+  if (issuer && isLoopback(issuer)) findings.push(["warn", `OAuth logs users in at ${issuer}, a loopback identity provider (the demo's): set oauth.upstream.issuer to the organization's provider before deploying`]);
+  for (const env of input.environments) {
+    const vars = (env ? sectionOf(input.wrangler, env)?.vars : input.wrangler.vars) as Record<string, unknown> | undefined;
+    if (vars?.INSECURE_DEV_LOOPBACK_CLIENT_METADATA !== undefined) {
+      findings.push(["fail", `${input.wranglerFile}: ${env ? `[env.${env}.vars]` : "[vars]"} sets INSECURE_DEV_LOOPBACK_CLIENT_METADATA, which admits http client metadata documents on loopback (tests and npm start only)`]);
+    }
+  }
   return result("every route authenticated", findings, `every /mcp/<origin> route needs a bearer token, and every origin needs the gateway's credential`);
 }
 

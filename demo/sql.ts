@@ -4,11 +4,11 @@
 // server trusts its caller completely, as many database tools do: the gateway's `sql` rule is what
 // keeps a viewer to one read of the listed tables (policies/sql.yaml).
 
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { Server } from "node:http";
 import { DatabaseSync } from "node:sqlite";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
+import { serveStatelessMcp } from "./stateless-http.js";
 
 export type SqlOrigin = { url: string; server: Server; database: DatabaseSync; close(): Promise<void> };
 
@@ -22,15 +22,6 @@ const SEED = `
   INSERT INTO orders VALUES (1, 1, 2, 1), (2, 1, 3, 4), (3, 2, 1, 2), (4, 3, 3, 10);
   INSERT INTO secrets VALUES (1, 'payroll-db-password', 'hunter2-but-longer');
 `;
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
-}
 
 export async function startSqlOrigin(port: number): Promise<SqlOrigin> {
   const database = new DatabaseSync(":memory:");
@@ -51,22 +42,7 @@ export async function startSqlOrigin(port: number): Promise<SqlOrigin> {
     );
     return server;
   };
-  const http = createServer(async (request, response) => {
-    try {
-      if (request.url !== "/mcp") return void response.writeHead(404).end();
-      if (request.method !== "POST") return void response.writeHead(405, { allow: "POST" }).end();
-      const body = JSON.parse(await readBody(request));
-      const server = mcpServer();
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-      response.on("close", () => void transport.close().then(() => server.close()));
-      await server.connect(transport);
-      await transport.handleRequest(request, response, body);
-    } catch {
-      if (!response.headersSent) response.writeHead(400, { "content-type": "application/json" });
-      response.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } }));
-    }
-  });
-  await new Promise<void>((resolve) => http.listen(port, "127.0.0.1", resolve));
+  const http = await serveStatelessMcp(port, mcpServer);
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     server: http,

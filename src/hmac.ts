@@ -41,3 +41,12 @@ export function fromBase64Url(text: string): Uint8Array | undefined {
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return toBase64Url(bytes) === text ? bytes : undefined;
 }
+
+/** Whether two strings are equal, in time that depends on their lengths only (for secrets such as CSRF tokens). */
+export function timingSafeEqualText(a: string, b: string): boolean {
+  const left = encoder.encode(a);
+  const right = encoder.encode(b);
+  let difference = left.length ^ right.length;
+  for (let index = 0; index < left.length; index++) difference |= left[index]! ^ (right[index % Math.max(right.length, 1)] ?? 0);
+  return difference === 0;
+}

@@ -26,21 +26,43 @@ export type ClientMetadata = { clientId: string; name: string; redirectUris: str
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
-/** Address literals a metadata fetch must never reach: loopback, private, link-local, CGNAT, unspecified, ULA. */
+/**
+ * Address literals and names a metadata fetch must never reach: loopback, private, link-local, CGNAT,
+ * benchmarking (198.18/15), IETF protocol assignments (192.0.0/24), multicast and reserved, unspecified,
+ * ULA, site-local, and IPv6 forms that embed an IPv4 address (mapped, NAT64 64:ff9b::/96, 6to4 2002::/16).
+ * One trailing dot (the absolute form of a DNS name, `localhost.`) is the same host and is stripped first.
+ */
 export function isNonPublicHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
+  const host = hostname.toLowerCase().replace(/\.$/, "");
   if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || host.endsWith(".internal")) return true;
   const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
   if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || a >= 224;
+    const [a, b, c] = [Number(v4[1]), Number(v4[2]), Number(v4[3])];
+    return (
+      a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) || (a === 192 && b === 0 && c === 0) || (a === 198 && (b === 18 || b === 19)) || a >= 224
+    );
   }
   if (host.startsWith("[")) {
     const v6 = host.slice(1, -1);
-    return v6 === "::" || v6 === "::1" || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || v6.startsWith("::ffff:");
+    return v6 === "::" || v6 === "::1" || /^f[cd]/.test(v6) || /^fe[89a-f]/.test(v6) || v6.startsWith("::ffff:") || v6.startsWith("64:ff9b:") || v6.startsWith("2002:") || /^::[0-9a-f]*[.:]/.test(v6);
   }
   // A bare number or hex form (http://2130706433/) is an address literal in disguise.
   return /^[0-9.]+$/.test(host) || /^0x/i.test(host);
+}
+
+/**
+ * Whether a metadata document may register `redirect`: https, http on a loopback IP literal (RFC 8252
+ * §7.3), or a private-use scheme with a dot in its name (RFC 8252 §7.1, `com.example.app:/cb`); never
+ * javascript:, data: and the like, a non-loopback http URI, credentials or a fragment.
+ */
+export function redirectUriRegistrable(redirect: string): boolean {
+  if (!URL.canParse(redirect)) return false;
+  const url = new URL(redirect);
+  if (url.username || url.password || url.hash) return false;
+  if (url.protocol === "https:") return /^([a-z0-9.-]+|\[[0-9a-f:.]+\])$/.test(url.hostname);
+  if (url.protocol === "http:") return url.hostname === "127.0.0.1" || url.hostname === "[::1]";
+  return /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(url.protocol);
 }
 
 /** The client id as a URL, or an OAuthError saying why it cannot be a metadata document's address. */
@@ -115,7 +137,7 @@ export async function clientMetadata(clientId: string, allowLoopbackHttp: boolea
   if (document.client_id !== clientId) throw new OAuthError("invalid_client", "client metadata document names a different client_id");
   if ((document.token_endpoint_auth_method ?? "none") !== "none") throw new OAuthError("invalid_client", "only public clients (token_endpoint_auth_method none) are supported");
   for (const redirect of document.redirect_uris) {
-    if (!URL.canParse(redirect) || new URL(redirect).hash) throw new OAuthError("invalid_client", "client metadata document has an invalid redirect URI");
+    if (!redirectUriRegistrable(redirect)) throw new OAuthError("invalid_client", "client metadata document has a redirect URI that is not https, http on a loopback address, or a private-use scheme");
   }
   const metadata = { clientId, name: document.client_name ?? new URL(clientId).host, redirectUris: document.redirect_uris };
   cache.set(clientId, { metadata, until: now + CACHE_SECONDS });

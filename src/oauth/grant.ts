@@ -8,6 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { TokenRecord } from "../auth/record.js";
 import { metadataOf } from "../auth/record.js";
+import { rolesAtRefresh, type RolePolicy } from "./grant-roles.js";
 
 export type GrantInit = {
   subject: string;
@@ -22,6 +23,12 @@ export type GrantInit = {
   codeKey: string;
   codeExpiresAt: number;
   refreshSeconds: number;
+  /** The grant's absolute end (policy `oauth.grantTtl`, within `gateway.maxTokenLifetime`): no token outlives it. */
+  expiresAt: number;
+  /** The ID token claims the role mapping read at consent, mapped again at every refresh. */
+  claims: Record<string, unknown>;
+  /** The roles the client asked for as scopes; absent, every role the user maps to. */
+  scopes?: string[];
 };
 
 type GrantState = GrantInit & {
@@ -29,17 +36,19 @@ type GrantState = GrantInit & {
   createdAt: number;
   codeUsed: boolean;
   revoked: boolean;
-  /** The one refresh token that may be used next (its KV key), and every earlier one, for reuse detection. */
+  /** The one refresh token that may be used next (its KV key) and its generation, which every issue raises. */
   refreshKey?: string;
-  usedRefreshKeys: string[];
+  generation: number;
   refreshExpiresAt: number;
-  /** Every access-token and refresh-index KV key issued and not yet expired, deleted on revocation. */
+  /** The KV keys of the access tokens issued and not yet expired, deleted with the refresh pointer on revocation. */
   issued: { key: string; expiresAt: number }[];
 };
 
 /** What redemption or refresh asks for: the presented credential's checks and the new tokens' KV keys. */
 export type Exchange = {
   presentedKey: string;
+  /** For a refresh: the generation its KV pointer carries; an older one than the grant's is a reused token. */
+  generation?: number;
   clientId: string;
   /** The origin the client named in `resource`, if it named one. */
   origin?: string;
@@ -50,6 +59,8 @@ export type Exchange = {
   refreshKey: string;
   accessSeconds: number;
   now: number;
+  /** For a refresh: the policy in force, against which the stored claims are mapped again. */
+  policy?: RolePolicy;
 };
 
 export type ExchangeResult =
@@ -61,10 +72,16 @@ export type GrantEnv = { TOKENS: KVNamespace };
 const STATE = "grant";
 
 export class OAuthGrant extends DurableObject<GrantEnv> {
-  async create(id: string, init: GrantInit, now: number): Promise<void> {
-    await this.ctx.blockConcurrencyWhile(async () => {
-      const state: GrantState = { ...init, id, createdAt: now, codeUsed: false, revoked: false, usedRefreshKeys: [], refreshExpiresAt: 0, issued: [] };
+  /**
+   * Creates the grant; false if it already exists. Its id derives from the pending request's, so a consent
+   * submitted twice at once reaches this one object twice and makes one grant, not two.
+   */
+  create(id: string, init: GrantInit, now: number): Promise<boolean> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      if (await this.ctx.storage.get<GrantState>(STATE)) return false;
+      const state: GrantState = { ...init, id, createdAt: now, codeUsed: false, revoked: false, generation: 0, refreshExpiresAt: 0, issued: [] };
       await this.ctx.storage.put(STATE, state);
+      return true;
     });
   }
 
@@ -88,11 +105,18 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
     return this.ctx.blockConcurrencyWhile(async () => {
       const state = await this.ctx.storage.get<GrantState>(STATE);
       if (!state || state.revoked) return { ok: false, reason: "grant unknown or revoked", revoked: false };
-      if (state.usedRefreshKeys.includes(exchange.presentedKey)) return this.revoke(state, "refresh token reused");
+      if (exchange.generation === undefined) return { ok: false, reason: "refresh pointer names no generation", revoked: false };
+      if (exchange.generation < state.generation) return this.revoke(state, "refresh token reused");
       if (state.refreshKey !== exchange.presentedKey) return { ok: false, reason: "refresh token does not belong to this grant", revoked: false };
       if (state.refreshExpiresAt <= exchange.now) return { ok: false, reason: "refresh token expired", revoked: false };
       if (exchange.clientId !== state.clientId) return { ok: false, reason: "refresh token issued to another client", revoked: false };
       if (exchange.origin !== undefined && exchange.origin !== state.origin) return { ok: false, reason: "resource differs from the grant's", revoked: false };
+      if (state.expiresAt <= exchange.now) return this.revoke(state, "grant lifetime ended");
+      if (exchange.policy) {
+        const roles = rolesAtRefresh(exchange.policy, state.claims, state.scopes, state.roles);
+        if (roles.length === 0) return this.revoke(state, "the current policy grants none of the grant's roles");
+        state.roles = roles;
+      }
       return this.issue(state, exchange);
     });
   }
@@ -114,7 +138,7 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
 
   private async revoke(state: GrantState, reason: string): Promise<ExchangeResult> {
     state.revoked = true;
-    const keys = state.issued.map(({ key }) => key);
+    const keys = [...state.issued.map(({ key }) => key), ...(state.refreshKey ? [state.refreshKey] : [])];
     state.issued = [];
     state.refreshKey = undefined;
     await this.ctx.storage.put(STATE, state);
@@ -124,12 +148,13 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
 
   private async issue(state: GrantState, exchange: Exchange): Promise<ExchangeResult> {
     const { now } = exchange;
-    if (state.refreshKey) state.usedRefreshKeys.push(state.refreshKey);
+    // The previous refresh pointer stays in KV until it expires, naming its older generation: its reuse is detected.
+    state.generation += 1;
     state.refreshKey = exchange.refreshKey;
-    state.refreshExpiresAt = now + state.refreshSeconds;
-    const accessExpiresAt = now + exchange.accessSeconds;
+    state.refreshExpiresAt = Math.min(now + state.refreshSeconds, state.expiresAt);
+    const accessExpiresAt = Math.min(now + exchange.accessSeconds, state.expiresAt);
     state.issued = state.issued.filter(({ expiresAt }) => expiresAt > now);
-    state.issued.push({ key: exchange.accessKey, expiresAt: accessExpiresAt }, { key: exchange.refreshKey, expiresAt: state.refreshExpiresAt });
+    state.issued.push({ key: exchange.accessKey, expiresAt: accessExpiresAt });
     await this.ctx.storage.put(STATE, state);
     const record: TokenRecord = {
       v: 1,
@@ -144,7 +169,7 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
     };
     await Promise.all([
       this.env.TOKENS.put(exchange.accessKey, JSON.stringify(record), { expiration: accessExpiresAt, metadata: metadataOf(record) }),
-      this.env.TOKENS.put(exchange.refreshKey, JSON.stringify({ v: 1, grant: state.id }), { expiration: state.refreshExpiresAt }),
+      this.env.TOKENS.put(exchange.refreshKey, JSON.stringify({ v: 1, grant: state.id, generation: state.generation }), { expiration: state.refreshExpiresAt }),
     ]);
     return { ok: true, roles: state.roles, origin: state.origin, accessExpiresAt };
   }

@@ -13,6 +13,14 @@ const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3r
 h1{font-size:1.4rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.3rem 1rem}dt{font-weight:600}
 button{font:inherit;padding:.5rem 1.2rem;margin-right:.5rem}button:focus{outline:3px solid #1a5fb4}`;
 
+/**
+ * Whether `origin` may be written into the CSP header as a form-action source: an http(s) origin whose
+ * host is a plain DNS name or an IP literal, so that no `;`, quote or space can start another directive.
+ */
+export function cspSourceAllowed(origin: string): boolean {
+  return /^https?:\/\/([a-z0-9.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$/.test(origin);
+}
+
 /** `formTargets`: origins a form's answer may redirect to besides this one (browsers hold redirects to form-action). */
 export function page(title: string, body: string, status = 200, formTargets: string[] = []): Response {
   const nonce = crypto.randomUUID().replaceAll("-", "");
@@ -23,7 +31,7 @@ export function page(title: string, body: string, status = 200, formTargets: str
     status,
     headers: {
       "content-type": "text/html; charset=utf-8",
-      "content-security-policy": `default-src 'none'; style-src 'nonce-${nonce}'; form-action ${["'self'", ...formTargets].join(" ")}; frame-ancestors 'none'; base-uri 'none'`,
+      "content-security-policy": `default-src 'none'; style-src 'nonce-${nonce}'; form-action ${["'self'", ...formTargets.filter(cspSourceAllowed)].join(" ")}; frame-ancestors 'none'; base-uri 'none'`,
       "x-frame-options": "DENY",
       "referrer-policy": "same-origin",
       "x-content-type-options": "nosniff",

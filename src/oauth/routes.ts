@@ -15,13 +15,14 @@
 import { Hono } from "hono/tiny";
 import { gatewaySecrets, type Env } from "../config.js";
 import { OAuthError } from "../errors.js";
-import { hmacSha256, toBase64Url, toHex } from "../hmac.js";
+import { hmacSha256, timingSafeEqualText, toBase64Url, toHex } from "../hmac.js";
 import { generateToken, isWellFormedToken, tokenKey } from "../auth/token.js";
 import type { CompiledPolicy, OAuthSettings } from "../policy/types.js";
 import { clientMetadata, redirectUriAllowed } from "./client-metadata.js";
+import { grantedRoles, mappingClaims, type RolePolicy } from "./grant-roles.js";
 import type { Exchange, ExchangeResult, OAuthGrant } from "./grant.js";
 import { consentPage, errorPage } from "./pages.js";
-import { LoginRefused, beginLogin, finishLogin, mapRoles } from "./upstream.js";
+import { LoginRefused, beginLogin, finishLogin, mapRoles, verifiedEmail } from "./upstream.js";
 
 export type OAuthEnv = Env & {
   OAUTH_GRANTS?: DurableObjectNamespace<OAuthGrant>;
@@ -45,7 +46,7 @@ type PendingRequest = {
   /** Roles the client asked for as scopes; absent, every role the user maps to. */
   scopes?: string[];
   login: { verifier: string; nonce: string };
-  user?: { subject: string; name: string; roles: string[] };
+  user?: { subject: string; name: string; roles: string[]; claims: Record<string, unknown> };
 };
 
 /** The endpoint URL a token is issued for: the RFC 8707 resource and the RFC 9728 `resource`. */
@@ -122,17 +123,11 @@ function upstreamSecret(env: OAuthEnv, settings: OAuthSettings): string {
   return value;
 }
 
-/** The roles a grant carries: the user's roles (with what they inherit) that the client asked for as scopes. */
-function grantedRoles(policy: CompiledPolicy, userRoles: string[], scopes: string[] | undefined): string[] {
-  if (!scopes) return userRoles;
-  const held = new Set(userRoles.flatMap((role) => policy.roles[role] ?? [role]));
-  return scopes.filter((scope) => held.has(scope)).sort();
-}
-
 export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
   const settings = policy.oauth;
   if (!settings) throw new Error("oauthRoutes: the policy has no oauth section");
   const origins = Object.keys(policy.origins);
+  const rolePolicy: RolePolicy = { emailDomains: settings.emailDomains, roleMapping: settings.roleMapping, roles: policy.roles };
   const app = new Hono<{ Bindings: OAuthEnv }>();
 
   app.onError((error) => {
@@ -161,7 +156,9 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
     }
     if (!redirectUriAllowed(metadata, redirectUri)) return errorPage("Sign-in request refused", "The application asked to send you to an address it has not registered.", 400);
     const state = query.get("state") ?? undefined;
-    const fail = (error: string, description: string) => redirectWith(redirectUri, { error, error_description: description, state, iss: base });
+    // A registered redirect URI is still the client's word, not a trusted one: before the user has consented,
+    // an error is shown here rather than sent there automatically (OAuth 2.1 §7.12.2, no open redirector).
+    const fail = (error: string, description: string) => errorPage("Sign-in request refused", `The application's request is invalid (${error}): ${description}.`, 400);
     if (query.get("response_type") !== "code") return fail("unsupported_response_type", "only response_type=code is supported");
     const challenge = query.get("code_challenge");
     if (!challenge) return fail("invalid_request", "code_challenge is required (PKCE)");
@@ -207,15 +204,18 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
     let claims;
     try {
       claims = await finishLogin(settings.upstream, upstreamSecret(c.env, settings), url, `${base}/oauth/callback`, id!, pending.login);
-      roles = grantedRoles(policy, mapRoles(settings, claims), pending.scopes);
+      roles = grantedRoles(policy.roles, mapRoles(settings, claims), pending.scopes);
     } catch (error) {
       await gatewaySecrets(c.env).tokens.delete(key);
       if (error instanceof LoginRefused) return errorPage("Access refused", `You signed in, but this gateway does not admit you: ${error.message}.`, 403);
       console.error(JSON.stringify({ error: `oauth callback: ${(error as Error).name}: ${(error as Error).message}` }));
       return errorPage("Sign-in failed", "Your identity provider's answer could not be verified. Start again from your application.", 400);
     }
-    if (roles.length === 0) return redirectWith(pending.redirectUri, { error: "invalid_scope", error_description: "you hold none of the requested roles", state: pending.state, iss: base });
-    const user = { subject: `oidc:${claims.sub}`, name: typeof claims.email === "string" ? claims.email : String(claims.sub), roles };
+    if (roles.length === 0) {
+      await gatewaySecrets(c.env).tokens.delete(key);
+      return errorPage("Access refused", "You signed in, but you hold none of the roles the application asked for.", 403);
+    }
+    const user = { subject: `oidc:${claims.sub}`, name: verifiedEmail(claims) ?? String(claims.sub), roles, claims: mappingClaims(settings, claims) };
     await gatewaySecrets(c.env).tokens.put(key, JSON.stringify({ ...pending, user }), { expirationTtl: REQUEST_SECONDS });
     return consentPage({
       request: id!,
@@ -239,7 +239,7 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
     const id = form?.get("request");
     const csrf = form?.get("csrf");
     const decision = form?.get("decision");
-    if (typeof id !== "string" || typeof csrf !== "string" || csrf !== (await csrfToken(c.env, id))) return errorPage("Request refused", "The form was not the one this gateway showed you.", 403);
+    if (typeof id !== "string" || typeof csrf !== "string" || !timingSafeEqualText(csrf, await csrfToken(c.env, id))) return errorPage("Request refused", "The form was not the one this gateway showed you.", 403);
     const found = await pendingRequest(c.env, id, requestCookie(c.req.header("cookie"), cookieName(base)));
     if (!found?.pending.user) return errorPage("Sign-in expired", "This sign-in was not started in this browser, or it took too long. Start again from your application.", 400);
     const { key, pending } = found;
@@ -249,10 +249,12 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
     if (decision !== "allow") return redirectWith(pending.redirectUri, { error: "access_denied", error_description: "the user denied access", state: pending.state, iss: base }, clear);
     const user = pending.user!;
     const code = generateToken();
-    const grantId = toHex(crypto.getRandomValues(new Uint8Array(16)));
+    // One pending request makes at most one grant: the grant's id is a keyed hash of the request's, and the
+    // grant object refuses a second creation (KV's read-then-delete above is not atomic).
+    const grantId = toHex(await hmacSha256(pepper, `grant\n${id}`)).slice(0, 32);
     const now = Math.floor(Date.now() / 1000);
     const codeKey = await keyOf(CODE_KEY_PREFIX, pepper, code);
-    await grantStub(c.env, grantId).create(grantId, {
+    const created = await grantStub(c.env, grantId).create(grantId, {
       subject: user.subject,
       name: user.name,
       roles: user.roles,
@@ -263,7 +265,11 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
       codeKey,
       codeExpiresAt: now + CODE_SECONDS,
       refreshSeconds: settings.refreshTokenSeconds,
+      expiresAt: now + settings.grantSeconds,
+      claims: user.claims,
+      ...(pending.scopes ? { scopes: pending.scopes } : {}),
     }, now);
+    if (!created) return errorPage("Already answered", "This sign-in was already answered. Go back to your application.", 409);
     await tokens.put(codeKey, JSON.stringify({ v: 1, grant: grantId }), { expirationTtl: CODE_SECONDS });
     return redirectWith(pending.redirectUri, { code, state: pending.state, iss: base }, clear);
   });
@@ -293,7 +299,8 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
     const indexed = await tokens.get(presentedKey, "text");
     // A reused refresh token's index is gone once its grant is revoked; until then it still finds the grant, which revokes.
     if (indexed === null) throw new OAuthError("invalid_grant", "the code or refresh token is invalid, expired or revoked");
-    const grantId = (JSON.parse(indexed) as { grant: string }).grant;
+    const pointer = JSON.parse(indexed) as { grant: string; generation?: number };
+    const grantId = pointer.grant;
     const access = generateToken();
     const refresh = generateToken();
     const exchange: Exchange = {
@@ -312,7 +319,7 @@ export function oauthRoutes({ policy }: { policy: CompiledPolicy }) {
       if (!verifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) throw new OAuthError("invalid_grant", "code_verifier is missing or malformed (PKCE S256 is required)");
       result = await grant.redeemCode({ ...exchange, codeChallenge: await s256(verifier), redirectUri: form.get("redirect_uri") ?? "" });
     } else {
-      result = await grant.refresh(exchange);
+      result = await grant.refresh({ ...exchange, policy: rolePolicy, ...(pointer.generation !== undefined ? { generation: pointer.generation } : {}) });
     }
     if (!result.ok) {
       console.log(JSON.stringify({ oauth: "token refused", grant: grantId, reason: result.reason, revoked: result.revoked }));

@@ -74,6 +74,11 @@ export async function finishLogin(settings: OAuthSettings["upstream"], clientSec
   return oauth.getValidatedIdTokenClaims(result)!;
 }
 
+/** The user's e-mail address when the provider vouches for it (`email_verified` true), else undefined. */
+export function verifiedEmail(claims: Record<string, unknown>): string | undefined {
+  return typeof claims.email === "string" && claims.email_verified === true ? claims.email : undefined;
+}
+
 function claimMatches(value: unknown, expected: string | boolean): boolean {
   return Array.isArray(value) ? value.includes(expected) : value === expected;
 }
@@ -87,7 +92,9 @@ export function mapRoles(settings: Pick<OAuthSettings, "emailDomains" | "roleMap
     if (!settings.emailDomains.includes(domain)) throw new LoginRefused(`the e-mail domain ${domain} is not one this gateway admits`);
   }
   const roles = new Set<string>();
-  for (const rule of settings.roleMapping) if (claimMatches(claims[rule.claim], rule.equals)) for (const role of rule.roles) roles.add(role);
+  // A rule on the e-mail claim counts only for an address the provider verified: an unverified one is the user's own word.
+  const matchable: Record<string, unknown> = { ...claims, email: verifiedEmail(claims) };
+  for (const rule of settings.roleMapping) if (claimMatches(matchable[rule.claim], rule.equals)) for (const role of rule.roles) roles.add(role);
   if (roles.size === 0) throw new LoginRefused("no role mapping rule in the gateway's policy matches your account (for example, your groups); ask its operator to add one");
   return [...roles].sort();
 }

@@ -129,6 +129,8 @@ export type GatewaySettings = {
 export type OAuthSettings = {
   accessTokenSeconds: number;
   refreshTokenSeconds: number;
+  /** A grant's absolute lifetime from consent (`grantTtl`, capped by `gateway.maxTokenLifetime`): refreshes never extend it. */
+  grantSeconds: number;
   upstream: { issuer: string; clientId: string; clientSecret: { from: string }; scopes: string[] };
   emailDomains: string[];
   roleMapping: { claim: string; equals: string | boolean; roles: string[] }[];

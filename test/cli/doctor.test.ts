@@ -55,6 +55,14 @@ describe("on broken configurations", () => {
     expect(found.reasons.join("\n")).toContain("rule viewer-query: argument sql may read every table (sql.readOnly without sql.tables)");
   });
 
+  it("warns that the demo's OAuth identity provider is on loopback", () => {
+    const found = item(demoInput(), "every route authenticated");
+    expect(found.reasons.join("\n")).toMatch(/warn: OAuth logs users in at http:\/\/127\.0\.0\.1:\d+\/?, a loopback identity provider/);
+    const input = demoInput();
+    input.policy.oauth = { ...input.policy.oauth!, upstream: { ...input.policy.oauth!.upstream, issuer: "https://login.example.com" } };
+    expect(item(input, "every route authenticated").reasons.join("\n")).not.toContain("OAuth");
+  });
+
   it("exits 1 when a policy sets no maximum token lifetime", () => {
     const dir = mkdtempSync(join(tmpdir(), "doctor-"));
     cpSync("policies", dir, { recursive: true });
@@ -84,6 +92,7 @@ describe("on broken configurations", () => {
     ["no audit bucket in production", "audit queue and bucket bound", (input) => void delete (input.wrangler.env as any).production.r2_buckets, "[env.production]: no R2 bucket bound as AUDIT_BUCKET"],
     ["no audit queue consumer", "audit queue and bucket bound", (input) => void delete (input.wrangler.queues as any).consumers, "the top level: nothing consumes the audit queue"],
     ["an unpinned origin that keeps poisoned tools", "every origin pinned or scanned", (input) => void (input.policy.origins.sql!.integrity = { drift: "block", poisoning: "strip" }), "origin sql is neither pinned nor hides poisoned tools"],
+    ["the dev-only loopback client metadata switch in wrangler vars", "every route authenticated", (input) => void ((input.wrangler.env as any).production.vars = { INSECURE_DEV_LOOPBACK_CLIENT_METADATA: "true" }), "[env.production.vars] sets INSECURE_DEV_LOOPBACK_CLIENT_METADATA"],
     ["no maximum token lifetime", "a maximum token lifetime", (input) => void delete input.policy.gateway.maxTokenLifetimeSeconds, "gateway.maxTokenLifetime is not set"],
   ];
   it.each(broken)("fails on %s", (_, name, breakIt, reason) => {

@@ -31,6 +31,11 @@ const documents: Record<string, (response: import("node:http").ServerResponse) =
   "/redirecting.json": (response) => response.writeHead(302, { location: `${CLIENT_HOST}/client.json` }).end(),
   "/big.json": (response) => json(response, { client_id: `${CLIENT_HOST}/big.json`, redirect_uris: [REDIRECT], padding: "x".repeat(8000) }),
   "/slow.json": () => undefined,
+  "/phish.json": (response) => json(response, { client_id: `${CLIENT_HOST}/phish.json`, redirect_uris: ["https://phish.example/login"] }),
+  "/javascript.json": (response) => json(response, { client_id: `${CLIENT_HOST}/javascript.json`, redirect_uris: ["javascript:alert(document.domain)//"] }),
+  "/data.json": (response) => json(response, { client_id: `${CLIENT_HOST}/data.json`, redirect_uris: ["data:text/html,<script>alert(1)</script>"] }),
+  "/plain-http.json": (response) => json(response, { client_id: `${CLIENT_HOST}/plain-http.json`, redirect_uris: ["http://app.example/callback"] }),
+  "/userinfo.json": (response) => json(response, { client_id: `${CLIENT_HOST}/userinfo.json`, redirect_uris: ["https://user:pass@app.example/callback"] }),
 };
 
 function json(response: import("node:http").ServerResponse, body: unknown): void {
@@ -250,27 +255,42 @@ describe("authorization codes", () => {
 });
 
 describe("the authorization request", () => {
-  async function redirectError(url: URL): Promise<URLSearchParams> {
+  // Before consent a registered redirect URI is still only the client's word: errors stay on the gateway's page (OAuth 2.1 §7.12.2).
+  async function refusedHere(url: URL): Promise<string> {
     const response = await fetch(url, { redirect: "manual" });
-    expect(response.status).toBe(302);
-    const location = new URL(response.headers.get("location")!);
-    expect(location.href.startsWith(REDIRECT)).toBe(true);
-    expect(location.searchParams.get("iss")).toBe(BASE);
-    expect(location.searchParams.get("state")).toBe("st-1");
-    return location.searchParams;
+    expect(response.status).toBe(400);
+    expect(response.headers.get("location")).toBeNull();
+    return response.text();
   }
 
   it("requires PKCE with S256", async () => {
-    expect((await redirectError(authorizeUrl({ code_challenge: null }))).get("error")).toBe("invalid_request");
-    expect((await redirectError(authorizeUrl({ code_challenge_method: "plain" }))).get("error")).toBe("invalid_request");
-    expect((await redirectError(authorizeUrl({ code_challenge_method: null }))).get("error")).toBe("invalid_request");
-    expect((await redirectError(authorizeUrl({ response_type: "token" }))).get("error")).toBe("unsupported_response_type");
+    expect((await refusedHere(authorizeUrl({ code_challenge: null })))).toContain("invalid_request");
+    expect((await refusedHere(authorizeUrl({ code_challenge_method: "plain" })))).toContain("invalid_request");
+    expect((await refusedHere(authorizeUrl({ code_challenge_method: null })))).toContain("invalid_request");
+    expect((await refusedHere(authorizeUrl({ response_type: "token" })))).toContain("unsupported_response_type");
   });
 
   it("requires one of the gateway's endpoints as resource (RFC 8707 invalid_target)", async () => {
-    expect((await redirectError(authorizeUrl({ resource: `${BASE}/mcp/nowhere` }))).get("error")).toBe("invalid_target");
-    expect((await redirectError(authorizeUrl({ resource: "https://elsewhere.example/mcp/everything" }))).get("error")).toBe("invalid_target");
-    expect((await redirectError(authorizeUrl({ resource: null }))).get("error")).toBe("invalid_target");
+    expect((await refusedHere(authorizeUrl({ resource: `${BASE}/mcp/nowhere` })))).toContain("invalid_target");
+    expect((await refusedHere(authorizeUrl({ resource: "https://elsewhere.example/mcp/everything" })))).toContain("invalid_target");
+    expect((await refusedHere(authorizeUrl({ resource: null })))).toContain("invalid_target");
+  });
+
+  it("is no open redirector: an invalid request from any registered client is refused on the gateway's page", async () => {
+    const phishing = { client_id: `${CLIENT_HOST}/phish.json`, redirect_uri: "https://phish.example/login" };
+    const invalid: Record<string, string | null>[] = [{ response_type: "token" }, { code_challenge: null }, { resource: null }, { scope: "no-such-role" }];
+    for (const overrides of invalid) {
+      expect(await refusedHere(authorizeUrl({ ...phishing, ...overrides })), JSON.stringify(overrides)).toContain("Sign-in request refused");
+    }
+  });
+
+  it("refuses metadata documents whose redirect URIs are not https, loopback http or a private-use scheme", async () => {
+    for (const name of ["javascript", "data", "plain-http", "userinfo"]) {
+      const response = await fetch(authorizeUrl({ client_id: `${CLIENT_HOST}/${name}.json`, redirect_uri: REDIRECT, response_type: "token" }), { redirect: "manual" });
+      expect(response.status, name).toBe(400);
+      expect(response.headers.get("location"), name).toBeNull();
+      expect(await response.text(), name).toContain("private-use scheme");
+    }
   });
 
   it("never redirects to a URI the client's metadata document does not register", async () => {
@@ -345,6 +365,18 @@ describe("the login", () => {
     const allowed = await pageAgent.request(target, { method: "POST", form: { request, csrf, decision: "allow" }, headers: { origin: BASE } });
     expect(allowed.status).toBe(302);
     expect(new URL(allowed.headers.get("location")!).searchParams.get("code")).toMatch(/^mcpw_/);
+  });
+
+  it("makes one grant of a consent submitted several times at once", async () => {
+    const agent = new UserAgent("alice");
+    const visit = await stopAtConsent(agent);
+    const request = /name="request" value="([^"]+)"/.exec(visit.html!)![1]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(visit.html!)![1]!;
+    const submit = () => agent.request(new URL(`${BASE}/oauth/consent`), { method: "POST", form: { request, csrf, decision: "allow" }, headers: { origin: BASE } });
+    const answers = await Promise.all([submit(), submit(), submit()]);
+    const codes = answers.map((answer) => answer.headers.get("location")).filter((location) => location?.includes("code="));
+    expect(codes).toHaveLength(1);
+    for (const answer of answers) expect([302, 400, 409]).toContain(answer.status);
   });
 
   it("serves pages that cannot be framed, run no script and post only to the gateway and the client", async () => {

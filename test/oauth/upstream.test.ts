@@ -1,7 +1,7 @@
 // The claim-mapping rules that turn a verified ID token into roles, or into the refusal the user reads.
 
 import { describe, expect, it } from "vitest";
-import { LoginRefused, mapRoles } from "../../src/oauth/upstream.js";
+import { LoginRefused, mapRoles, verifiedEmail } from "../../src/oauth/upstream.js";
 
 const settings = {
   emailDomains: ["example.com"],
@@ -33,6 +33,16 @@ describe("mapRoles", () => {
     expect(refusal({ groups: ["sre"] })).toContain("did not vouch");
     expect(refusal({ email: "a@example.com.evil.org", email_verified: true, groups: ["sre"] })).toContain("example.com.evil.org is not one");
     expect(refusal({ email: "a@example.com", email_verified: true, groups: ["other"], admin: "true" })).toContain("no role mapping rule");
+  });
+
+  it("matches a rule on the e-mail claim only when the provider verified the address, whatever the domain list", () => {
+    const byEmail = { emailDomains: [], roleMapping: [{ claim: "email", equals: "ceo@example.com", roles: ["admin"] }, { claim: "groups", equals: "staff", roles: ["viewer"] }] };
+    expect(mapRoles(byEmail, { sub: "u", email: "ceo@example.com", email_verified: true })).toEqual(["admin"]);
+    expect(mapRoles(byEmail, { sub: "u", email: "ceo@example.com", email_verified: false, groups: ["staff"] })).toEqual(["viewer"]);
+    expect(() => mapRoles(byEmail, { sub: "attacker", email: "ceo@example.com", email_verified: false })).toThrow(LoginRefused);
+    expect(() => mapRoles(byEmail, { sub: "attacker", email: "ceo@example.com", email_verified: "true" })).toThrow(LoginRefused);
+    expect(verifiedEmail({ email: "a@example.com", email_verified: true })).toBe("a@example.com");
+    expect(verifiedEmail({ email: "a@example.com" })).toBeUndefined();
   });
 
   it("admits any domain when the list is empty", () => {

@@ -73,8 +73,9 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
     }
     if (policy.oauth) {
       if (oauth) problems.push(`${file}: oauth: defined in more than one file`);
-      const { accessTokenTtl, refreshTokenTtl, ...rest } = policy.oauth;
-      oauth = { ...rest, accessTokenSeconds: durationMs(accessTokenTtl) / 1000, refreshTokenSeconds: durationMs(refreshTokenTtl) / 1000 };
+      const { accessTokenTtl, refreshTokenTtl, grantTtl, ...rest } = policy.oauth;
+      oauth = { ...rest, accessTokenSeconds: durationMs(accessTokenTtl) / 1000, refreshTokenSeconds: durationMs(refreshTokenTtl) / 1000, grantSeconds: durationMs(grantTtl) / 1000 };
+      if (oauth.grantSeconds < oauth.accessTokenSeconds) problems.push(`${file}: oauth: grantTtl must be at least as long as accessTokenTtl`);
       // KV expires nothing sooner than a minute, and a token must outlive the round trip that issued it.
       if (oauth.accessTokenSeconds < 60 || oauth.refreshTokenSeconds < oauth.accessTokenSeconds) problems.push(`${file}: oauth: accessTokenTtl must be at least 1m and refreshTokenTtl at least as long`);
       for (const [index, rule] of policy.oauth.roleMapping.entries()) {
@@ -187,7 +188,8 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
   const body = {
     // No file sets the gateway section: the schema's defaults.
     gateway: gateway ?? compileGateway(gatewaySchema.parse({})),
-    ...(oauth ? { oauth } : {}),
+    // A grant ends by gateway.maxTokenLifetime at the latest, like every other token.
+    ...(oauth ? { oauth: { ...oauth, grantSeconds: Math.min(oauth.grantSeconds, gateway?.maxTokenLifetimeSeconds ?? oauth.grantSeconds) } } : {}),
     origins,
     servers,
     roles,

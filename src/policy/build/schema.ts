@@ -286,6 +286,8 @@ export const oauthSchema = z.strictObject({
   accessTokenTtl: duration.default("5m"),
   /** Lifetime of a refresh token (each use rotates it; the grant ends when the last one expires unused). */
   refreshTokenTtl: duration.default("720h"),
+  /** Absolute lifetime of a grant from the user's consent: no refresh reaches past it (nor past gateway.maxTokenLifetime). */
+  grantTtl: duration.default("720h"),
   /** The organization's OpenID provider every user logs in at. https, or http on a loopback host for local demos. */
   upstream: z.strictObject({
     issuer: z.url().refine((url) => url.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url), "https, or http on a loopback host"),
