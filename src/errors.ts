@@ -44,6 +44,11 @@ export const ErrorKind = {
 } as const satisfies Record<string, { code: number; status: number; message: string; audit: AuditDecision }>;
 
 export type ErrorKindName = keyof typeof ErrorKind;
+
+/** The audit decision of an error answer read back (a virtual server relaying an origin endpoint's refusal). */
+export function auditDecisionOf(status: number, code: unknown): AuditDecision {
+  return Object.values(ErrorKind).find((kind) => kind.status === status && kind.code === code)?.audit ?? "error";
+}
 /** A JSON-RPC id as errors carry it: null when the message's id could not be read. */
 type ErrorId = string | number | null;
 
@@ -59,7 +64,8 @@ export class GatewayError extends Error {
       detail?: string;
       data?: Record<string, unknown>;
       headers?: Record<string, string>;
-      /** The message carried something the gateway sealed, altered or sealed for someone else: it counts toward abuse. */
+      /** The message carried something the gateway sealed, altered or sealed for someone else, or (on a virtual server)
+       * a name or id the server never gave out: refused before any policy decision, it counts toward abuse. */
       forged?: true;
     } = {},
   ) {

@@ -13,7 +13,7 @@
 //   answer/     the origin's answer reviewed (listing filter, integrity, scrub, server requests) and relayed
 //
 // A virtual server's endpoint (`servers:` in policy) has its own short chain — audit, authentication,
-// then virtual/, which sends each message on through the endpoints of its origins above.
+// the cooldown gate (its refusals of unknown names and forged ids count toward abuse), then virtual/, which sends each message on through the endpoints of its origins above.
 //
 // Identity routes sit beside the pipeline: the RFC 9728 protected-resource metadata of each endpoint and,
 // when the policy has an `oauth` section, the authorization server (src/oauth/routes.ts). Errors from any stage go to the one handler in errors.ts.
@@ -62,7 +62,7 @@ app.get("/.well-known/mcp-warden", (c) =>
 
 // Registered first: a virtual server's route answers itself, so an origin's chain never runs for it.
 for (const server of Object.keys(policy.servers)) {
-  app.use(`/mcp/${server}`, auditTrail({ policy }), serverEndpoint({ policy, server }), authenticated, virtualServer({ policy, server, inner: async (request, env, ctx) => app.fetch(request, env, ctx) }));
+  app.use(`/mcp/${server}`, auditTrail({ policy }), serverEndpoint({ policy, server }), authenticated, cooldownGate({ policy }), virtualServer({ policy, server, inner: async (request, env, ctx) => app.fetch(request, env, ctx) }));
 }
 
 app.use(

@@ -70,7 +70,10 @@ export function outward(message: JsonRpcMessage, origin: string, names: ServerNa
 /** One origin's page of a listing, its items renamed. */
 export type Page = { origin: string; result: JsonObject };
 
-/** The pages of one listing merged in server order; an item whose name an earlier one took is dropped (counted). */
+/**
+ * The pages of one listing merged in server order. An item is listed only under a name that routes back
+ * to it (names.ts): one whose name an earlier item took, or that would reach another item, is dropped (counted).
+ */
 export function mergeListing(method: string, pages: Page[], names: ServerNames): { items: Json[]; dropped: number } {
   const { field, key, kind } = LISTINGS[method]!;
   const seen = new Set<string>();
@@ -83,7 +86,8 @@ export function mergeListing(method: string, pages: Page[], names: ServerNames):
       if (!isJsonObject(item) || typeof item[key] !== "string") continue;
       const own = item[key];
       const name = kind === "uri" ? names.uriOut(origin, own) : kind === "id" ? names.idOut(origin, own) : names.nameOut(kind, origin, own);
-      if (seen.has(name)) {
+      const back = kind === "uri" ? names.uriIn(name) : kind === "id" ? names.idIn(name) : names.nameIn(kind, name);
+      if (seen.has(name) || back?.origin !== origin || back.name !== own) {
         dropped++;
         continue;
       }

@@ -13,7 +13,7 @@ import { createMiddleware } from "hono/factory";
 import type { AuditDraft } from "../audit/event.js";
 import type { Principal } from "../auth/authenticate.js";
 import { gatewaySecrets, type Env } from "../config.js";
-import { GatewayError } from "../errors.js";
+import { GatewayError, auditDecisionOf } from "../errors.js";
 import { parseOriginMessage, readJsonAnswers, readSseAnswer, type AnswerItem } from "../answer/read.js";
 import { readBody } from "../mcp/body.js";
 import { JsonSyntaxError, isJsonObject, parseJsonBytes, type JsonObject } from "../mcp/json.js";
@@ -125,12 +125,27 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     /** An origin's answer relayed to the client with every message mapped outward; a refusal passes unchanged. */
     const relayFrom = async (origin: string, response: Response, extraHeaders: Record<string, string> = {}): Promise<Response> => {
       const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim();
-      if (response.status !== 200 || (type !== "application/json" && type !== "text/event-stream")) return response;
+      if (response.status !== 200 || (type !== "application/json" && type !== "text/event-stream")) {
+        // The origin endpoint refused: this server's event records that endpoint's decision, not "allow".
+        const text = await response.text();
+        let code: unknown;
+        try {
+          const refusal = parseOriginMessage(text, maxDepth);
+          if (refusal.kind === "response" && "error" in refusal.message) code = refusal.message.error.code;
+        } catch {
+          // not JSON-RPC: an error by its status alone
+        }
+        audit.event.decision = auditDecisionOf(response.status, code);
+        return new Response(text, { status: response.status, headers: response.headers });
+      }
+      // The origin endpoint's RateLimit headers describe this caller's limits there: they travel with the answer.
+      const headers = { ...extraHeaders };
+      for (const [name, value] of response.headers) if (name.startsWith("ratelimit")) headers[name] = value;
       if (type === "application/json") {
         const message = outward(parseOriginMessage(await response.text(), maxDepth), origin, names);
-        return new Response(JSON.stringify(message.message), { status: 200, headers: { "content-type": "application/json", ...extraHeaders } });
+        return new Response(JSON.stringify(message.message), { status: 200, headers: { "content-type": "application/json", ...headers } });
       }
-      return sseResponse([{ origin, response }], extraHeaders);
+      return sseResponse([{ origin, response }], headers);
     };
 
     /** Several origins' SSE answers as one stream, each event mapped outward and its id routed. */
@@ -239,7 +254,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       if (stateless) throw new GatewayError("badTransport", "response under the stateless revision", { detail: "the stateless revision takes requests and notifications only" });
       audit.event.method = "response";
       const routed = typeof message.message.id === "string" ? names.idIn(message.message.id) : undefined;
-      if (!routed) throw new GatewayError("denied", "response to no request this server relayed", { detail: "this response answers no request the gateway relayed to you" });
+      if (!routed) throw new GatewayError("denied", "response to no request this server relayed", { detail: "this response answers no request the gateway relayed to you", forged: true });
       requireJoined(session, routed.origin);
       return send(routed.origin, { method: "POST", body: { ...message.message, id: routed.name } as unknown as JsonObject, session, version });
     }
@@ -270,7 +285,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       requireJoined(session, routed.origin);
       return send(routed.origin, { method: "POST", body: { ...request, params } as unknown as JsonObject, session, version, ...(stateless ? { stateless: { method, ...(name === undefined ? {} : { name }) } } : {}) });
     };
-    const unknown = (what: string) => new GatewayError("invalidParams", `no ${what} of that name on server ${server}`, { detail: `no ${what} of that name on this server` });
+    const unknown = (what: string) => new GatewayError("invalidParams", `no ${what} of that name on server ${server}`, { detail: `no ${what} of that name on this server`, forged: true });
     /** The message's params, each field of `fields` replaced by the origin's own name. */
     const route = async (routed: Routed | undefined, what: string, replace: (own: string) => JsonObject, mcpName?: boolean) => {
       if (!routed) throw unknown(what);
@@ -280,7 +295,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     };
 
     if (row.target) {
-      if (virtualName === undefined || field === undefined) throw new GatewayError("invalidParams", `${method} without a ${field}`, { detail: `"${field}" must be a non-empty string` });
+      if (virtualName === undefined || field === undefined) throw new GatewayError("invalidParams", `${method} without a ${field}`, { detail: `"${field}" must be a non-empty string`, forged: true });
       const routed = field === "uri" ? names.uriIn(virtualName) : names.nameIn(row.target.kind as "tool" | "prompt", virtualName);
       return route(routed, row.target.kind, (own) => ({ ...params, [field]: own }), true);
     }
@@ -291,7 +306,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     }
     if (row.namesTask) {
       const routed = typeof params.taskId === "string" ? names.idIn(params.taskId) : undefined;
-      if (!routed) throw new GatewayError("denied", "task id not issued by this server", { detail: "no such task of yours" });
+      if (!routed) throw new GatewayError("denied", "task id not issued by this server", { detail: "no such task of yours", forged: true });
       return route(routed, "task", (own) => ({ ...params, taskId: own }));
     }
     if (method === "subscriptions/listen") {
@@ -307,7 +322,8 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     if (Object.hasOwn(LISTINGS, method)) {
       // Listings: every origin (or where the cursor says each goes on) in parallel; the late and failing are left out.
       const cursor = typeof params.cursor === "string" ? await openCursor(secret, binding, method, params.cursor) : undefined;
-      const targets = cursor ? names.origins.filter((origin) => Object.hasOwn(cursor, origin)) : originsOf(session);
+      // A cursor is bound to the principal, not the session: it goes on only at origins of this session.
+      const targets = originsOf(session).filter((origin) => !cursor || Object.hasOwn(cursor, origin));
       const { cursor: _cursor, ...rest } = params;
       const exchanges = await Promise.all(
         targets.map((origin) => exchange(origin, () => send(origin, { method: "POST", body: { ...request, params: { ...rest, ...(cursor ? { cursor: cursor[origin]! } : {}) } } as unknown as JsonObject, session, version, ...(stateless ? { stateless: { method } } : {}) }), request.id)),

@@ -31,8 +31,8 @@ afterAll(async () => {
 type Any = any;
 
 /** A raw session on the virtual server, for what the SDK client has no call for. */
-async function rawSession(role: string) {
-  const authorization = `Bearer ${tokens[role]}`;
+async function rawSession(role: string, token = tokens[role]!) {
+  const authorization = `Bearer ${token}`;
   const opened = await post(mixed(), JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } } }), { authorization });
   expect(opened.status).toBe(200);
   const initialized: Any = await opened.json();
@@ -154,6 +154,14 @@ describe("routing", () => {
     }
   });
 
+  it("passes the origin endpoint's RateLimit headers on with a routed answer", async () => {
+    const session = await rawSession("viewer", await setup.gateway.mint(["viewer"]));
+    const routed = await post(mixed(), JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "everything__echo", arguments: { message: "a" } } }), session.headers);
+    await routed.text();
+    expect(routed.status).toBe(200);
+    expect(routed.headers.get("ratelimit-policy")).not.toBeNull();
+  });
+
   it("routes task operations by the task id it handed out, to the origin that made the task", async () => {
     const session = await rawSession("viewer");
     const created = await session.rpc("tools/call", { name: "recorder__echo", arguments: {}, task: { ttl: 60000 } });
@@ -180,6 +188,27 @@ describe("routing", () => {
     const denied = await session.rpc("tools/call", { name: "tb__note", arguments: { text: "x" } });
     expect(denied.status).toBe(403);
     expect(denied.data.error.code).toBe(-32032);
+    // The server's own event for it records the origin endpoint's decision.
+    await expect.poll(() => auditEvents().find((event) => event.server === "mixed" && event.method === "tools/call" && event.target === "note")?.decision).toBe("deny");
+  });
+});
+
+describe("abuse", () => {
+  it("counts refusals of the virtual layer toward the abuse cooldown, and a cooling caller is refused on the server", async () => {
+    // viewer: 20 denials a minute before a cooldown; a task id this server never gave out is refused by the server itself.
+    const session = await rawSession("viewer", await setup.gateway.mint(["viewer"]));
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await session.rpc("tasks/get", { taskId: `nobody~forged-${i}` })).status);
+    expect(statuses[0]).toBe(403);
+    await expect.poll(async () => (await session.rpc("tools/call", { name: "everything__echo", arguments: { message: "still here?" } })).status).toBe(429);
+  });
+
+  it("cools down a caller who keeps asking for names the server does not have", async () => {
+    const session = await rawSession("viewer", await setup.gateway.mint(["viewer"]));
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await session.rpc("tools/call", { name: `nobody__x${i}`, arguments: {} })).status);
+    expect(statuses[0]).toBe(400);
+    await expect.poll(async () => (await session.rpc("tools/call", { name: "nobody__again", arguments: {} })).status).toBe(429);
   });
 });
 
@@ -310,6 +339,25 @@ describe("partial failure", () => {
     expect(call.data.error.message).toMatch(/unavailable when the session began/);
     const listed = await session.rpc("tools/list");
     expect(listed.data.result.tools.some((tool: Any) => tool.name.startsWith("recorder__"))).toBe(false);
+  });
+
+  it("resumes a listing cursor only at origins that joined this session", async () => {
+    const token = await setup.gateway.mint(["developer"]);
+    const first = await rawSession("developer", token);
+    const cursor = (await first.rpc("resources/list")).data.result.nextCursor;
+    expect(typeof cursor).toBe("string");
+    await setup.recorder.close();
+    let second;
+    try {
+      second = await rawSession("developer", token);
+    } finally {
+      setup.recorder = await startTestOrigin(PORTS.recorder);
+    }
+    const resumed = await second.rpc("resources/list", { cursor });
+    expect(resumed.status).toBe(200);
+    expect(resumed.data.result.resources).toEqual([]);
+    // The same cursor in the session the recorder joined still goes on there.
+    expect((await first.rpc("resources/list", { cursor })).data.result.resources.map((resource: Any) => resource.uri)).toEqual(["mcpw:recorder:test://page-2"]);
   });
 });
 

@@ -21,6 +21,14 @@ describe("merging origins' answers", () => {
     expect(mergeListing("tasks/list", [{ origin: "b", result: { tasks: [{ taskId: "t1" }] } }], names).items).toEqual([{ taskId: "b~t1" }]);
   });
 
+  it("lists an item only under a name that routes back to it", () => {
+    // The compiler refuses this server (a rename without a namespace); the listing holds anyway.
+    const bare = new ServerNames({ listTimeoutMs: 1000, origins: [{ origin: "a", namespace: "", prefix: "", rename: { "delete-all": "echo" } }] });
+    const merged = mergeListing("tools/list", [{ origin: "a", result: { tools: [{ name: "echo", description: "harmless" }, { name: "delete-all", description: "Deletes everything" }] } }], bare);
+    expect(merged).toEqual({ items: [{ name: "echo", description: "Deletes everything" }], dropped: 1 });
+    expect(bare.nameIn("tool", "echo")).toEqual({ origin: "a", name: "delete-all" });
+  });
+
   it("merges caching hints conservatively: private, the shortest ttl, none given counting as 0", () => {
     expect(mergedCacheHints([{ ttlMs: 5000, cacheScope: "private" }, { ttlMs: 1000, cacheScope: "private" }])).toEqual({ ttlMs: 1000, cacheScope: "private" });
     expect(mergedCacheHints([{ ttlMs: 5000, cacheScope: "private" }, {}])).toEqual({ ttlMs: 0, cacheScope: "private" });

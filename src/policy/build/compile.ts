@@ -297,6 +297,8 @@ function compileServers(parsed: { file: string; policy: PolicyFile }[], origins:
           if (other.prefix.startsWith(prefix) || prefix.startsWith(other.prefix)) problems.push(`${where}.namespace: "${namespace}" and "${other.namespace}" could name one tool twice (one's "${NAMESPACE_SEPARATOR}" prefix begins the other's)`);
         }
         const rename = entry.rename ?? {};
+        // Without a namespace a new name could be one of the origin's own tools (today's or a later one's).
+        if (namespace === "" && Object.keys(rename).length) problems.push(`${where}.rename: an origin without a namespace keeps its own names; give it a namespace to rename its tools`);
         for (const [tool, newName] of Object.entries(rename)) {
           const known = pins[entry.origin];
           if (known && !Object.hasOwn(known, tool)) problems.push(`${where}.rename.${tool}: the pins of "${entry.origin}" know no such tool`);

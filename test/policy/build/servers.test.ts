@@ -36,6 +36,12 @@ describe("virtual servers in policy", () => {
     });
   });
 
+  it("refuses a rename on an origin without a namespace (the new name could be one of its own tools)", () => {
+    expect(problems({ solo: { origins: [{ origin: "a", namespace: "", rename: { "delete-all": "echo" } }] } })).toEqual([
+      'p.yaml: servers.solo.origins.0.rename: an origin without a namespace keeps its own names; give it a namespace to rename its tools',
+    ]);
+  });
+
   it("refuses two renames to one name", () => {
     expect(problems({ all: { origins: [{ origin: "a", rename: { add: "sum" } }, { origin: "b", rename: { plus: "sum" } }] } })).toEqual([
       `p.yaml: servers.all.origins.1.rename.plus: "sum" is already the name of a's "add"`,
