@@ -84,6 +84,31 @@ export function speaksStateless(value: Json): boolean {
 }
 
 /**
+ * A POSTed message: its body read within `maxBodyBytes`, parsed strictly, its revision read from the
+ * headers and the message classified. The body is read before the revision is checked, so that even that
+ * refusal carries the request's id: `onRpcId` hears the salvaged id first, then the request's own (only a
+ * request is answered: an error about any other message carries no id). Origin and virtual endpoints alike.
+ */
+export async function readPostedMessage(
+  request: Request,
+  limits: { maxBodyBytes: number; maxDepth: number },
+  onRpcId: (id: JsonRpcId | null) => void,
+): Promise<{ message: JsonRpcMessage; version: ReturnType<typeof headerVersion>; stateless: boolean }> {
+  let value;
+  try {
+    value = parseJsonBytes(await readBody(request, limits.maxBodyBytes), limits.maxDepth);
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) throw new GatewayError("parse", error.message, { detail: error.reason });
+    throw error;
+  }
+  onRpcId(salvageId(value));
+  const version = headerVersion(request.headers, speaksStateless(value));
+  const message = classify(value);
+  onRpcId(message.kind === "request" ? message.message.id : null);
+  return { message, version, stateless: version === STATELESS_VERSION };
+}
+
+/**
  * A request that retries an input-required result (2026-07-28). A `requestState` must be one the
  * gateway sealed for this caller (and session): a forged, altered or foreign one is refused, as the
  * revision requires of state that fails its integrity check. The origin gets its own state back, and
@@ -127,21 +152,7 @@ export function mcpMessage({ policy }: Options) {
     switch (c.req.method) {
       case "POST": {
         checkPostHeaders(headers);
-        // The body is read before the revision is checked, so that even that refusal carries the request's id.
-        const bytes = await readBody(c.req.raw, maxBodyBytes);
-        let value;
-        try {
-          value = parseJsonBytes(bytes, maxDepth);
-        } catch (error) {
-          if (error instanceof JsonSyntaxError) throw new GatewayError("parse", error.message, { detail: error.reason });
-          throw error;
-        }
-        c.set("rpcId", salvageId(value));
-        const version = headerVersion(headers, speaksStateless(value));
-        const message = classify(value);
-        // Only a request is answered: an error about any other message carries no id.
-        c.set("rpcId", message.kind === "request" ? message.message.id : null);
-        const stateless = version === STATELESS_VERSION;
+        const { message, version, stateless } = await readPostedMessage(c.req.raw, { maxBodyBytes, maxDepth }, (id) => c.set("rpcId", id));
         let incoming: Incoming;
         if (message.kind === "response") {
           if (stateless) throw new GatewayError("badTransport", "response under the stateless revision", { detail: "the stateless revision takes requests and notifications only" });

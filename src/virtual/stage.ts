@@ -15,11 +15,10 @@ import type { Principal } from "../auth/authenticate.js";
 import { gatewaySecrets, type Env } from "../config.js";
 import { GatewayError, auditDecisionOf } from "../errors.js";
 import { parseOriginMessage, readJsonAnswers, readSseAnswer, type AnswerItem } from "../answer/read.js";
-import { readBody } from "../mcp/body.js";
-import { JsonSyntaxError, isJsonObject, parseJsonBytes, type JsonObject } from "../mcp/json.js";
-import { classify, salvageId, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest } from "../mcp/jsonrpc.js";
+import { isJsonObject, type JsonObject } from "../mcp/json.js";
+import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest } from "../mcp/jsonrpc.js";
 import { methodRow } from "../mcp/methods.js";
-import { speaksStateless } from "../mcp/stage.js";
+import { readPostedMessage } from "../mcp/stage.js";
 import { encodeSseControl, encodeSseEvent } from "../mcp/sse.js";
 import { STATELESS_VERSION, checkGetHeaders, checkOrigin, checkPostHeaders, checkStatelessHeaders, encodeHeaderValue, headerVersion } from "../mcp/transport.js";
 import type { CompiledPolicy } from "../policy/types.js";
@@ -232,18 +231,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     }
 
     checkPostHeaders(headers);
-    let value;
-    try {
-      value = parseJsonBytes(await readBody(c.req.raw, maxBodyBytes), maxDepth);
-    } catch (error) {
-      if (error instanceof JsonSyntaxError) throw new GatewayError("parse", error.message, { detail: error.reason });
-      throw error;
-    }
-    c.set("rpcId", salvageId(value));
-    const version = headerVersion(headers, speaksStateless(value));
-    const message = classify(value);
-    c.set("rpcId", message.kind === "request" ? message.message.id : null);
-    const stateless = version === STATELESS_VERSION;
+    const { message, version, stateless } = await readPostedMessage(c.req.raw, { maxBodyBytes, maxDepth }, (id) => c.set("rpcId", id));
     const isInitialize = message.kind === "request" && message.message.method === "initialize";
     if (isInitialize && headers.has("mcp-session-id")) throw new GatewayError("badTransport", "initialize inside a session", { detail: "initialize must not carry Mcp-Session-Id" });
     const session = stateless ? undefined : await sessionOf();
