@@ -5,7 +5,8 @@
 
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { compilePolicy, PolicyError, type PolicySource } from "../../src/policy/build/compile.js";
+import { compilePolicy } from "../../src/policy/build/compile.js";
+import { compileProblems } from "../support/policy.js";
 import { inAnyRange, parseAddress, parseRange, type CallerFacts } from "../../src/policy/conditions.js";
 import { PolicyEngine } from "../../src/policy/decide.js";
 import { decideMessage, TOKEN_BINDING } from "../../src/policy/decision.js";
@@ -154,16 +155,8 @@ describe("the token's address binding", () => {
 });
 
 describe("the compiler's checks of conditions", () => {
-  const compile = (conditions: unknown): string[] => {
-    const sources: PolicySource[] = [{ file: "c.yaml", content: { origins: { o: { url: "https://o.example/mcp" } }, roles: { viewer: {} }, rules: [{ id: "r", effect: "allow", roles: ["viewer"], origin: "o", tools: ["t"], conditions }] } }];
-    try {
-      compilePolicy(sources);
-      return [];
-    } catch (error) {
-      if (error instanceof PolicyError) return error.problems;
-      throw error;
-    }
-  };
+  const compile = (conditions: unknown) =>
+    compileProblems([{ file: "c.yaml", content: { origins: { o: { url: "https://o.example/mcp" } }, roles: { viewer: {} }, rules: [{ id: "r", effect: "allow", roles: ["viewer"], origin: "o", tools: ["t"], conditions }] } }]);
 
   it("compiles days and hours to UTC minutes, and every day when only hours are given", () => {
     const compiled = (conditions: unknown) => compilePolicy([{ file: "c.yaml", content: { origins: { o: { url: "https://o.example/mcp" } }, roles: { viewer: {} }, rules: [{ id: "r", effect: "allow", roles: ["viewer"], origin: "o", tools: ["t"], conditions }] } }]).rules[0]!.conditions;

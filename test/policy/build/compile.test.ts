@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PolicyError, compilePolicy, type PolicySource } from "../../../src/policy/build/compile.js";
+import { compilePolicy, type PolicySource } from "../../../src/policy/build/compile.js";
+import { compileProblems } from "../../support/policy.js";
 import { regexHazard } from "../../../src/policy/build/regex-safety.js";
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../../../src/mcp/json.js";
@@ -10,15 +11,7 @@ const base = {
   rules: [{ id: "r1", effect: "allow", roles: ["viewer"], origin: "o", tools: ["echo"], arguments: { message: { type: "string", maxLength: 10 } } }],
 };
 
-function problems(sources: PolicySource[]): string[] {
-  try {
-    compilePolicy(sources);
-    return [];
-  } catch (error) {
-    if (error instanceof PolicyError) return error.problems;
-    throw error;
-  }
-}
+const problems = (sources: PolicySource[]) => compileProblems(sources);
 
 describe("policy compiler", () => {
   it("compiles, fills defaults, expands inheritance and stamps a content hash", () => {
@@ -101,15 +94,7 @@ describe("regular expression screening", () => {
 describe("pins", () => {
   const echo = { name: "echo", description: "Echoes back the input string", inputSchema: { type: "object" } };
   const sha256 = (definition: object) => createHash("sha256").update(canonicalJson(definition as never)).digest("hex");
-  const pinProblems = (pins: unknown): string[] => {
-    try {
-      compilePolicy([{ file: "a.yaml", content: base }], [{ file: "pins/o.yaml", content: pins }]);
-      return [];
-    } catch (error) {
-      if (error instanceof PolicyError) return error.problems;
-      throw error;
-    }
-  };
+  const pinProblems = (pins: unknown) => compileProblems([{ file: "a.yaml", content: base }], [{ file: "pins/o.yaml", content: pins }]);
 
   it("bundles each pinned tool's hash and makes the pins part of the policy version", () => {
     const unpinned = compilePolicy([{ file: "a.yaml", content: base }]);

@@ -3,7 +3,8 @@
 
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { PolicyError, compilePolicy, type PolicySource } from "../../../src/policy/build/compile.js";
+import { compilePolicy, type PolicySource } from "../../../src/policy/build/compile.js";
+import { compileProblems } from "../../support/policy.js";
 import { canonicalJson } from "../../../src/mcp/json.js";
 
 const origins = { a: { url: "https://a.example/mcp" }, b: { url: "https://b.example/mcp" }, c: { url: "https://c.example/mcp" } };
@@ -14,15 +15,7 @@ function pin(name: string) {
   return { sha256: createHash("sha256").update(canonicalJson(definition)).digest("hex"), definition };
 }
 
-function problems(servers: unknown, pins: PolicySource[] = []): string[] {
-  try {
-    compilePolicy([{ file: "p.yaml", content: { origins, servers } }], pins);
-    return [];
-  } catch (error) {
-    if (error instanceof PolicyError) return error.problems;
-    throw error;
-  }
-}
+const problems = (servers: unknown, pins: PolicySource[] = []) => compileProblems([{ file: "p.yaml", content: { origins, servers } }], pins);
 
 describe("virtual servers in policy", () => {
   it("compiles namespaces (the origin's name by default) and renames", () => {
