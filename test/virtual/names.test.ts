@@ -39,7 +39,7 @@ describe("virtual server names", () => {
     expect(names.uriOut("toolbox", "file:///a/b")).toBe("mcpw:tb:file:///a/b");
     expect(names.uriIn("mcpw:tb:file:///a/b")).toEqual({ origin: "toolbox", name: "file:///a/b" });
     expect(names.uriIn("mcpw:everything:demo://x/{id}")).toEqual({ origin: "everything", name: "demo://x/{id}" });
-    for (const uri of ["file:///a", "mcpw:toolbox:file:///a", "mcpw:tb:", "mcpw::x", "abcd:tb:file:///a", "tb:file:///a"]) expect(names.uriIn(uri)).toBeUndefined();
+    for (const uri of ["file:///a", "mcpw:toolbox:file:///a", "mcpw:tb:", "mcpw::x", "abcd:tb:file:///a", "tb:file:///a", "mcpw:tbX"]) expect(names.uriIn(uri)).toBeUndefined();
   });
 
   it("routes echoed ids by their origin prefix", () => {
