@@ -51,6 +51,8 @@ describe("virtual listing cursors", () => {
     const cursor = await sealCursor(SECRET, binding, "tools/list", next);
     expect(cursor.startsWith("mcpw-c1.")).toBe(true);
     expect(await openCursor(SECRET, binding, "tools/list", cursor)).toEqual(next);
+    // Sealed for the cursor purpose, whoever sealed it.
+    expect(await openCursor(SECRET, binding, "tools/list", await seal({ secret: SECRET, purpose: "virtual-cursor", prefix: "mcpw-c1." }, [binding.server, binding.principal, "tools/list"], next))).toEqual(next);
   });
 
   it("are refused as forged for another listing, caller or server, and when they are no map of strings", async () => {
@@ -62,7 +64,9 @@ describe("virtual listing cursors", () => {
       [{ server: "other", principal: "alice" }, "tools/list", cursor],
       [binding, "tools/list", "mcpw-c1.nothing"],
     ];
-    for (const value of [null, ["page-2"], { github: 2 }, "page-2"]) attempts.push([binding, "tools/list", await sealed(value)]);
+    for (const value of [null, ["page-2"], { github: 2 }, { github: "page-2", files: 2 }, "page-2"]) attempts.push([binding, "tools/list", await sealed(value)]);
+    // A session id is no cursor, though both are sealed with the same secret and binding.
+    attempts.push([binding, "tools/list", await seal({ secret: SECRET, purpose: "virtual-session", prefix: "mcpw-c1." }, [binding.server, binding.principal, "tools/list"], next)]);
     for (const [bound, method, text] of attempts) {
       const refused = await failureOf(openCursor(SECRET, bound, method, text));
       expect(refused).toMatchObject({
