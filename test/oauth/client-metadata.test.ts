@@ -23,7 +23,7 @@ describe("isNonPublicHost", () => {
     "100.63.255.255", "169.253.0.1", "169.255.0.1", "172.15.255.255", "192.167.0.1", "192.1.0.1", "198.17.255.255", "223.255.255.255",
     "8.64.0.1", "8.254.0.1", "8.16.0.1", "8.168.0.1", "8.0.0.1", "8.18.0.1",
     // Names that only contain what an address literal looks like, and IPv6 addresses that only contain a private prefix.
-    "10.0.0.1x", "1password.com", "cdn.web2", "box0x.example.com", "[2606:fc00::1]", "[2606:fe80::1]", "[2606:4700::1:2]"])("admits %s", (host) => {
+    "10.0.0.1x", "a10.0.0.1", "1password.com", "cdn.web2", "box0x.example.com", "[2606:fc00::1]", "[2606:fe80::1]", "[2606:4700::1:2]"])("admits %s", (host) => {
     expect(isNonPublicHost(host)).toBe(false);
   });
 });
@@ -33,6 +33,7 @@ describe("clientIdUrl", () => {
     try {
       clientIdUrl(clientId, loopback);
     } catch (error) {
+      expect((error as OAuthError).code).toBe("invalid_client");
       return (error as OAuthError).description;
     }
     return undefined;
@@ -145,6 +146,7 @@ describe("clientMetadata, fetched from a real server", () => {
       response.end(document("/at-cap.json", { pad: "x".repeat(MAX_METADATA_BYTES - text.length) }));
     },
     "/missing.json": (_, response) => response.writeHead(404).end("{}"),
+    "/empty.json": (_, response) => response.writeHead(204).end(),
     "/moved.json": (_, response) => response.writeHead(302, { location: `${base}/ok.json` }).end(),
     "/declared-large.json": (_, response) => response.writeHead(200, { "content-length": String(MAX_METADATA_BYTES + 1) }).end(document("/declared-large.json", { pad: "x".repeat(MAX_METADATA_BYTES) })),
     "/streamed-large.json": (_, response) => {
@@ -177,6 +179,7 @@ describe("clientMetadata, fetched from a real server", () => {
       await clientMetadata(`${base}${path}`, true, Date.now());
     } catch (error) {
       expect(error).toBeInstanceOf(OAuthError);
+      expect((error as OAuthError).code).toBe("invalid_client");
       return (error as OAuthError).description;
     }
     throw new Error(`${path} was not refused`);
@@ -205,6 +208,7 @@ describe("clientMetadata, fetched from a real server", () => {
   it("refuses, saying why, what is not a public client's valid document at that address", async () => {
     const followed = requests.filter((path) => path === "/ok.json").length;
     expect(await refusal("/missing.json")).toBe("client metadata document answered 404; redirects are not followed");
+    expect(await refusal("/empty.json")).toBe("client metadata document answered 204; redirects are not followed");
     expect(await refusal("/moved.json")).toBe("client metadata document answered 302; redirects are not followed");
     expect(await refusal("/declared-large.json")).toBe("client metadata document is too large");
     expect(await refusal("/streamed-large.json")).toBe("client metadata document is too large");
