@@ -1,6 +1,7 @@
 // The `sql` argument validator (src/policy/sql.ts) over the corpus (test/fixtures/sql-corpus/): every
 // accepted query passes and every refused one is refused for its documented reason, per dialect; then
-// the rule's options (readOnly off, maxStatements, no table list) and how a refusal reads.
+// the rule's options (readOnly off, maxStatements, no table list), how a refusal reads, and the guard
+// in front of the parser: where each dialect's strings, quoted names, comments and dollar quotes end.
 
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadSqlParser, sqlRefusal } from "../../src/policy/sql.js";
@@ -107,5 +108,70 @@ describe("the guard in front of the parser", () => {
   });
   it("refuses text longer than the parse budget before parsing", () => {
     expect(sqlRefusal("SELECT 1" + " ".repeat(20_000), corpusRule("postgres"))).toEqual({ reason: "unparseable", detail: "is longer than 20000 characters" });
+  });
+});
+
+describe("where the guard reads text as text", () => {
+  const GUARD = { reason: "unparseable", detail: "has unbalanced parentheses or brackets or nests them deeper than 32 (brackets 8)" };
+  const rule = (dialect: (typeof SQL_DIALECTS)[number]) => ({ dialect, readOnly: true, maxStatements: 1 }) as const;
+  // Each holds parentheses (or brackets) that are text; after it, the guard must count again: one `(` left open is refused by it.
+  const texts: Record<(typeof SQL_DIALECTS)[number], string[]> = {
+    postgres: ["'a(b'", "'it''s ('", "E'\\'(('", "e'\\'(('", "\"a(b\"", "\"a\"\"(b\"", "$$ ( $$", "$t$ ( $ $t$", "$t_1$ ( $t_1$", "/* ( */", "/* /* ( */ ( */", "/*(*/", "-- (\n", "x[1]"],
+    mysql: ["'a\\'('", "'it''s ('", "\"a\\\"(\"", "`a(`", "`a``(`", "/* ( */", "-- (\n", "# (\n", "x[1]"],
+    sqlite: ["'a('", "'it''s ('", "\"a(\"", "`a(`", "[a(]", "[a[(]", "/* ( */", "-- (\n", "# (\n"],
+  };
+  for (const dialect of SQL_DIALECTS) {
+    it.each(texts[dialect])(`${dialect}: counts the parentheses after %j, and none inside it`, (text) => {
+      expect(sqlRefusal(`SELECT ${text} , (1`, rule(dialect))).toEqual(GUARD);
+      expect(sqlRefusal(`SELECT ${text} , (1)`, rule(dialect))).not.toEqual(GUARD);
+    });
+  }
+
+  it("ends a block comment at its first close outside PostgreSQL, which nests them", () => {
+    // MySQL and SQLite: `/* /* */` is one whole comment, so the `(` after it is open.
+    for (const dialect of ["mysql", "sqlite"] as const) expect(sqlRefusal("SELECT 1 /* /* */ , (1", rule(dialect))).toEqual(GUARD);
+    // PostgreSQL: the comment is still open, and holds the rest.
+    expect(sqlRefusal("SELECT 1 /* /* */ , (1", rule("postgres"))).not.toEqual(GUARD);
+    expect(sqlRefusal("SELECT 1 /* /* */ */ , (1", rule("postgres"))).toEqual(GUARD);
+  });
+
+  it("reads # as a comment outside PostgreSQL only, and backslashes as escapes in MySQL and PostgreSQL's E'' strings only", () => {
+    expect(sqlRefusal("SELECT 1 # (\n", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT 'a\\' , (1", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT 'a\\' , (1", rule("sqlite"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT x'\\' , (1", rule("postgres"))).toEqual(GUARD);
+  });
+
+  it("reads a dollar quote only in PostgreSQL, only with its own tag, and to the end when it does not close", () => {
+    expect(sqlRefusal("SELECT $a$ ) $b$ ( $a$ , (1", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT $a$ ( ", rule("postgres"))).not.toEqual(GUARD);
+    expect(sqlRefusal("SELECT $1 , (1", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT $1a$ ( $1a$", rule("postgres"))).toEqual(GUARD);
+    for (const dialect of ["mysql", "sqlite"] as const) expect(sqlRefusal("SELECT $$ ( $$", rule(dialect))).toEqual(GUARD);
+  });
+
+  it("reads square brackets as brackets outside SQLite, and nests at most 8 of them", () => {
+    expect(sqlRefusal("SELECT x[1 , 2", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT x[(1] , 2", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT x(1] , 2", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT (1]", rule("sqlite"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT (" + "[".repeat(9), rule("sqlite"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT x" + "[1".repeat(8) + "]".repeat(8) + "[1]", rule("postgres"))).not.toEqual(GUARD);
+    expect(sqlRefusal("SELECT " + "(".repeat(32) + "1" + ")".repeat(32), rule("postgres"))).not.toEqual(GUARD);
+  });
+
+  it("refuses U&\"…\" identifiers in PostgreSQL, in either case, and only where U& starts a token", () => {
+    const UNICODE = { reason: "quoting", detail: 'contains a U&"…" identifier, whose escapes PostgreSQL decodes and the validator does not' };
+    expect(sqlRefusal('SELECT u&"x" FROM users', rule("postgres"))).toEqual(UNICODE);
+    expect(sqlRefusal('SELECT 1,U&"x" FROM users', rule("postgres"))).toEqual(UNICODE);
+    expect(sqlRefusal('SELECT mu&"x" FROM users', rule("postgres"))).not.toEqual(UNICODE);
+    expect(sqlRefusal('SELECT $u&"x" FROM users', rule("postgres"))).not.toEqual(UNICODE);
+    expect(sqlRefusal('SELECT U&"x" FROM users', rule("mysql"))).not.toEqual(UNICODE);
+    expect(sqlRefusal("SELECT 'U&\"x\"' FROM users", rule("postgres"))).toBeUndefined();
+  });
+
+  it("refuses a NUL character, and text of exactly the parse budget is parsed", () => {
+    expect(sqlRefusal("SELECT 1\u0000", rule("postgres"))).toEqual({ reason: "quoting", detail: "contains a NUL character, where client libraries end the text" });
+    expect(sqlRefusal("SELECT 1" + " ".repeat(20_000 - 8), rule("postgres"))).toBeUndefined();
   });
 });
