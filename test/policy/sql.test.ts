@@ -175,3 +175,69 @@ describe("where the guard reads text as text", () => {
     expect(sqlRefusal("SELECT 1" + " ".repeat(20_000 - 8), rule("postgres"))).toBeUndefined();
   });
 });
+
+describe("every table a read reaches is checked", () => {
+  const tables = (dialect: (typeof SQL_DIALECTS)[number]) => corpusRule(dialect);
+  const refusedTable = (sql: string, dialect: (typeof SQL_DIALECTS)[number]) => sqlRefusal(sql, tables(dialect))?.reason;
+
+  it("in the left side of SQLite's `x IN table`", () => {
+    expect(refusedTable("SELECT * FROM users WHERE (SELECT id FROM secrets) IN orders", "sqlite")).toBe("table");
+    expect(refusedTable("SELECT * FROM users WHERE id IN orders", "sqlite")).toBeUndefined();
+  });
+
+  it("in a join's condition", () => {
+    for (const dialect of SQL_DIALECTS) {
+      expect(refusedTable("SELECT * FROM users JOIN orders ON orders.user_id IN (SELECT id FROM secrets)", dialect)).toBe("table");
+    }
+  });
+
+  it("in every branch of a compound read, with the WITH of its first branch in scope for all", () => {
+    for (const dialect of SQL_DIALECTS) {
+      expect(refusedTable("WITH t AS (SELECT id FROM users) SELECT id FROM t UNION SELECT id FROM t", dialect)).toBeUndefined();
+      expect(refusedTable("WITH t AS (SELECT id FROM users) SELECT id FROM secrets UNION SELECT id FROM t", dialect)).toBe("table");
+      expect(refusedTable("WITH t AS (SELECT id FROM secrets) SELECT id FROM t UNION SELECT id FROM users", dialect)).toBe("table");
+    }
+  });
+
+  it("names a quoted CTE only by its one name, never a schema-qualified table", () => {
+    expect(refusedTable('WITH "app.secrets" AS (SELECT 1 AS x) SELECT * FROM app.secrets', "postgres")).toBe("table");
+    expect(refusedTable('WITH "t" AS (SELECT 1 AS x) SELECT * FROM t', "postgres")).toBeUndefined();
+  });
+
+  it("reads the table behind ONLY, `*`, NOT INDEXED and LATERAL, and table functions' arguments", () => {
+    expect(refusedTable("SELECT * FROM ONLY users", "postgres")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM users *", "postgres")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM ONLY secrets", "postgres")).toBe("table");
+    expect(refusedTable("SELECT * FROM users NOT INDEXED", "sqlite")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM secrets NOT INDEXED", "sqlite")).toBe("table");
+    expect(refusedTable("SELECT * FROM users, LATERAL (SELECT * FROM orders WHERE orders.user_id = users.id) AS o", "postgres")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM users, LATERAL (SELECT * FROM secrets) AS o", "postgres")).toBe("table");
+    expect(refusedTable("SELECT * FROM unnest(ARRAY[1, 2]) AS u", "postgres")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM generate_series(1, 3) WITH ORDINALITY AS g", "postgres")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM ROWS FROM (generate_series(1, 2)) AS r", "postgres")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM unnest(ARRAY(SELECT id FROM secrets)) AS u", "postgres")).toBe("table");
+  });
+});
+
+describe("statements under readOnly", () => {
+  it("takes only EXPLAIN of a read, not another statement that holds one", () => {
+    expect(sqlRefusal("CREATE VIEW v AS SELECT * FROM users", corpusRule("postgres"))).toEqual({ reason: "statement", detail: "is not a read-only statement (create_view)" });
+    expect(sqlRefusal("EXPLAIN SELECT * FROM users", corpusRule("postgres"))).toBeUndefined();
+  });
+});
+
+describe("comments and quoting the database reads differently, and only there", () => {
+  it("refuses MySQL's executable comments and `--x` only in MySQL, and only at a comment's start", () => {
+    for (const dialect of ["postgres", "sqlite"] as const) expect(sqlRefusal("SELECT 1 /*! 2 */", corpusRule(dialect))).toBeUndefined();
+    expect(sqlRefusal("SELECT 1 /* see /*! here */", corpusRule("mysql"))).toBeUndefined();
+    expect(sqlRefusal("SELECT 1 -- a--b\n", corpusRule("mysql"))).toBeUndefined();
+    expect(sqlRefusal("SELECT 1 /*! 2 */", corpusRule("mysql"))).toEqual({ reason: "comment", detail: "contains an executable comment (/*! … */), which MySQL runs as SQL" });
+    expect(sqlRefusal("SELECT 1 --2\n", corpusRule("mysql"))).toEqual({ reason: "comment", detail: "contains '--' without a following space, which MySQL reads as two minus signs" });
+    expect(sqlRefusal("SELECT 1 # x\n", corpusRule("sqlite"))).toEqual({ reason: "comment", detail: "contains a '#' comment, which SQLite does not have" });
+  });
+
+  it("refuses a backslash in a string literal, not in a quoted name", () => {
+    expect(sqlRefusal("SELECT 1 AS `a\\b`", corpusRule("mysql"))).toBeUndefined();
+    expect(sqlRefusal("SELECT 'a\\b'", corpusRule("mysql"))).toEqual({ reason: "quoting", detail: "contains a backslash in a string literal, which server settings read either as an escape or as a backslash" });
+  });
+});
