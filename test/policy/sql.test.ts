@@ -4,7 +4,7 @@
 // in front of the parser: where each dialect's strings, quoted names, comments and dollar quotes end.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadSqlParser, sqlRefusal } from "../../src/policy/sql.js";
+import { loadSqlParser, policyUsesSql, sqlRefusal } from "../../src/policy/sql.js";
 import { argumentsProblem } from "../../src/policy/arguments.js";
 import { corpusRule, sqlCorpus, SQL_DIALECTS } from "../support/sql-corpus.js";
 
@@ -239,5 +239,42 @@ describe("comments and quoting the database reads differently, and only there", 
   it("refuses a backslash in a string literal, not in a quoted name", () => {
     expect(sqlRefusal("SELECT 1 AS `a\\b`", corpusRule("mysql"))).toBeUndefined();
     expect(sqlRefusal("SELECT 'a\\b'", corpusRule("mysql"))).toEqual({ reason: "quoting", detail: "contains a backslash in a string literal, which server settings read either as an escape or as a backslash" });
+  });
+});
+
+describe("what each refusal says", () => {
+  const postgres = corpusRule("postgres");
+  it("under readOnly", () => {
+    expect(sqlRefusal("SELECT * INTO t FROM users", postgres)).toEqual({ reason: "into", detail: "writes its result somewhere (SELECT … INTO)" });
+    expect(sqlRefusal("SELECT * FROM users FOR UPDATE", postgres)).toEqual({ reason: "locking", detail: "takes row locks (FOR UPDATE / FOR SHARE / LOCK IN SHARE MODE)" });
+    expect(sqlRefusal("WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d", postgres)).toEqual({ reason: "nested-statement", detail: "contains a delete statement inside a read" });
+    expect(sqlRefusal(";", postgres)).toEqual({ reason: "statements", detail: "contains no SQL statement" });
+    expect(sqlRefusal("DELET FROM users", postgres)).toEqual({ reason: "unparseable", detail: "is not SQL the postgres parser can read" });
+    expect(sqlRefusal("PREPARE p AS SELECT * FROM users", postgres)?.reason).toBe("statement");
+  });
+  it("under readOnly: false", () => {
+    const sqlite = { dialect: "sqlite", readOnly: false, maxStatements: 1 } as const;
+    const mysql = { dialect: "mysql", readOnly: false, maxStatements: 1 } as const;
+    expect(sqlRefusal("ATTACH '/tmp/y.db' AS y", sqlite)).toEqual({ reason: "statement", detail: "is a attach_database statement, which reaches the database host" });
+    expect(sqlRefusal("VACUUM INTO '/tmp/x.db'", sqlite)).toEqual({ reason: "statement", detail: "writes a file on the database host (VACUUM INTO)" });
+    expect(sqlRefusal("PRAGMA writable_schema = 1", sqlite)).toEqual({ reason: "statement", detail: "sets a PRAGMA" });
+    expect(sqlRefusal("SELECT * FROM users INTO OUTFILE '/tmp/x'", mysql)).toEqual({ reason: "into", detail: "writes a file on the database host (INTO OUTFILE / DUMPFILE)" });
+    expect(sqlRefusal("SELECT * FROM users INTO DUMPFILE '/tmp/x'", mysql)).toEqual({ reason: "into", detail: "writes a file on the database host (INTO OUTFILE / DUMPFILE)" });
+  });
+});
+
+describe("policyUsesSql", () => {
+  const policyWith = (argument: Record<string, unknown>) => ({ rules: [{ arguments: {} }, { arguments: { other: { type: "string" }, q: argument } }] }) as unknown as Parameters<typeof policyUsesSql>[0];
+  const sql = corpusRule("postgres");
+  it("finds an sql rule on an argument, in an object's properties and in an array's items, at any depth", () => {
+    expect(policyUsesSql(policyWith({ type: "string", sql }))).toBe(true);
+    expect(policyUsesSql(policyWith({ type: "object", properties: { a: { type: "string" }, b: { type: "string", sql } } }))).toBe(true);
+    expect(policyUsesSql(policyWith({ type: "array", items: { type: "object", properties: { c: { type: "string", sql } } } }))).toBe(true);
+  });
+  it("finds none where no argument is checked as SQL", () => {
+    expect(policyUsesSql(policyWith({ type: "string" }))).toBe(false);
+    expect(policyUsesSql(policyWith({ type: "object", properties: { a: { type: "string" } } }))).toBe(false);
+    expect(policyUsesSql(policyWith({ type: "array", items: { type: "string" } }))).toBe(false);
+    expect(policyUsesSql({ rules: [] } as unknown as Parameters<typeof policyUsesSql>[0])).toBe(false);
   });
 });
