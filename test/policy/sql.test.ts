@@ -278,3 +278,15 @@ describe("policyUsesSql", () => {
     expect(policyUsesSql({ rules: [] } as unknown as Parameters<typeof policyUsesSql>[0])).toBe(false);
   });
 });
+
+describe("the corners the guard and the walk must still get right", () => {
+  const GUARD = { reason: "unparseable", detail: "has unbalanced parentheses or brackets or nests them deeper than 32 (brackets 8)" };
+  it("checks the select list of a compound read's first branch when there is no WITH", () => {
+    for (const dialect of SQL_DIALECTS) expect(sqlRefusal("SELECT (SELECT id FROM secrets) UNION SELECT id FROM users", corpusRule(dialect))?.reason).toBe("table");
+  });
+  it("reads backslashes as text where no escape is: after E before a quoted name, after e in SQLite, inside SQLite's [names]", () => {
+    expect(sqlRefusal('SELECT E"a\\" , (1', { dialect: "postgres", readOnly: true, maxStatements: 1 })).toEqual(GUARD);
+    expect(sqlRefusal("SELECT e'a\\' , (1", { dialect: "sqlite", readOnly: true, maxStatements: 1 })).toEqual(GUARD);
+    expect(sqlRefusal("SELECT [a\\] , (1", { dialect: "sqlite", readOnly: true, maxStatements: 1 })).toEqual(GUARD);
+  });
+});
