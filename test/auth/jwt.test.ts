@@ -1,0 +1,162 @@
+// auth/jwt.ts on its own: the key set fetched defensively from a local server (redirects, size, shape,
+// secret and private members), kept when the issuer is briefly down, re-fetched for a new kid at most once
+// per cool-down; the caller's id from iss and sub; the reasons refusals carry.
+
+import { generateKeyPairSync } from "node:crypto";
+import { createServer, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exportJWK, SignJWT, type JWK } from "jose";
+import { JwtRefusal, KEY_SET_MAX_BYTES, jwtPrincipalId, looksLikeJwt, verifyJwt } from "../../src/auth/jwt.js";
+import { GatewayError } from "../../src/errors.js";
+import type { OriginJwtSettings } from "../../src/policy/types.js";
+
+const key = generateKeyPairSync("ec", { namedCurve: "P-256" });
+let publicJwk: JWK;
+let privateJwk: JWK;
+let base = "";
+const fetches: Record<string, number> = {};
+const routes: Record<string, (response: ServerResponse) => void> = {};
+let server: Server;
+
+beforeAll(async () => {
+  publicJwk = { ...(await exportJWK(key.publicKey)), kid: "k1", alg: "ES256" };
+  privateJwk = { ...(await exportJWK(key.privateKey)), kid: "k1", alg: "ES256" };
+  server = createServer((request, response) => {
+    fetches[request.url!] = (fetches[request.url!] ?? 0) + 1;
+    const route = routes[request.url!];
+    if (route) route(response);
+    else response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+const json = (body: unknown) => (response: ServerResponse) => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+const NOW = Date.now();
+
+function settings(path: string): OriginJwtSettings {
+  return {
+    issuer: "https://login.example.com",
+    audience: "https://gateway.example.com/mcp/crm",
+    jwksUrl: `${base}${path}`,
+    algorithms: ["ES256"],
+    clockSkewSeconds: 60,
+    gatewayTokens: false,
+    emailDomains: [],
+    roleMapping: [{ claim: "groups", equals: "sre", roles: ["viewer"] }],
+  };
+}
+
+const token = (claims: Record<string, unknown> = {}, kid = "k1") =>
+  new SignJWT({ iss: "https://login.example.com", aud: "https://gateway.example.com/mcp/crm", sub: "alice", groups: ["sre"], exp: Math.floor(NOW / 1000) + 300, ...claims })
+    .setProtectedHeader({ alg: "ES256", kid })
+    .sign(key.privateKey);
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof JwtRefusal || error instanceof GatewayError) return `${error.constructor.name}: ${error.message}`;
+    throw error;
+  }
+  throw new Error("accepted");
+}
+
+describe("looksLikeJwt", () => {
+  it("tells compact JWS apart from gateway tokens", () => {
+    expect(looksLikeJwt("eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.")).toBe(true);
+    expect(looksLikeJwt("a.b.c")).toBe(true);
+    expect(looksLikeJwt("mcpw_0123456789abcdef")).toBe(false);
+    expect(looksLikeJwt("a.b")).toBe(false);
+    expect(looksLikeJwt("a.b.c.d.e")).toBe(false);
+  });
+});
+
+describe("verifyJwt", () => {
+  it("accepts a valid token: roles from the mapping rules, the caller from iss and sub, never the token", async () => {
+    routes["/valid"] = json({ keys: [publicJwk] });
+    const verified = await verifyJwt(await token(), settings("/valid"), NOW);
+    expect(verified.roles).toEqual(["viewer"]);
+    expect(verified.principal).toBe(await jwtPrincipalId("https://login.example.com", "alice"));
+    expect(verified.principal).toMatch(/^jwt:[0-9a-f]{32}$/);
+    expect(verified.name).toBe("alice");
+    expect(await jwtPrincipalId("https://other.example.com", "alice")).not.toBe(verified.principal);
+    // Issuer and subject are kept apart: pairs that concatenate to the same text are two callers.
+    expect(await jwtPrincipalId("https://a.example", "b")).not.toBe(await jwtPrincipalId("https://a.exampl", "eb"));
+  });
+
+  it("names the e-mail only when the issuer vouches for it", async () => {
+    routes["/email"] = json({ keys: [publicJwk] });
+    expect((await verifyJwt(await token({ email: "alice@example.com", email_verified: true }), settings("/email"), NOW)).name).toBe("alice@example.com");
+    expect((await verifyJwt(await token({ email: "alice@example.com" }), settings("/email"), NOW)).name).toBe("alice");
+  });
+
+  it("refuses a token of another issuer without fetching any key", async () => {
+    routes["/other-issuer"] = json({ keys: [publicJwk] });
+    expect(await refusal(verifyJwt(await token({ iss: "https://evil.example" }), settings("/other-issuer"), NOW))).toBe("JwtRefusal: JWT issuer is not this endpoint's issuer");
+    expect(fetches["/other-issuer"]).toBeUndefined();
+  });
+
+  it("does not follow a redirect from the key set URL", async () => {
+    routes["/redirect"] = (response) => response.writeHead(302, { location: `${base}/valid` }).end();
+    expect(await refusal(verifyJwt(await token(), settings("/redirect"), NOW))).toMatch(/^GatewayError: JWKS answered HTTP 302 \(redirects are not followed\)/);
+  });
+
+  it("refuses a key set over its size cap, declared or streamed", async () => {
+    const big = JSON.stringify({ keys: [publicJwk], padding: "x".repeat(KEY_SET_MAX_BYTES) });
+    routes["/big"] = (response) => response.writeHead(200, { "content-type": "application/json" }).end(big);
+    routes["/big-chunked"] = (response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.write(big.slice(0, 1000));
+      response.end(big.slice(1000));
+    };
+    expect(await refusal(verifyJwt(await token(), settings("/big"), NOW))).toMatch(/^GatewayError: JWKS larger than its cap/);
+    expect(await refusal(verifyJwt(await token(), settings("/big-chunked"), NOW))).toMatch(/^GatewayError: JWKS larger than its cap/);
+  });
+
+  it("refuses a key set that is not one", async () => {
+    routes["/not-json"] = (response) => response.writeHead(200).end("<html>");
+    routes["/no-keys"] = json({ kys: [] });
+    expect(await refusal(verifyJwt(await token(), settings("/not-json"), NOW))).toMatch(/^GatewayError: JWKS is not JSON/);
+    expect(await refusal(verifyJwt(await token(), settings("/no-keys"), NOW))).toMatch(/^GatewayError: JWKS has no keys array/);
+  });
+
+  it("never uses a secret or a private key from the key set", async () => {
+    routes["/secret"] = json({ keys: [{ kty: "oct", k: "c2VjcmV0", kid: "k1", alg: "HS256" }, privateJwk] });
+    expect(await refusal(verifyJwt(await token(), settings("/secret"), NOW))).toBe(
+      "JwtRefusal: JWT key id (kid) not in the issuer's key set, even after a re-fetch within the cool-down",
+    );
+  });
+
+  it("keeps the last good keys while the issuer is down", async () => {
+    routes["/flaky"] = json({ keys: [publicJwk] });
+    await verifyJwt(await token(), settings("/flaky"), NOW);
+    routes["/flaky"] = (response) => response.writeHead(503).end();
+    // Past the key set's age it is read again, fails, and the cached keys still verify.
+    const later = NOW + 11 * 60_000;
+    expect((await verifyJwt(await token({ exp: Math.floor(later / 1000) + 300 }), settings("/flaky"), later)).roles).toEqual(["viewer"]);
+    expect(fetches["/flaky"]).toBe(2);
+  });
+
+  it("re-fetches for an unknown kid at most once per cool-down", async () => {
+    routes["/rotate"] = json({ keys: [publicJwk] });
+    await verifyJwt(await token(), settings("/rotate"), NOW);
+    expect(fetches["/rotate"]).toBe(1);
+    for (const kid of ["x1", "x2", "x3"]) await refusal(verifyJwt(await token({}, kid), settings("/rotate"), NOW + 1000));
+    expect(fetches["/rotate"]).toBe(2);
+    // After the cool-down one more unknown kid may cause one more fetch.
+    await refusal(verifyJwt(await token({}, "x4"), settings("/rotate"), NOW + 61_000));
+    expect(fetches["/rotate"]).toBe(3);
+  });
+
+  it("refuses claims no mapping rule admits", async () => {
+    routes["/unmapped"] = json({ keys: [publicJwk] });
+    expect(await refusal(verifyJwt(await token({ groups: ["staff"] }), settings("/unmapped"), NOW))).toBe("JwtRefusal: JWT claims match no role mapping rule, or no admitted e-mail domain");
+  });
+
+  it("refuses a token that is not base64url JSON", async () => {
+    expect(await refusal(verifyJwt("eyJ.eyJ.x", settings("/valid"), NOW))).toBe("JwtRefusal: malformed JWT (header or payload is not base64url JSON)");
+  });
+});
