@@ -105,7 +105,7 @@ export async function authenticate(
     if (!jwt) throw refuse(request, origin, "JWT at an endpoint not configured for JWT mode", INVALID_TOKEN);
     return jwtPrincipal(request, origin, token, jwt, now);
   }
-  if (jwt && !jwt.gatewayTokens) throw refuse(request, origin, "gateway token at an endpoint that takes the issuer's JWTs only", INVALID_TOKEN);
+  if (jwt && !jwt.gatewayTokens) throw refuse(request, origin, isWellFormedToken(token) ? "gateway token at an endpoint that takes the issuer's JWTs only" : "not a signed JWT (compact JWS), at an endpoint in JWT mode", INVALID_TOKEN);
   if (!isWellFormedToken(token)) throw refuse(request, origin, "malformed token or bad checksum", INVALID_TOKEN);
   const key = await tokenKey(pepper, token);
   let record = cachedRecord(key, now);

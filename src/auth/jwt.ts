@@ -2,7 +2,7 @@
 // authorization server issued as a JWT (RFC 9068), verified with jose against the issuer's key set.
 // Checked here: the algorithm (the endpoint's asymmetric allow-list; none and HS* are named apart),
 // the issuer before any key is looked up, the signature against a key of the issuer's JWKS chosen by
-// `kid`, `aud`, `exp` (required), `nbf` and `iat` within the clock skew, and `sub` (required). The key
+// `kid`, `aud`, `exp` (required) and `nbf` within the clock skew, and `sub` (required). The key
 // set is fetched defensively (no redirects, a size and a time cap, JSON Web Key Set shape) and cached
 // per isolate for KEY_SET_MAX_AGE_MS; a `kid` it lacks makes it fetch again at most once per
 // UNKNOWN_KID_COOLDOWN_MS per key set (the issuer rotated its keys), so forged key ids cannot turn the
@@ -140,7 +140,7 @@ function claimReason(claim: string): string {
     case "nbf":
       return "JWT not yet valid (nbf beyond the clock skew)";
     case "iat":
-      return "JWT issued in the future (iat beyond the clock skew)";
+      return "JWT iat claim is not a date";
     case "exp":
     case "sub":
       return `JWT lacks or has an invalid ${claim} claim`;

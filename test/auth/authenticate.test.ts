@@ -352,6 +352,7 @@ describe("authenticate at an endpoint in JWT mode", () => {
     expect([error.kind, error.reason]).toEqual(["unauthorized", "gateway token at an endpoint that takes the issuer's JWTs only"]);
     expect(kv.reads).toBe(0);
     expect(await at(kv, token, { ...jwt, gatewayTokens: true })).toMatchObject({ id: "alice", via: "token" });
+    expect((await failureOf(at(kv, "a.b.c.d.e", jwt))).reason).toBe("not a signed JWT (compact JWS), at an endpoint in JWT mode");
   });
 
   it("says which mode authenticated: a CLI token, or a gateway OAuth token", async () => {

@@ -156,6 +156,24 @@ describe("verifyJwt", () => {
     expect(await refusal(verifyJwt(await token({ groups: ["staff"] }), settings("/unmapped"), NOW))).toBe("JwtRefusal: JWT claims match no role mapping rule, or no admitted e-mail domain");
   });
 
+  it("refuses each claim and header flaw with its own reason", async () => {
+    routes["/claims"] = json({ keys: [publicJwk] });
+    const at = async (signed: Promise<string> | string, now = NOW) => refusal(verifyJwt(await signed, settings("/claims"), now));
+    const seconds = Math.floor(NOW / 1000);
+    const [header, payload] = (await token()).split(".");
+    expect(await at(`${Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url")}.${payload}.`)).toBe("JwtRefusal: JWT alg none (unsigned) refused");
+    expect(await at(`${Buffer.from(JSON.stringify({ alg: "HS256", kid: "k1" })).toString("base64url")}.${payload}.c2ln`)).toBe("JwtRefusal: JWT with a symmetric algorithm (HS*) refused");
+    expect(await at(`${Buffer.from(JSON.stringify({ alg: "ES384", kid: "k1" })).toString("base64url")}.${payload}.c2ln`)).toBe("JwtRefusal: JWT algorithm not in this endpoint's allowed algorithms");
+    expect(await at(`${header}.${payload}.${Buffer.from("forged").toString("base64url")}`)).toBe("JwtRefusal: JWT signature does not verify");
+    expect(await at(token({ aud: "https://gateway.example.com/mcp/other" }))).toBe("JwtRefusal: JWT audience is not this endpoint");
+    expect(await at(token({ exp: seconds - 61 }))).toBe("JwtRefusal: JWT expired (exp beyond the clock skew)");
+    expect(await at(token({ nbf: seconds + 61 }))).toBe("JwtRefusal: JWT not yet valid (nbf beyond the clock skew)");
+    expect(await at(token({ exp: undefined }))).toBe("JwtRefusal: JWT lacks or has an invalid exp claim");
+    expect(await at(token({ sub: undefined }))).toBe("JwtRefusal: JWT lacks or has an invalid sub claim");
+    // Within the skew, each passes.
+    for (const claims of [{ exp: seconds - 59 }, { nbf: seconds + 59 }]) expect((await verifyJwt(await token(claims), settings("/claims"), NOW)).roles).toEqual(["viewer"]);
+  });
+
   it("refuses a token that is not base64url JSON", async () => {
     expect(await refusal(verifyJwt("eyJ.eyJ.x", settings("/valid"), NOW))).toBe("JwtRefusal: malformed JWT (header or payload is not base64url JSON)");
   });
