@@ -101,8 +101,11 @@ async function currentKeySet(url: string, now: number): Promise<KeySet> {
   try {
     return await loadKeySet(url, now, cached?.unknownKidFetchAt ?? -Infinity);
   } catch (error) {
-    // An issuer briefly down keeps its last keys: they were good when read.
-    if (cached) return cached;
+    // An issuer briefly down keeps its last keys (they were good when read), tried again after the cool-down, not on every request.
+    if (cached) {
+      cached.fetchedAt = now - KEY_SET_MAX_AGE_MS + UNKNOWN_KID_COOLDOWN_MS;
+      return cached;
+    }
     throw new GatewayError("keySetUnavailable", `${(error as Error).message} (${url})`);
   }
 }

@@ -130,7 +130,7 @@ describe("verifyJwt", () => {
     );
   });
 
-  it("keeps the last good keys while the issuer is down", async () => {
+  it("keeps the last good keys while the issuer is down, and asks again only after the cool-down", async () => {
     routes["/flaky"] = json({ keys: [publicJwk] });
     await verifyJwt(await token(), settings("/flaky"), NOW);
     routes["/flaky"] = (response) => response.writeHead(503).end();
@@ -138,6 +138,12 @@ describe("verifyJwt", () => {
     const later = NOW + 11 * 60_000;
     expect((await verifyJwt(await token({ exp: Math.floor(later / 1000) + 300 }), settings("/flaky"), later)).roles).toEqual(["viewer"]);
     expect(fetches["/flaky"]).toBe(2);
+    // Not on every request while it stays down: again after the cool-down.
+    await verifyJwt(await token({ exp: Math.floor(later / 1000) + 300 }), settings("/flaky"), later + 1000);
+    expect(fetches["/flaky"]).toBe(2);
+    routes["/flaky"] = json({ keys: [publicJwk] });
+    await verifyJwt(await token({ exp: Math.floor(later / 1000) + 300 }), settings("/flaky"), later + 61_000);
+    expect(fetches["/flaky"]).toBe(3);
   });
 
   it("re-fetches for an unknown kid at most once per cool-down", async () => {
