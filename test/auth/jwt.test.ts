@@ -2,12 +2,12 @@
 // secret and private members), kept when the issuer is briefly down, re-fetched for a new kid at most once
 // per cool-down; the caller's id from iss and sub; the reasons refusals carry.
 
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, sign } from "node:crypto";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportJWK, SignJWT, type JWK } from "jose";
-import { JwtRefusal, KEY_SET_MAX_BYTES, jwtPrincipalId, looksLikeJwt, verifyJwt } from "../../src/auth/jwt.js";
+import { JwtRefusal, KEY_SET_MAX_AGE_MS, KEY_SET_MAX_BYTES, jwtPrincipalId, looksLikeJwt, verifyJwt } from "../../src/auth/jwt.js";
 import { GatewayError } from "../../src/errors.js";
 import type { OriginJwtSettings } from "../../src/policy/types.js";
 
@@ -58,7 +58,8 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
   } catch (error) {
-    if (error instanceof JwtRefusal || error instanceof GatewayError) return `${error.constructor.name}: ${error.message}`;
+    if (error instanceof JwtRefusal) return `JwtRefusal: ${error.message}`;
+    if (error instanceof GatewayError) return `${error.kind}: ${error.message}`;
     throw error;
   }
   throw new Error("accepted");
@@ -99,9 +100,31 @@ describe("verifyJwt", () => {
     expect(fetches["/other-issuer"]).toBeUndefined();
   });
 
-  it("does not follow a redirect from the key set URL", async () => {
+  it("does not follow a redirect from the key set URL, nor take any other answer than 200", async () => {
     routes["/redirect"] = (response) => response.writeHead(302, { location: `${base}/valid` }).end();
-    expect(await refusal(verifyJwt(await token(), settings("/redirect"), NOW))).toMatch(/^GatewayError: JWKS answered HTTP 302 \(redirects are not followed\)/);
+    routes["/error"] = (response) => response.writeHead(500).end("{}");
+    expect(await refusal(verifyJwt(await token(), settings("/redirect"), NOW))).toBe(`keySetUnavailable: JWKS answered HTTP 302 (${base}/redirect)`);
+    expect(fetches["/valid"]).toBe(1);
+    expect(await refusal(verifyJwt(await token(), settings("/error"), NOW))).toBe(`keySetUnavailable: JWKS answered HTTP 500 (${base}/error)`);
+  });
+
+  it("says so when the issuer cannot be reached at all", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/jwks`;
+    await new Promise((resolve) => closed.close(resolve));
+    expect(await refusal(verifyJwt(await token(), { ...settings(""), jwksUrl: url }, NOW))).toBe(`keySetUnavailable: JWKS fetch failed: TypeError (${url})`);
+  });
+
+  it("reads one key set once for concurrent callers, and again when it is 10 minutes old", async () => {
+    routes["/shared"] = json({ keys: [publicJwk] });
+    await Promise.all([1, 2, 3].map(async () => verifyJwt(await token(), settings("/shared"), NOW)));
+    expect(fetches["/shared"]).toBe(1);
+    const at = async (ms: number) => verifyJwt(await token({ exp: Math.floor((NOW + ms) / 1000) + 300 }), settings("/shared"), NOW + ms);
+    await at(KEY_SET_MAX_AGE_MS - 1);
+    expect(fetches["/shared"]).toBe(1);
+    await at(KEY_SET_MAX_AGE_MS);
+    expect(fetches["/shared"]).toBe(2);
   });
 
   it("refuses a key set over its size cap, declared or streamed", async () => {
@@ -112,15 +135,33 @@ describe("verifyJwt", () => {
       response.write(big.slice(0, 1000));
       response.end(big.slice(1000));
     };
-    expect(await refusal(verifyJwt(await token(), settings("/big"), NOW))).toMatch(/^GatewayError: JWKS larger than its cap/);
-    expect(await refusal(verifyJwt(await token(), settings("/big-chunked"), NOW))).toMatch(/^GatewayError: JWKS larger than its cap/);
+    expect(await refusal(verifyJwt(await token(), settings("/big"), NOW))).toMatch(/^keySetUnavailable: JWKS larger than its cap/);
+    expect(await refusal(verifyJwt(await token(), settings("/big-chunked"), NOW))).toMatch(/^keySetUnavailable: JWKS larger than its cap/);
+    // At the cap exactly, it is read.
+    const padding = KEY_SET_MAX_BYTES - JSON.stringify({ keys: [publicJwk], padding: "" }).length;
+    routes["/at-cap"] = json({ keys: [publicJwk], padding: "x".repeat(padding) });
+    expect((await verifyJwt(await token(), settings("/at-cap"), NOW)).roles).toEqual(["viewer"]);
   });
 
   it("refuses a key set that is not one", async () => {
     routes["/not-json"] = (response) => response.writeHead(200).end("<html>");
     routes["/no-keys"] = json({ kys: [] });
-    expect(await refusal(verifyJwt(await token(), settings("/not-json"), NOW))).toMatch(/^GatewayError: JWKS is not JSON/);
-    expect(await refusal(verifyJwt(await token(), settings("/no-keys"), NOW))).toMatch(/^GatewayError: JWKS has no keys array/);
+    routes["/null"] = json(null);
+    expect(await refusal(verifyJwt(await token(), settings("/not-json"), NOW))).toMatch(/^keySetUnavailable: JWKS is not JSON/);
+    expect(await refusal(verifyJwt(await token(), settings("/no-keys"), NOW))).toMatch(/^keySetUnavailable: JWKS has no keys array/);
+    expect(await refusal(verifyJwt(await token(), settings("/null"), NOW))).toMatch(/^keySetUnavailable: JWKS has no keys array/);
+  });
+
+  it("takes RSA, EC and OKP public keys, skipping entries that are no keys", async () => {
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const ed = generateKeyPairSync("ed25519");
+    routes["/kinds"] = json({ keys: [1, null, "k", { ...(await exportJWK(rsa.publicKey)), kid: "r1" }, { ...(await exportJWK(ed.publicKey)), kid: "e1" }, publicJwk] });
+    const kinds = { ...settings("/kinds"), algorithms: ["ES256", "RS256", "EdDSA"] };
+    const signed = (alg: string, kid: string, signing: typeof key.privateKey) =>
+      new SignJWT({ iss: kinds.issuer, aud: kinds.audience, sub: "alice", groups: ["sre"], exp: Math.floor(NOW / 1000) + 300 }).setProtectedHeader({ alg, kid }).sign(signing);
+    expect((await verifyJwt(await signed("RS256", "r1", rsa.privateKey), kinds, NOW)).roles).toEqual(["viewer"]);
+    expect((await verifyJwt(await signed("EdDSA", "e1", ed.privateKey), kinds, NOW)).roles).toEqual(["viewer"]);
+    expect((await verifyJwt(await signed("ES256", "k1", key.privateKey), kinds, NOW)).roles).toEqual(["viewer"]);
   });
 
   it("never uses a secret or a private key from the key set", async () => {
@@ -141,9 +182,14 @@ describe("verifyJwt", () => {
     // Not on every request while it stays down: again after the cool-down.
     await verifyJwt(await token({ exp: Math.floor(later / 1000) + 300 }), settings("/flaky"), later + 1000);
     expect(fetches["/flaky"]).toBe(2);
+    // An unknown kid while it is down: refused as unknown, the last keys kept.
+    expect(await refusal(verifyJwt(await token({ exp: Math.floor(later / 1000) + 300 }, "x9"), settings("/flaky"), later + 2000))).toBe(
+      "JwtRefusal: JWT key id (kid) not in the issuer's key set, even after a re-fetch within the cool-down",
+    );
+    expect(fetches["/flaky"]).toBe(3);
     routes["/flaky"] = json({ keys: [publicJwk] });
     await verifyJwt(await token({ exp: Math.floor(later / 1000) + 300 }), settings("/flaky"), later + 61_000);
-    expect(fetches["/flaky"]).toBe(3);
+    expect(fetches["/flaky"]).toBe(4);
   });
 
   it("re-fetches for an unknown kid at most once per cool-down", async () => {
@@ -174,8 +220,16 @@ describe("verifyJwt", () => {
     expect(await at(token({ aud: "https://gateway.example.com/mcp/other" }))).toBe("JwtRefusal: JWT audience is not this endpoint");
     expect(await at(token({ exp: seconds - 61 }))).toBe("JwtRefusal: JWT expired (exp beyond the clock skew)");
     expect(await at(token({ nbf: seconds + 61 }))).toBe("JwtRefusal: JWT not yet valid (nbf beyond the clock skew)");
-    expect(await at(token({ exp: undefined }))).toBe("JwtRefusal: JWT lacks or has an invalid exp claim");
-    expect(await at(token({ sub: undefined }))).toBe("JwtRefusal: JWT lacks or has an invalid sub claim");
+    expect(await at(token({ exp: undefined }))).toBe("JwtRefusal: JWT exp claim missing or invalid");
+    expect(await at(token({ sub: undefined }))).toBe("JwtRefusal: JWT sub claim missing or invalid");
+    expect(await at(token({ sub: "" }))).toBe("JwtRefusal: JWT sub claim missing or invalid");
+    expect(await at(token({ sub: 42 }))).toBe("JwtRefusal: JWT sub claim missing or invalid");
+    expect(await at(token({ iat: "yesterday" }))).toBe("JwtRefusal: JWT iat claim missing or invalid");
+    expect(await at(`${Buffer.from(JSON.stringify({ alg: 256, kid: "k1" })).toString("base64url")}.${payload}.c2ln`)).toBe("JwtRefusal: JWT refused by jose (ERR_JWS_INVALID)");
+    // A validly signed token with a critical header parameter the gateway does not understand (jose will not sign one: signed here).
+    const input = `${Buffer.from(JSON.stringify({ alg: "ES256", kid: "k1", crit: ["x-unknown"], "x-unknown": true })).toString("base64url")}.${payload}`;
+    const critical = `${input}.${sign("sha256", Buffer.from(input), { key: key.privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
+    expect(await at(critical)).toBe("JwtRefusal: JWT refused by jose (ERR_JOSE_NOT_SUPPORTED)");
     // Within the skew, each passes.
     for (const claims of [{ exp: seconds - 59 }, { nbf: seconds + 59 }]) expect((await verifyJwt(await token(claims), settings("/claims"), NOW)).roles).toEqual(["viewer"]);
   });
