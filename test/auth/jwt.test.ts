@@ -92,6 +92,7 @@ describe("verifyJwt", () => {
     routes["/email"] = json({ keys: [publicJwk] });
     expect((await verifyJwt(await token({ email: "alice@example.com", email_verified: true }), settings("/email"), NOW)).name).toBe("alice@example.com");
     expect((await verifyJwt(await token({ email: "alice@example.com" }), settings("/email"), NOW)).name).toBe("alice");
+    expect((await verifyJwt(await token({ email: 42, email_verified: true }), settings("/email"), NOW)).name).toBe("alice");
   });
 
   it("refuses a token of another issuer without fetching any key", async () => {
