@@ -69,7 +69,7 @@ describe("on broken configurations", () => {
     input.policy.origins.everything = { ...input.policy.origins.everything!, jwt };
     expect(item(input, "every route authenticated").reasons.join("\n")).toContain("warn: origin everything takes JWTs from http://127.0.0.1:3005, a loopback issuer");
     input.policy.origins.everything = { ...input.policy.origins.everything!, jwt: { ...jwt, issuer: "https://login.example.com", jwksUrl: "https://login.example.com/jwks" } };
-    expect(item(input, "every route authenticated").reasons.join("\n")).not.toContain("takes JWTs");
+    expect(item(input, "every route authenticated").reasons.join("\n")).not.toContain("origin everything takes JWTs");
   });
 
   it("exits 1 when a policy sets no maximum token lifetime", () => {
