@@ -50,7 +50,7 @@ function compileGateway(input: NonNullable<PolicyFile["gateway"]>): GatewaySetti
 }
 
 /** JWS algorithms a JWT-mode endpoint may accept: asymmetric ones (HS* would make the issuer's public key a shared secret; none is no signature). */
-export const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
+const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
 
 function compileOriginJwt(jwt: NonNullable<PolicyFile["origins"]>[string]["jwt"] & {}, at: string, parsed: { policy: PolicyFile }[], problems: string[]): OriginJwtSettings {
   const { clockSkew, ...rest } = jwt;
