@@ -49,7 +49,7 @@ export default {
     "src/sealed.ts",
     "src/errors.ts",
   ],
-  ignorePatterns: ["bench", "demo", "dist", ".warden", ".wrangler", "reports", ".stryker-tmp"],
+  ignorePatterns: ["bench", "demo", "dist", ".warden", ".wrangler", "reports", ".stryker-tmp*"],
   incremental: true,
   incrementalFile: "reports/stryker-incremental.json",
   reporters: ["html", "clear-text", "progress", "json"],
