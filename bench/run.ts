@@ -304,6 +304,7 @@ try {
       `isolate_cpu_ms_per_call=${gatewayResult.isolateMsPerCall!.toFixed(3)}`,
       `isolate_checks_ms_per_call=${isolateChecks.toFixed(3)}`,
       `ratio_vs_io_equivalent=${(gatewayResult.isolateMsPerCall! / ioResult.isolateMsPerCall!).toFixed(2)}`,
+      `process_ratio_vs_io_equivalent=${(gatewayResult.cpuMsPerCall! / ioResult.cpuMsPerCall!).toFixed(2)}`,
       `isolate_method_ratio=${(validation.isolateDelta / validation.processDelta).toFixed(2)}`,
       `cpu_ratio_vs_bare=${(gatewayResult.cpuMsPerCall! / bareResult.cpuMsPerCall!).toFixed(2)}`,
       `checks_cpu_ms_per_call=${checksCpu.toFixed(3)}`,
@@ -318,6 +319,7 @@ try {
       `leased_added_p50_ms=${(leasedResult.idleP50 - direct.idleP50).toFixed(3)}`,
       `leased_throughput_ratio_vs_peer=${(leasedResult.perSecond / peer.perSecond).toFixed(2)}`,
       `leased_redis_round_trips=${leasedRoundTrips.toFixed(3)}`,
+      `leased_isolate_cpu_ms_per_call=${leasedResult.isolateMsPerCall!.toFixed(3)}`,
     ].join(" "),
   );
 } finally {
