@@ -237,20 +237,9 @@ async function* decodedPieces(response: Response, limits: AnswerLimits): AsyncGe
   }
 }
 
-/**
- * An `application/json` body: one message, or several one after another, read as they arrive. A body
- * whose declared length is within the event limit (the usual one-message answer) and that is not
- * content-encoded (decoded, it could be longer than declared) is read whole first, each read still
- * under the idle timeout, and then split the same way: one read loop instead of a generator step per chunk.
- */
+/** An `application/json` body: one message, or several one after another, read as they arrive. */
 export async function* readJsonAnswers(response: Response, limits: AnswerLimits): AsyncGenerator<AnswerItem> {
   const sequence = new JsonSequence(limits.maxEventBytes);
-  const declared = response.headers.get("content-length");
-  if (declared !== null && /^\d{1,15}$/.test(declared) && Number(declared) <= limits.maxEventBytes && !response.headers.has("content-encoding")) {
-    for (const value of sequence.push(await readCappedText(response, limits.maxEventBytes, limits.idleTimeoutMs))) yield { message: parseOriginMessage(value, limits.maxDepth) };
-    if (sequence.midValue) throw invalid("origin closed the answer in the middle of a message");
-    return;
-  }
   for await (const { text, done } of decodedPieces(response, limits)) {
     for (const value of sequence.push(text)) yield { message: parseOriginMessage(value, limits.maxDepth) };
     if (done && sequence.midValue) throw invalid("origin closed the answer in the middle of a message");
