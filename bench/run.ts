@@ -230,6 +230,7 @@ try {
   });
   const bareResult = await measure("bare Worker", `${bare.url}mcp`, {}, bare.pid, { inspectorPort: INSPECTOR_PORTS.bare, worker: "" }).finally(() => bare.close());
 
+  const ioLogs: string[] = [];
   const io = await inWorkerd(async () => {
     const mf = new Miniflare({
       modules: true,
@@ -242,6 +243,10 @@ try {
       r2Buckets: ["AUDIT_BUCKET"],
       inspectorPort: INSPECTOR_PORTS.io,
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+      // Its log lines are read as the gateway's are (test/support/gateway.ts), not printed.
+      handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
+        for (const stream of [stdout, stderr]) stream.on("data", (chunk: Buffer) => ioLogs.push(...chunk.toString().split("\n").filter(Boolean)));
+      },
     });
     await mf.ready;
     await (await mf.getKVNamespace("TOKENS")).put("token:bench", JSON.stringify({ v: 1, principal: "bench", name: "bench", roles: ["viewer"], createdAt: 0, expiresAt: null }));
