@@ -64,22 +64,22 @@ export function bearerToken(request: Request, origin: string): string {
 const INVALID_TOKEN = { code: "invalid_token", description: "the token is invalid, expired or revoked; ask your operator for a new one" };
 
 /**
- * Records this isolate found in KV, by the token itself (a cached token costs no HMAC either), each
- * with the second it must be read again. The tokens stay in the isolate's memory no longer than their
- * records, as the request that carried them did.
+ * Records this isolate found in KV, by the token itself (a cached token costs no HMAC either) and
+ * only under the pepper they were found with, each with the second it must be read again. The tokens
+ * stay in the isolate's memory no longer than their records.
  */
-const cachedRecords = new IsolateCache<string, { record: TokenRecord; until: number }>(10_000);
+const cachedRecords = new IsolateCache<string, { record: TokenRecord; until: number; pepper: string }>(10_000);
 
-function cachedRecord(token: string, now: number): TokenRecord | undefined {
+function cachedRecord(token: string, pepper: string, now: number): TokenRecord | undefined {
   const cached = cachedRecords.get(token);
-  if (cached && cached.until > now) return cached.record;
+  if (cached && cached.until > now && cached.pepper === pepper) return cached.record;
   if (cached) cachedRecords.delete(token);
   return undefined;
 }
 
-function cacheRecord(token: string, record: TokenRecord, now: number, cacheSeconds: number): void {
+function cacheRecord(token: string, pepper: string, record: TokenRecord, now: number, cacheSeconds: number): void {
   if (cacheSeconds === 0) return;
-  cachedRecords.set(token, { record, until: now + cacheSeconds });
+  cachedRecords.set(token, { record, until: now + cacheSeconds, pepper });
 }
 
 export async function authenticate(
@@ -96,7 +96,7 @@ export async function authenticate(
 ): Promise<Principal> {
   const token = bearerToken(request, origin);
   if (!isWellFormedToken(token)) throw refuse(request, origin, "malformed token or bad checksum", INVALID_TOKEN);
-  let record = cachedRecord(token, now);
+  let record = cachedRecord(token, pepper, now);
   if (!record) {
     beforeLookup?.();
     const key = await tokenKey(pepper, token);
@@ -116,7 +116,7 @@ export async function authenticate(
     const parsed = tokenRecordSchema.safeParse(json);
     if (!parsed.success) throw refuse(request, origin, "token record fails its schema", INVALID_TOKEN);
     record = parsed.data;
-    cacheRecord(token, record, now, cacheSeconds);
+    cacheRecord(token, pepper, record, now, cacheSeconds);
   }
   if (record.expiresAt !== null && record.expiresAt <= now) throw refuse(request, origin, "expired token", INVALID_TOKEN);
   if (maxLifetimeSeconds !== undefined && record.createdAt + maxLifetimeSeconds <= now) throw refuse(request, origin, "token older than the maximum token lifetime", INVALID_TOKEN);
