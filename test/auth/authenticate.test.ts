@@ -266,6 +266,20 @@ describe("authenticate", () => {
       expect(kv.reads).toBe(3);
     });
 
+    it("serves a cached record only under the pepper it was found with: a rotated pepper reads KV again", async () => {
+      const kv = new FakeKv();
+      const token = await mint(kv, record({ principal: "gina" }));
+      expect((await auth(kv, token, NOW, 60)).id).toBe("gina");
+      const rotated = "another-pepper-for-unit-tests-0123456789";
+      const error = await failureOf(authenticate(request(`Bearer ${token}`), ORIGIN, rotated, kv.binding, NOW + 1, 60));
+      expect([error.kind, error.reason]).toEqual(["unauthorized", "unknown or revoked token"]);
+      expect(kv.reads).toBe(2);
+      // Stored under the new pepper, the token is found there (and cached under it).
+      kv.values.set(await tokenKey(rotated, token), JSON.stringify(record({ principal: "gina" })));
+      expect((await authenticate(request(`Bearer ${token}`), ORIGIN, rotated, kv.binding, NOW + 2, 60)).id).toBe("gina");
+      expect(kv.reads).toBe(3);
+    });
+
     it("keys the cache by the token: another token is read on its own", async () => {
       const kv = new FakeKv();
       const first = await mint(kv, record({ principal: "erin" }));
