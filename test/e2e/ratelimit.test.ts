@@ -63,11 +63,16 @@ async function auditEventFor(gateway: Gateway, tool: string): Promise<Record<str
   throw new Error(`no audit event for ${tool}`);
 }
 
-/** Hourly counts start again each UTC hour: a test that counts within one hour starts well away from its end. */
-async function awayFromHourEnd(): Promise<void> {
-  const toNextHour = 3_600_000 - (Date.now() % 3_600_000);
-  if (toNextHour < 20_000) await new Promise((resolve) => setTimeout(resolve, toNextHour + 200));
+/** Counts start again at each window boundary: a test that counts within one window starts well away from its end. */
+async function awayFromWindowEnd(windowMs: number, marginMs: number): Promise<void> {
+  const toNextWindow = windowMs - (Date.now() % windowMs);
+  if (toNextWindow < marginMs) await new Promise((resolve) => setTimeout(resolve, toNextWindow + 200));
 }
+
+/** Hourly anomaly counts start again each UTC hour. */
+const awayFromHourEnd = () => awayFromWindowEnd(3_600_000, 20_000);
+/** The one-minute limits (t-limited, t-costly, t-audit) count within one minute. */
+const awayFromMinuteEnd = () => awayFromWindowEnd(60_000, 20_000);
 
 /** The anomaly flag events about one principal, once `expected` of them are out. */
 async function anomalyFlags(gateway: Gateway, principal: string, expected: number): Promise<Record<string, unknown>[]> {
@@ -101,6 +106,7 @@ function storeSuite(store: "upstash" | "embedded"): void {
     const alice = await gateway.mint(["viewer"]);
     const bob = await gateway.mint(["viewer"]);
     await statuses([call(gateway, await gateway.mint(["viewer"]), "limited-a")]); // loads the scripts
+    await awayFromMinuteEnd();
     const results = await statuses(Array.from({ length: 50 }, () => call(gateway, alice, "limited-a")));
     expect({ allowed: count(results, 200), limited: count(results, 429) }).toEqual({ allowed: 10, limited: 40 });
     expect(await statuses([call(gateway, bob, "limited-a")])).toEqual([200]);
@@ -108,6 +114,7 @@ function storeSuite(store: "upstash" | "embedded"): void {
 
   it("answers 429 with Retry-After, RateLimit headers and the limit in the error data; allowed calls carry the budget", async () => {
     const token = await gateway.mint(["viewer"]);
+    await awayFromMinuteEnd();
     const first = await call(gateway, token, "limited-b");
     expect(first.status).toBe(200);
     expect(first.headers.get("ratelimit-policy")).toBe('"t-limited";q=10;w=60');
@@ -128,6 +135,7 @@ function storeSuite(store: "upstash" | "embedded"): void {
 
   it("weighs expensive tools by cost", async () => {
     const token = await gateway.mint(["viewer"]);
+    await awayFromMinuteEnd();
     const results: number[] = [];
     for (let i = 0; i < 3; i++) results.push(...(await statuses([call(gateway, token, "costly")])));
     expect(results).toEqual([200, 200, 429]);
