@@ -151,7 +151,8 @@ async function callCpu(gateway: Gateway & { pid: number }, url: string, token: s
   const calls = await load(SECONDS);
   const processMs = (cpuMs(gateway.pid) - before) / calls;
   let profiled = 0;
-  const { activeMs } = await profileIsolate(PORTS.inspector, "gateway", async () => void (profiled = await load(SECONDS)));
+  const { activeMs, profile } = await profileIsolate(PORTS.inspector, "gateway", async () => void (profiled = await load(SECONDS)));
+  if (process.env.BENCH_PROFILE_DUMP) writeFileSync(`${DIR}/${url.split("/").pop()}.cpuprofile`, JSON.stringify(profile));
   return { isolateMs: activeMs / profiled, processMs, perSecond: calls / SECONDS };
 }
 
@@ -167,7 +168,7 @@ try {
   stoppers.push(() => bridge.close());
   mkdirSync(`${DIR}/policies`, { recursive: true });
   writeFileSync(`${DIR}/policies/virtual.yaml`, policyYaml());
-  await buildWorker({ policyDirs: ["policies", `${DIR}/policies`], outFile: `${DIR}/gateway.js` });
+  await buildWorker({ policyDirs: ["policies", `${DIR}/policies`], outFile: `${DIR}/gateway.js`, minify: !process.env.BENCH_PROFILE_DUMP });
   let token = "";
   const gateway = await inWorkerd<Gateway>(async () => {
     const handle = await startGateway({ scriptPath: `${DIR}/gateway.js`, bindings: { ...TEST_SECRETS, UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token }, directSocket: true, inspectorPort: PORTS.inspector });
