@@ -42,18 +42,18 @@ export async function unwrapVirtualSession(secret: string, binding: VirtualBindi
   return session;
 }
 
-/** A listing cursor: where each origin's listing goes on, for this caller and method only. */
-export async function sealCursor(secret: string, binding: VirtualBinding, method: string, next: Record<string, string>): Promise<string> {
+/** A listing cursor: where each origin's listing goes on (null: from its start), for this caller and method only. */
+export async function sealCursor(secret: string, binding: VirtualBinding, method: string, next: Record<string, string | null>): Promise<string> {
   const cursor = await seal(cursors(secret), [binding.server, binding.principal, method], next);
   if (cursor.length > MAX_SEALED_LENGTH) throw new GatewayError("originInvalidAnswer", `merged cursor of ${cursor.length} characters`, { detail: `the origins' cursors together are longer than ${MAX_SEALED_LENGTH} characters` });
   return cursor;
 }
 
-export async function openCursor(secret: string, binding: VirtualBinding, method: string, cursor: string): Promise<Record<string, string>> {
+export async function openCursor(secret: string, binding: VirtualBinding, method: string, cursor: string): Promise<Record<string, string | null>> {
   if (cursor.length > MAX_SEALED_LENGTH) throw new GatewayError("invalidParams", `cursor of ${cursor.length} characters`, { detail: `cursor is longer than ${MAX_SEALED_LENGTH} characters: not one this gateway issued`, forged: true });
   const opened = await unseal(cursors(secret), [binding.server, binding.principal, method], cursor, MAX_SEALED_LENGTH);
-  if (typeof opened !== "object" || opened === null || Array.isArray(opened) || !Object.values(opened).every((value) => typeof value === "string")) {
+  if (typeof opened !== "object" || opened === null || Array.isArray(opened) || !Object.values(opened).every((value) => typeof value === "string" || value === null)) {
     throw new GatewayError("invalidParams", "cursor not issued by this gateway for this listing", { detail: "cursor must be the nextCursor this server gave you, unchanged", forged: true });
   }
-  return opened as Record<string, string>;
+  return opened as Record<string, string | null>;
 }
