@@ -54,6 +54,19 @@ type Exchange = { origin: string; response?: JsonRpcMessage; sessionId?: string;
 const CALLER_REFUSALS = [ErrorKind.rateLimited, ErrorKind.rateLimiterUnavailable, ErrorKind.denied, ErrorKind.unauthorized];
 const isCallerRefusal = (refusal: Refusal) => CALLER_REFUSALS.some((kind) => kind.status === refusal.status && kind.code === refusal.code);
 
+/** An origin endpoint's error answer read whole: its JSON-RPC code when it has one. */
+async function refusalOf(response: Response, maxDepth: number): Promise<Refusal> {
+  const body = await response.text();
+  let code: unknown;
+  try {
+    const refusal = parseOriginMessage(body, maxDepth);
+    if (refusal.kind === "response" && "error" in refusal.message) code = refusal.message.error.code;
+  } catch {
+    // not JSON-RPC: an error by its status alone
+  }
+  return { status: response.status, code, body, headers: response.headers };
+}
+
 const FORWARDED_HEADERS = ["authorization", "cf-connecting-ip", "cf-ray"];
 
 export function virtualServer({ policy, server, inner }: { policy: CompiledPolicy; server: string; inner: InnerEndpoint }) {
@@ -144,19 +157,8 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     /** An origin's answer relayed to the client with every message mapped outward; a refusal passes unchanged. */
     const relayFrom = async (origin: string, response: Response, extraHeaders: Record<string, string> = {}): Promise<Response> => {
       const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim();
-      if (response.status !== 200 || (type !== "application/json" && type !== "text/event-stream")) {
-        // The origin endpoint refused: this server's event records that endpoint's decision, not "allow".
-        const text = await response.text();
-        let code: unknown;
-        try {
-          const refusal = parseOriginMessage(text, maxDepth);
-          if (refusal.kind === "response" && "error" in refusal.message) code = refusal.message.error.code;
-        } catch {
-          // not JSON-RPC: an error by its status alone
-        }
-        audit.event.decision = auditDecisionOf(response.status, code);
-        return new Response(text, { status: response.status, headers: response.headers });
-      }
+      // The origin endpoint refused: this server's event records that endpoint's decision, not "allow".
+      if (response.status !== 200 || (type !== "application/json" && type !== "text/event-stream")) return refuse(await refusalOf(response, maxDepth));
       // The origin endpoint's RateLimit headers describe this caller's limits there: they travel with the answer.
       const headers = { ...extraHeaders };
       for (const [name, value] of response.headers) if (name.startsWith("ratelimit")) headers[name] = value;
@@ -189,15 +191,18 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       return new Response(readable, { status: 200, headers: { "content-type": "text/event-stream", "cache-control": "no-cache", ...extraHeaders } });
     };
 
-    /** An origin endpoint's refusal passed on whole, this server's event recording its decision. */
+    /** An origin endpoint's refusal passed on whole (its headers: Retry-After, RateLimit, Allow, …), this server's event recording its decision. */
     const refuse = ({ status, code, body, headers }: Refusal): Response => {
       audit.event.decision = auditDecisionOf(status, code);
-      const out = new Headers({ "content-type": "application/json" });
-      for (const [name, value] of headers) if (name === "retry-after" || name.startsWith("ratelimit") || name === "www-authenticate") out.set(name, value);
-      return new Response(body, { status, headers: out });
+      return new Response(body, { status, headers });
     };
     /** The caller's own refusal at any origin of a fan-out (CALLER_REFUSALS), which the whole fan-out answers with. */
     const callerRefused = (exchanges: Exchange[]): Refusal | undefined => exchanges.find((answer) => answer.refusal && isCallerRefusal(answer.refusal))?.refusal;
+    /**
+     * An origin endpoint's answer to a client's response or notification (202, or its refusal: that
+     * endpoint made the policy decision and checked the limits), passed on; a refusal is this event's decision.
+     */
+    const passOn = async (response: Response): Promise<Response> => (response.status < 400 ? response : refuse(await refusalOf(response, maxDepth)));
     /** When every origin of a fan-out failed: the first one's own refusal (a revision, session or header problem it found), else `fallback`. */
     const allFailed = (exchanges: Exchange[], fallback: GatewayError): Response => {
       const refusal = exchanges.find((answer) => answer.refusal)?.refusal;
@@ -273,7 +278,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       const routed = typeof message.message.id === "string" ? names.idIn(message.message.id) : undefined;
       if (!routed) throw new GatewayError("denied", "response to no request this server relayed", { detail: "this response answers no request the gateway relayed to you", forged: true });
       requireJoined(session, routed.origin);
-      return send(routed.origin, { method: "POST", body: { ...message.message, id: routed.name } as unknown as JsonObject, session, version });
+      return passOn(await send(routed.origin, { method: "POST", body: { ...message.message, id: routed.name } as unknown as JsonObject, session, version }));
     }
 
     const { method } = message.message;
@@ -294,7 +299,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       const responses = await Promise.all(targets.map((origin) => send(origin, { method: "POST", body: body(), session, version, ...(stateless ? { stateless: { method } } : {}) })));
       const accepted = responses.find((response) => response.status === 202 || response.status === 200);
       for (const response of responses) if (response !== accepted) await response.body?.cancel();
-      return accepted ?? responses[0] ?? new Response(null, { status: 202 });
+      return accepted ?? (responses[0] ? passOn(responses[0]) : new Response(null, { status: 202 }));
     }
 
     const request = message.message as JsonRpcRequest;
