@@ -262,10 +262,11 @@ describe("client responses and notifications", () => {
   it("records the origin endpoint's refusal of a relayed client response as the server's decision", async () => {
     const session = await rawSession("viewer", await setup.gateway.mint(["viewer"]));
     // Routed to the recorder by its prefix; the recorder's endpoint refuses an id it never sealed.
+    const before = auditEvents().length;
     const response = await post(mixed(), JSON.stringify({ jsonrpc: "2.0", id: "recorder~mcpw-s1.forged", result: {} }), session.headers);
     await response.text();
     expect(response.status).toBe(403);
-    await expect.poll(() => auditEvents().find((event) => event.server === "mixed" && event.method === "response")?.decision).toBe("deny");
+    await expect.poll(() => auditEvents().slice(before).find((event) => event.server === "mixed" && event.method === "response")?.decision).toBe("deny");
   });
 });
 
