@@ -41,7 +41,7 @@ export { OAuthGrant } from "./oauth/grant.js";
 const MCP = "/mcp/:origin";
 const app = new Hono<{ Bindings: Env }>();
 const endpoints = [...Object.keys(policy.origins), ...Object.keys(policy.servers)];
-const authenticated = authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, maxTokenLifetimeSeconds: policy.gateway.maxTokenLifetimeSeconds, failures: failedAuthGuard(policy.gateway.rateLimit.failedAuth, limitBackend) });
+const authenticated = authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, maxTokenLifetimeSeconds: policy.gateway.maxTokenLifetimeSeconds, failures: failedAuthGuard(policy.gateway.rateLimit.failedAuth, limitBackend), origins: policy.origins });
 
 app.onError(handleError);
 app.notFound(() => {
