@@ -14,6 +14,7 @@ import { pinCommand } from "./pin.js";
 import { doctorCommand } from "./doctor.js";
 import { reportCommand } from "./report.js";
 import { loadSqlParser } from "../src/policy/sql.js";
+import { ServerNames } from "../src/virtual/names.js";
 import { createTokens, listTokens, revokeToken, rotateToken } from "./tokens.js";
 import type { Target } from "./wrangler.js";
 
@@ -168,7 +169,7 @@ function policyCommand(action: string | undefined, args: string[]): void {
       return;
     }
     case "explain": {
-      const origin = values.origin ?? (origins.length === 1 ? origins[0]! : fail("--origin is needed: the policy has several origins"));
+      const endpoint = values.origin ?? (origins.length === 1 ? origins[0]! : fail("--origin is needed: the policy has several origins"));
       const targets: [TargetKind, string | undefined][] = [
         ["tool", values.tool],
         ["resource", values.resource],
@@ -176,7 +177,13 @@ function policyCommand(action: string | undefined, args: string[]): void {
       ];
       const named = targets.filter(([, name]) => name !== undefined);
       if (named.length !== 1 || !values.role?.length) fail("explain needs --role and one of --tool, --resource, --prompt");
-      const [kind, name] = named[0] as [TargetKind, string];
+      const [kind, asNamed] = named[0] as [TargetKind, string];
+      // On a virtual server (--origin <server>), the name as the server lists it, routed to its origin.
+      const server = policy.servers[endpoint];
+      const routed = server ? (kind === "resource" ? new ServerNames(server).uriIn(asNamed) : new ServerNames(server).nameIn(kind as "tool" | "prompt", asNamed)) : { origin: endpoint, name: asNamed };
+      if (!routed) fail(`server ${endpoint} has no ${kind} named ${asNamed}`);
+      const { origin, name } = routed;
+      if (server) console.log(`server ${endpoint}: ${kind} ${asNamed} is ${origin}'s ${name}`);
       let parsed: Record<string, never> | undefined;
       try {
         parsed = kind === "resource" ? undefined : JSON.parse(values.args ?? "{}");
