@@ -73,6 +73,11 @@ function cachedRecord(key: string, now: number): TokenRecord | undefined {
   return undefined;
 }
 
+/** Drops records by KV key from this isolate's cache (an OAuth grant's access tokens, once the grant is revoked here). */
+export function forgetCachedRecords(keys: string[]): void {
+  for (const key of keys) cachedRecords.delete(key);
+}
+
 function cacheRecord(key: string, record: TokenRecord, now: number, cacheSeconds: number): void {
   if (cacheSeconds === 0) return;
   cachedRecords.set(key, { record, until: now + cacheSeconds });
