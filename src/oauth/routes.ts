@@ -22,7 +22,7 @@ import { Hono } from "hono/tiny";
 import { AuditDraft, requestFacts } from "../audit/event.js";
 import type { AuditEvent } from "../audit/schema.js";
 import { gatewaySecrets, type Env } from "../config.js";
-import { GatewayError, OAuthError } from "../errors.js";
+import { GatewayError, handleError, OAuthError } from "../errors.js";
 import { hmacSha256, timingSafeEqualText, toBase64Url, toHex } from "../hmac.js";
 import { forgetCachedRecords } from "../auth/authenticate.js";
 import { generateToken, isWellFormedToken, tokenKey } from "../auth/token.js";
@@ -177,6 +177,8 @@ export function oauthRoutes({ policy, failures }: { policy: CompiledPolicy; fail
 
   app.onError((error, c) => {
     if (error instanceof OAuthError) return error.toResponse();
+    // The gateway's own refusals (a path under /oauth/ that is no route here: 404) keep their JSON-RPC shape.
+    if (error instanceof GatewayError) return handleError(error, c);
     c.var.audit?.fail(new GatewayError("internal", `${error.name}: ${error.message}`));
     console.error(JSON.stringify({ error: `oauth: ${error.name}: ${error.message}` }));
     return new OAuthError("server_error", "the authorization server failed").toResponse();
@@ -185,7 +187,7 @@ export function oauthRoutes({ policy, failures }: { policy: CompiledPolicy; fail
   // One audit event per /oauth/* request; a refusal at a guarded endpoint counts toward the address's failed-authentication limit.
   app.use("/oauth/*", async (c, next) => {
     const endpoint = ENDPOINTS[c.req.path];
-    if (!endpoint) return next();
+    if (!endpoint || (endpoint === "register" && !registrationLimit)) return next();
     const draft = new AuditDraft(requestFacts(c.req.raw), policy.version, { queue: c.env.AUDIT_QUEUE, waitUntil: (promise) => c.executionCtx.waitUntil(promise) });
     draft.event.oauth = { endpoint };
     c.set("audit", draft);

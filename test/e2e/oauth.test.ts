@@ -560,6 +560,8 @@ describe("mcp-warden grant list and revoke", () => {
     expect(listed).toContain("everything");
     expect(await cli("grant", "list", "--subject", "oidc:alice")).toContain(grants[0]);
 
+    // Used just before: this isolate holds the token's record in its cache, which the revocation must empty too.
+    expect(await status(EVERYTHING, access_token)).toBe(200);
     expect(await cli("grant", "revoke", grants[0]!, "--url", BASE)).toContain(`revoked ${grants[0]}`);
     // The access token the client holds (and this isolate has cached) is refused on the next call; its refresh token is dead.
     expect(await status(EVERYTHING, access_token)).toBe(401);
@@ -632,5 +634,23 @@ describe("failed attempts at the token endpoint", () => {
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await fetch(authorizeUrl(), { redirect: "manual", headers: flood })).status).toBe(429);
     expect((await attempt({ "cf-connecting-ip": "198.51.100.21" })).status).toBe(400);
+  });
+});
+
+describe("Dynamic Client Registration, off unless the policy turns it on", () => {
+  it("has no endpoint, and the MCP SDK's client offers its metadata document's URL instead", async () => {
+    const register = await fetch(`${BASE}/oauth/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ redirect_uris: [REDIRECT], token_endpoint_auth_method: "none" }) });
+    expect(register.status).toBe(404);
+    const metadataUrl = "https://assistant.example/mcp-client.json";
+    const provider = new TestClient();
+    let saved: OAuthClientInformationMixed | undefined;
+    Object.assign(provider, {
+      clientMetadataUrl: metadataUrl,
+      clientInformation: () => saved,
+      saveClientInformation: (information: OAuthClientInformationMixed) => (saved = information),
+    });
+    await expect(new Client({ name: "oauth-test", version: "1" }).connect(new StreamableHTTPClientTransport(new URL(EVERYTHING), { authProvider: provider }))).rejects.toThrow(UnauthorizedError);
+    expect(provider.authorizationUrl!.searchParams.get("client_id")).toBe(metadataUrl);
+    expect(saved?.client_id).toBe(metadataUrl);
   });
 });
