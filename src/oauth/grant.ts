@@ -87,7 +87,9 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
       await this.ctx.storage.setAlarm(init.expiresAt * 1000);
       const entry: GrantIndexEntry = { grant: id, subject: init.subject, name: init.name, client: init.clientId, origin: init.origin, roles: init.roles, createdAt: now, expiresAt: init.expiresAt };
       const metadata = indexMetadata(entry);
-      await Promise.all((await grantIndexKeys(entry)).map((key) => this.env.TOKENS.put(key, JSON.stringify(entry), { expiration: init.expiresAt, metadata })));
+      // KV expires nothing sooner than a minute from now.
+      const expiration = Math.max(init.expiresAt, now + 60);
+      await Promise.all((await grantIndexKeys(entry)).map((key) => this.env.TOKENS.put(key, JSON.stringify(entry), { expiration, metadata })));
       return true;
     });
   }

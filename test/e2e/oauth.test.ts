@@ -654,3 +654,23 @@ describe("Dynamic Client Registration, off unless the policy turns it on", () =>
     expect(saved?.client_id).toBe(metadataUrl);
   });
 });
+
+describe("grant objects", () => {
+  it("delete their storage once the grant's absolute lifetime is over", async () => {
+    type GrantObject = { create(id: string, init: Record<string, unknown>, now: number): Promise<boolean> };
+    const namespace = await gateway.mf.getDurableObjectNamespace("OAUTH_GRANTS");
+    const id = randomBytes(16).toString("hex");
+    const grant = namespace.get(namespace.idFromName(id)) as unknown as GrantObject;
+    const now = Math.floor(Date.now() / 1000);
+    const init = { subject: "oidc:short", name: "short", roles: ["viewer"], clientId: CLIENT_ID, redirectUri: REDIRECT, origin: "everything", codeChallenge: "c", codeKey: "oauth-code:0", codeExpiresAt: now + 1, refreshSeconds: 60, expiresAt: now + 2, claims: {} };
+    expect(await grant.create(id, init, now)).toBe(true);
+    expect(await grant.create(id, init, now)).toBe(false);
+    // The object refuses a second creation while it holds the grant; once its alarm has emptied it, a creation succeeds again.
+    let recreated = false;
+    for (let attempt = 0; attempt < 40 && !recreated; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      recreated = await grant.create(id, { ...init, expiresAt: Math.floor(Date.now() / 1000) + 3600 }, Math.floor(Date.now() / 1000));
+    }
+    expect(recreated).toBe(true);
+  });
+});
