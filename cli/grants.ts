@@ -19,7 +19,7 @@ export async function listGrants(filter: GrantFilter, target: Target): Promise<G
   return keys
     .map((key) => key.metadata)
     .filter((entry): entry is GrantIndexEntry => entry !== undefined && GRANT_ID.test(entry.grant))
-    .filter((entry) => filter.client === undefined || filter.subject === undefined || entry.client === filter.client.slice(0, 300));
+    .filter((entry) => filter.client === undefined || filter.subject === undefined || filter.client.startsWith(entry.client));
 }
 
 /** Revokes one grant through the gateway at `gatewayUrl`; true if it was live. */

@@ -32,9 +32,20 @@ export async function grantIndexKeys(entry: Pick<GrantIndexEntry, "grant" | "sub
   return [(await grantIndexPrefix("subject", entry.subject)) + entry.grant, (await grantIndexPrefix("client", entry.client)) + entry.grant];
 }
 
-/** The entry as KV metadata: long texts cut so the whole stays within KV's 1024-byte metadata limit. */
+const MAX_METADATA_BYTES = 1024;
+
+/** The entry as KV metadata: long texts cut (the longest first, by halves) until the whole fits KV's 1024-byte metadata limit. */
 export function indexMetadata(entry: GrantIndexEntry): GrantIndexEntry {
-  return { ...entry, subject: entry.subject.slice(0, 200), name: entry.name.slice(0, 120), client: entry.client.slice(0, 300), roles: entry.roles.slice(0, 8).map((role) => role.slice(0, 40)) };
+  const metadata = { ...entry, roles: entry.roles.slice(0, 8) };
+  const size = () => new TextEncoder().encode(JSON.stringify(metadata)).length;
+  while (size() > MAX_METADATA_BYTES) {
+    const texts = [["subject", metadata.subject.length], ["name", metadata.name.length], ["client", metadata.client.length], ["origin", metadata.origin.length]] as const;
+    const longestRole = Math.max(...metadata.roles.map((role) => role.length), 0);
+    const [field, length] = [...texts].sort((a, b) => b[1] - a[1])[0]!;
+    if (longestRole > length) metadata.roles = metadata.roles.map((role) => role.slice(0, Math.ceil(longestRole / 2)));
+    else metadata[field] = metadata[field].slice(0, Math.ceil(length / 2));
+  }
+  return metadata;
 }
 
 /** A grant id as the revoke endpoint and the CLI take it: the 32 hex digits `grant list` shows. */
