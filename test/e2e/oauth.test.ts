@@ -580,9 +580,13 @@ describe("mcp-warden grant list and revoke", () => {
     const grant = (await eventAfter(before, (event) => event.oauth?.endpoint === "token" && event.decision === "allow")).oauth!.grant!;
     const now = Math.floor(Date.now() / 1000);
     const attempts = [await revokeAuthorization("another-pepper-0123456789abcdef0123456789", grant, now), await revokeAuthorization(TEST_SECRETS.TOKEN_PEPPER, grant, now - 3600), "Bearer x"];
-    for (const authorization of attempts) {
+    const reasons = ["the signature does not match", "the signature's time is more than five minutes from the gateway's", "no grant-admin signature"];
+    for (const [index, authorization] of attempts.entries()) {
+      const sent = oauthEvents().length;
       const answer = await fetch(`${BASE}${REVOKE_PATH}`, { method: "POST", headers: { "content-type": "application/json", authorization }, body: JSON.stringify({ grant }) });
       expect(answer.status, authorization).toBe(401);
+      expect(((await answer.json()) as { error_description: string }).error_description).toBe("the revocation request is not signed by this gateway's operator");
+      expect(await eventAfter(sent, (event) => event.oauth?.endpoint === "revoke"), authorization).toMatchObject({ decision: "deny", status: 401, reason: reasons[index] });
     }
     expect(await status(EVERYTHING, tokens.access_token)).toBe(200);
     expect((await refresh(tokens.refresh_token)).status).toBe(200);
