@@ -25,11 +25,13 @@ export async function listGrants(filter: GrantFilter, target: Target): Promise<G
 /** Revokes one grant through the gateway at `gatewayUrl`; true if it was live. */
 export async function revokeGrant(grant: string, gatewayUrl: string, target: Target): Promise<boolean> {
   if (!GRANT_ID.test(grant)) throw new Error("a grant id is the 32 hex digits `grant list` shows");
-  const response = await fetch(new URL(REVOKE_PATH, gatewayUrl), {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: await revokeAuthorization(pepperFor(target), grant, Math.floor(Date.now() / 1000)) },
-    body: JSON.stringify({ grant }),
-  });
+  const authorization = await revokeAuthorization(pepperFor(target), grant, Math.floor(Date.now() / 1000));
+  let response: Response;
+  try {
+    response = await fetch(new URL(REVOKE_PATH, gatewayUrl), { method: "POST", headers: { "content-type": "application/json", authorization }, body: JSON.stringify({ grant }) });
+  } catch (error) {
+    throw new Error(`could not reach the gateway at ${gatewayUrl} (${(error as Error).message}): is it running, and is --url right?`);
+  }
   const answer = (await response.json().catch(() => ({}))) as { revoked?: boolean; error_description?: string };
   if (response.status !== 200) throw new Error(`the gateway refused: ${response.status} ${answer.error_description ?? ""}`.trim());
   return answer.revoked === true;
