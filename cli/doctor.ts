@@ -54,6 +54,9 @@ function routes(input: DoctorInput): CheckResult {
     if (isLoopback(origin.url)) findings.push(["warn", `origin ${name} takes no credential from the gateway: only the loopback address keeps callers from bypassing the gateway`]);
     else findings.push(["fail", `origin ${name} takes no credential from the gateway: whoever reaches ${new URL(origin.url).host} bypasses authentication (set credential: { secret: … })`]);
   }
+  for (const [name, { jwt }] of Object.entries(input.policy.origins)) {
+    if (jwt && (isLoopback(jwt.issuer) || isLoopback(jwt.jwksUrl))) findings.push(["warn", `origin ${name} takes JWTs from ${jwt.issuer}, a loopback issuer: set its jwt.issuer and jwt.jwksUrl to the organization's authorization server before deploying`]);
+  }
   const issuer = input.policy.oauth?.upstream.issuer;
   if (issuer && isLoopback(issuer)) findings.push(["warn", `OAuth logs users in at ${issuer}, a loopback identity provider (the demo's): set oauth.upstream.issuer to the organization's provider before deploying`]);
   for (const env of input.environments) {

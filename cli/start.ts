@@ -3,7 +3,8 @@
 // (demo/sql.ts) on 127.0.0.1:3003 and the demo OpenID provider (demo/idp.ts) on 127.0.0.1:3004, makes the dev secrets (.dev.vars) if there are none, mints one demo token per role
 // into the local KV that `wrangler dev` uses, starts the gateway in workerd with `wrangler dev` on
 // 127.0.0.1:8787, and prints the endpoints (the virtual server /mcp/all over both origins among them),
-// the tokens and ready-to-paste MCP Inspector commands.
+// the tokens and ready-to-paste MCP Inspector commands (the JWT resource-server endpoint /mcp/jwt-demo, whose
+// tokens the demo provider issues, among them).
 // Ctrl-C stops both processes.
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -15,6 +16,10 @@ import { createTokens } from "./tokens.js";
 import { startToolbox } from "../demo/toolbox.js";
 import { startSqlOrigin } from "../demo/sql.js";
 import { IDP_CLIENT_SECRET, startIdp } from "../demo/idp.js";
+
+/** policies/jwt.yaml: an endpoint in JWT mode, and the demo provider's machine client that gets its tokens. */
+const JWT_ENDPOINT = "http://127.0.0.1:8787/mcp/jwt-demo";
+const JWT_CLIENT = { clientId: "reporting-agent", clientSecret: "reporting-agent-demo-secret" };
 
 const ORIGIN_PORT = 3001;
 const TOOLBOX_PORT = 3002;
@@ -104,7 +109,7 @@ async function main(): Promise<void> {
   start(node, ["node_modules/@modelcontextprotocol/server-everything/dist/index.js", "streamableHttp"], "origin", { PORT: String(ORIGIN_PORT) });
   await startToolbox(TOOLBOX_PORT);
   await startSqlOrigin(SQL_PORT);
-  await startIdp(IDP_PORT, [`http://127.0.0.1:${GATEWAY_PORT}/oauth/callback`, `http://localhost:${GATEWAY_PORT}/oauth/callback`]);
+  await startIdp(IDP_PORT, [`http://127.0.0.1:${GATEWAY_PORT}/oauth/callback`, `http://localhost:${GATEWAY_PORT}/oauth/callback`], { resources: [JWT_ENDPOINT], machineClients: [JWT_CLIENT] });
 
   const tokens = await createTokens(
     ROLES.map((role) => ({ principal: `demo-${role}`, name: `demo ${role}`, roles: [role], expiresInSeconds: 7 * 24 * 3600, note: "made by npm start" })),
@@ -163,6 +168,12 @@ OAuth (policies/oauth.yaml): the gateway is the authorization server of its endp
 OpenID provider on http://127.0.0.1:${IDP_PORT} logs people in. A client that registers with a Client ID
 Metadata Document (Dynamic Client Registration is not offered) connects to ${endpoint}; sign in as
 alice (developer) or bob (viewer), any password; carol and mallory show the refusal page.
+
+JWT resource-server mode (policies/jwt.yaml): ${JWT_ENDPOINT} takes the provider's JWT access tokens
+instead of the gateway's. Get one for the machine client reporting-agent (mapped to viewer) and call:
+
+  JWT=$(curl -s -u ${JWT_CLIENT.clientId}:${JWT_CLIENT.clientSecret} -d grant_type=client_credentials -d resource=${JWT_ENDPOINT} http://127.0.0.1:${IDP_PORT}/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
+  npx -y @modelcontextprotocol/inspector@2 --cli ${JWT_ENDPOINT} --transport http --header "Authorization: Bearer $JWT" --method tools/call --tool-name echo --tool-arg message=hello
 
 One endpoint over everything and toolbox (a virtual server, \`servers:\` in policies/gateway.yaml): tools are
 namespaced by origin, each origin's own rules, pins and limits still apply:

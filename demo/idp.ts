@@ -6,7 +6,7 @@
 
 import { generateKeyPairSync } from "node:crypto";
 import type { Server } from "node:http";
-import Provider from "oidc-provider";
+import Provider, { errors } from "oidc-provider";
 
 export const IDP_CLIENT_ID = "mcp-warden";
 export const IDP_CLIENT_SECRET = "oidc-client-secret-for-the-local-provider-5b1e";
@@ -21,7 +21,14 @@ export const DEMO_USERS: Record<string, { email: string; email_verified: boolean
 
 export type Idp = { issuer: string; close(): Promise<void> };
 
-export async function startIdp(port: number, gatewayCallbacks: string[]): Promise<Idp> {
+/**
+ * The provider as the issuer of JWT access tokens (the gateway's JWT resource-server mode): for each
+ * resource indicator (RFC 8707) in `resources` a token is a JWT (RFC 9068) whose `aud` is that resource,
+ * issued by client_credentials to the machine clients.
+ */
+export type JwtIssuing = { resources: string[]; machineClients: { clientId: string; clientSecret: string }[] };
+
+export async function startIdp(port: number, gatewayCallbacks: string[], jwtIssuing?: JwtIssuing): Promise<Idp> {
   const issuer = `http://127.0.0.1:${port}`;
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const jwk = { ...privateKey.export({ format: "jwk" }), kid: "idp-key-1", alg: "RS256", use: "sig" };
@@ -35,6 +42,14 @@ export async function startIdp(port: number, gatewayCallbacks: string[]): Promis
         response_types: ["code"],
         token_endpoint_auth_method: "client_secret_basic",
       },
+      ...(jwtIssuing?.machineClients ?? []).map(({ clientId, clientSecret }) => ({
+        client_id: clientId,
+        client_secret: clientSecret,
+        redirect_uris: [],
+        grant_types: ["client_credentials"],
+        response_types: [],
+        token_endpoint_auth_method: "client_secret_basic" as const,
+      })),
     ],
     jwks: { keys: [jwk] },
     cookies: { keys: ["local-idp-cookie-key-0123456789"] },
@@ -43,8 +58,24 @@ export async function startIdp(port: number, gatewayCallbacks: string[]): Promis
     // The gateway reads the user's claims from the ID token alone.
     conformIdTokenClaims: false,
     pkce: { required: () => true },
-    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
-    features: { devInteractions: { enabled: true } },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60, ClientCredentials: 600 },
+    features: {
+      devInteractions: { enabled: true },
+      ...(jwtIssuing
+        ? {
+            clientCredentials: { enabled: true },
+            resourceIndicators: {
+              enabled: true,
+              defaultResource: () => undefined,
+              useGrantedResource: () => false,
+              getResourceServerInfo(_ctx, resource) {
+                if (!jwtIssuing.resources.includes(resource)) throw new errors.InvalidTarget();
+                return { scope: "mcp", audience: resource, accessTokenFormat: "jwt", accessTokenTTL: 600, jwt: { sign: { alg: "RS256" } } };
+              },
+            },
+          }
+        : {}),
+    },
     async findAccount(_ctx, id) {
       const user = DEMO_USERS[id];
       if (!user) return undefined;

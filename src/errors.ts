@@ -28,6 +28,7 @@ export const ErrorKind = {
   forbidden: { code: -32031, status: 403, message: "Forbidden", audit: "deny" },
   denied: { code: -32032, status: 403, message: "Denied by policy", audit: "deny" },
   tokenStoreUnavailable: { code: -32033, status: 503, message: "Token store unavailable", audit: "error" },
+  keySetUnavailable: { code: -32033, status: 503, message: "Token issuer's keys unavailable", audit: "error" },
   integrityStoreUnavailable: { code: -32033, status: 503, message: "Tool integrity store unavailable", audit: "error" },
   toolRefused: { code: -32036, status: 403, message: "Tool refused: it failed the gateway's integrity check", audit: "deny" },
   /** In-band only: a result replaced because its rule scrubs with `action: refuse`. */

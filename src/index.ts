@@ -43,7 +43,7 @@ const app = new Hono<{ Bindings: Env }>();
 const endpoints = [...Object.keys(policy.origins), ...Object.keys(policy.servers)];
 // One failed-authentication count per client address, for bearer tokens at the MCP endpoints and for codes, refresh tokens and signatures at /oauth/*.
 const authenticationFailures = failedAuthGuard(policy.gateway.rateLimit.failedAuth, limitBackend);
-const authenticated = authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, maxTokenLifetimeSeconds: policy.gateway.maxTokenLifetimeSeconds, failures: authenticationFailures });
+const authenticated = authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, maxTokenLifetimeSeconds: policy.gateway.maxTokenLifetimeSeconds, failures: authenticationFailures, origins: policy.origins });
 
 app.onError(handleError);
 app.notFound(() => {

@@ -20,6 +20,8 @@ export const auditEventSchema = z.object({
   droppedOrigins: z.optional(z.array(z.strictObject({ origin: z.string(), reason: z.string() }))),
   httpMethod: z.string(),
   principal: z.optional(z.string()),
+  /** What authenticated the caller: a CLI token, a gateway-issued OAuth access token, or the issuer's JWT (JWT mode). */
+  authMode: z.optional(z.enum(["token", "oauth", "jwt"])),
   roles: z.optional(z.array(z.string())),
   method: z.optional(z.string()),
   /** The tool, prompt or resource URI the request acted on. */

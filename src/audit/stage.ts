@@ -44,6 +44,7 @@ async function record(draft: AuditDraft, env: Env, vars: Omit<Reads, "audit">): 
   if (principal) {
     event.principal = principal.id;
     event.roles = principal.roles;
+    event.authMode = principal.via;
   }
   if (incoming && incoming.row.kind !== "response") {
     event.method = incoming.method;

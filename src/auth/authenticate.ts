@@ -4,7 +4,9 @@
 // keeps records it found for `tokenCacheSeconds`, so a busy caller costs one KV read per isolate per
 // interval; unknown tokens are never cached. Failures are 401 with an RFC 6750 challenge pointing at
 // the RFC 9728 protected-resource metadata; the precise reason stays inside. The `authentication`
-// middleware puts the Principal on the context before any body is read.
+// middleware puts the Principal on the context before any body is read. An endpoint in JWT mode
+// (policy `origins.<name>.jwt`) takes the issuer's JWT access tokens instead (auth/jwt.ts), and the
+// gateway's own tokens too only with `gatewayTokens: true`; every other endpoint refuses a JWT unread.
 
 import { createMiddleware } from "hono/factory";
 import { gatewaySecrets, type Env } from "../config.js";
@@ -13,6 +15,8 @@ import { IsolateCache } from "../isolate-cache.js";
 import type { FailedAuthGuard } from "../ratelimit/failed-auth.js";
 import { TOKEN_PREFIX, isWellFormedToken, tokenKey } from "./token.js";
 import { tokenRecordSchema, type TokenRecord } from "./record.js";
+import { JwtRefusal, looksLikeJwt, verifyJwt } from "./jwt.js";
+import type { OriginJwtSettings } from "../policy/types.js";
 
 export type Principal = {
   id: string;
@@ -24,7 +28,11 @@ export type Principal = {
   token: string;
   /** An OAuth access token's grant: its roles are scopes the client asked for, and a 403 says which one it lacks. */
   grant?: string;
+  /** What authenticated the caller: a CLI token, a gateway-issued OAuth access token, or the issuer's JWT (JWT mode). */
+  via: AuthMode;
 };
+
+export type AuthMode = "token" | "oauth" | "jwt";
 
 export function protectedResourcePath(origin: string): string {
   return `/.well-known/oauth-protected-resource/mcp/${origin}`;
@@ -94,8 +102,15 @@ export async function authenticate(
   beforeLookup?: () => void,
   /** The policy's `gateway.maxTokenLifetime`: a token older than this is expired, whatever its own expiry says. */
   maxLifetimeSeconds?: number,
+  /** The endpoint's JWT mode, when it has one. */
+  jwt?: OriginJwtSettings,
 ): Promise<Principal> {
   const token = bearerToken(request, origin);
+  if (looksLikeJwt(token)) {
+    if (!jwt) throw refuse(request, origin, "JWT at an endpoint not configured for JWT mode", INVALID_TOKEN);
+    return jwtPrincipal(request, origin, token, jwt, now);
+  }
+  if (jwt && !jwt.gatewayTokens) throw refuse(request, origin, isWellFormedToken(token) ? "gateway token at an endpoint that takes the issuer's JWTs only" : "not a signed JWT (compact JWS), at an endpoint in JWT mode", INVALID_TOKEN);
   if (!isWellFormedToken(token)) throw refuse(request, origin, "malformed token or bad checksum", INVALID_TOKEN);
   const key = await tokenKey(pepper, token);
   let record = cachedRecord(key, now);
@@ -126,7 +141,18 @@ export async function authenticate(
   if (record.origins && !record.origins.includes(origin)) {
     throw new GatewayError("forbidden", `token not valid for origin ${origin}`, { detail: "this token may not use this endpoint" });
   }
-  return { id: record.principal, name: record.name, roles: record.roles, token, ...(record.addresses ? { addresses: record.addresses } : {}), ...(record.grant ? { grant: record.grant } : {}) };
+  return { id: record.principal, name: record.name, roles: record.roles, token, via: record.grant ? "oauth" : "token", ...(record.addresses ? { addresses: record.addresses } : {}), ...(record.grant ? { grant: record.grant } : {}) };
+}
+
+/** A JWT verified at its endpoint; a refusal is the same 401 challenge as a gateway token's, its reason precise inside. */
+async function jwtPrincipal(request: Request, origin: string, token: string, settings: OriginJwtSettings, now: number): Promise<Principal> {
+  try {
+    const verified = await verifyJwt(token, settings, now * 1000);
+    return { id: verified.principal, name: verified.name, roles: verified.roles, token, via: "jwt" };
+  } catch (error) {
+    if (error instanceof JwtRefusal) throw refuse(request, origin, error.message, INVALID_TOKEN);
+    throw error;
+  }
 }
 
 export type AuthVariables = { principal: Principal };
@@ -135,7 +161,7 @@ export type AuthVariables = { principal: Principal };
  * `failures` bounds unauthenticated traffic per client address (ratelimit/failed-auth.ts): an address
  * over its limit is refused before its token costs a KV read, and every failure is counted.
  */
-export function authentication({ tokenCacheSeconds, maxTokenLifetimeSeconds, failures }: { tokenCacheSeconds: number; maxTokenLifetimeSeconds?: number; failures: FailedAuthGuard }) {
+export function authentication({ tokenCacheSeconds, maxTokenLifetimeSeconds, failures, origins = {} }: { tokenCacheSeconds: number; maxTokenLifetimeSeconds?: number; failures: FailedAuthGuard; origins?: Record<string, { jwt?: OriginJwtSettings }> }) {
   if (!Number.isInteger(tokenCacheSeconds) || tokenCacheSeconds < 0) throw new Error("authentication: tokenCacheSeconds must be a whole number of seconds");
   return createMiddleware<{ Bindings: Env; Variables: AuthVariables & { originName: string } }>(async (c, next) => {
     const { pepper, tokens } = gatewaySecrets(c.env);
@@ -145,7 +171,7 @@ export function authentication({ tokenCacheSeconds, maxTokenLifetimeSeconds, fai
     try {
       // A token this isolate already knows passes even from a blocked address: the block only spares KV reads.
       const refuse = () => failures.refuseIfBlocked(address, now);
-      c.set("principal", await authenticate(c.req.raw, c.get("originName"), pepper, tokens, Math.floor(now / 1000), tokenCacheSeconds, refuse, maxTokenLifetimeSeconds));
+      c.set("principal", await authenticate(c.req.raw, c.get("originName"), pepper, tokens, Math.floor(now / 1000), tokenCacheSeconds, refuse, maxTokenLifetimeSeconds, origins[c.get("originName")]?.jwt));
     } catch (error) {
       if (error instanceof GatewayError && error.kind === "unauthorized") c.executionCtx.waitUntil(failures.recordFailure(c.env, address, now));
       throw error;

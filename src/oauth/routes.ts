@@ -68,14 +68,20 @@ export function resourceUrl(base: string, origin: string): string {
   return `${base}/mcp/${origin}`;
 }
 
-/** An origin's or a virtual server's metadata; only an origin endpoint names the authorization server (a grant is for one origin). */
+/**
+ * An origin's or a virtual server's metadata; only an origin endpoint names the authorization server (a grant is for one origin).
+ * An endpoint in JWT mode names its JWT issuer first, and the gateway too when it also takes the gateway's own OAuth tokens.
+ */
 export function protectedResourceMetadata(policy: CompiledPolicy, base: string, endpoint: string): Record<string, unknown> {
+  const jwt = Object.hasOwn(policy.origins, endpoint) ? policy.origins[endpoint]!.jwt : undefined;
   return {
     resource: resourceUrl(base, endpoint),
     bearer_methods_supported: ["header"],
     resource_name: `mcp-warden: ${endpoint}`,
     resource_documentation: `${base}/.well-known/mcp-warden`,
-    ...(policy.oauth && Object.hasOwn(policy.origins, endpoint) ? { authorization_servers: [base], scopes_supported: Object.keys(policy.roles).sort() } : {}),
+    ...(jwt
+      ? { authorization_servers: [jwt.issuer, ...(jwt.gatewayTokens && policy.oauth ? [base] : [])] }
+      : policy.oauth && Object.hasOwn(policy.origins, endpoint) ? { authorization_servers: [base], scopes_supported: Object.keys(policy.roles).sort() } : {}),
   };
 }
 
@@ -160,7 +166,8 @@ function refused(audit: AuditDraft, reason: string, response: Response): Respons
 export function oauthRoutes({ policy, failures }: { policy: CompiledPolicy; failures: FailedAuthGuard }) {
   const settings = policy.oauth;
   if (!settings) throw new Error("oauthRoutes: the policy has no oauth section");
-  const origins = Object.keys(policy.origins);
+  // An endpoint that takes only its JWT issuer's tokens is no resource of this authorization server.
+  const origins = Object.keys(policy.origins).filter((name) => policy.origins[name]!.jwt?.gatewayTokens !== false);
   const rolePolicy: RolePolicy = { emailDomains: settings.emailDomains, roleMapping: settings.roleMapping, roles: policy.roles };
   const registrationLimit: CompiledLimit | undefined = settings.dynamicClientRegistration && {
     id: "oauth-register",

@@ -71,6 +71,22 @@ export type CompiledOrigin = {
   scrub: ScrubPolicy;
   integrity: OriginIntegrity;
   credential?: { secret: string; header: string; prefix: string };
+  /** JWT resource-server mode (src/auth/jwt.ts); absent, the endpoint takes the gateway's own tokens only. */
+  jwt?: OriginJwtSettings;
+};
+
+/** An origin endpoint's JWT access-token settings (policy `origins.<name>.jwt`). */
+export type OriginJwtSettings = {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  /** Asymmetric JWS algorithms only: the compiler refuses HS* and none. */
+  algorithms: string[];
+  clockSkewSeconds: number;
+  /** The gateway's own tokens are accepted beside the issuer's JWTs. */
+  gatewayTokens: boolean;
+  emailDomains: string[];
+  roleMapping: { claim: string; equals: string | boolean; roles: string[] }[];
 };
 
 export type CompiledLimit = {

@@ -52,7 +52,7 @@ function context(method: string, facts: Partial<MessageFacts> = {}, session = tr
     policy,
     originName: "o",
     origin: policy.origins.o!,
-    principal: { id: "alice", name: "Alice", roles: ["viewer"], token: TOKEN },
+    principal: { id: "alice", name: "Alice", roles: ["viewer"], token: TOKEN, via: "token" },
     incoming,
     decision,
     audit: new AuditDraft({ httpMethod: "POST" }, policy.version),

@@ -1,8 +1,9 @@
 // Authentication (src/auth/authenticate.ts): `bearerToken` (the Authorization header only, RFC 6750
 // challenges naming the RFC 9728 resource metadata) and `authenticate` (shape and checksum before any KV
-// read, unknown, corrupt, expired and origin-restricted records, a failing store, and the isolate's record
-// cache). KV is a small in-memory object implementing only `get(key, "text" | "json")` and counting reads (the e2e
-// tests use a real KV namespace in workerd). The record cache is module-level: every test mints its own tokens.
+// read, unknown, corrupt, expired and origin-restricted records, a failing store, the isolate's record
+// cache, and the JWT-mode branches: a JWT where none is taken, a gateway token where only JWTs are).
+// KV is a small in-memory object implementing only `get(key, "text" | "json")` and counting reads (the
+// e2e tests use a real KV namespace in workerd). The record cache is module-level: every test mints its own tokens.
 
 import { describe, expect, it } from "vitest";
 import { authenticate, bearerToken } from "../../src/auth/authenticate.js";
@@ -116,7 +117,7 @@ describe("authenticate", () => {
   it("returns the principal of a valid token", async () => {
     const kv = new FakeKv();
     const token = await mint(kv, record({ principal: "bob", name: "CI", roles: ["reader", "ci"] }));
-    expect(await auth(kv, token)).toEqual({ id: "bob", name: "CI", roles: ["reader", "ci"], token });
+    expect(await auth(kv, token)).toEqual({ id: "bob", name: "CI", roles: ["reader", "ci"], token, via: "token" });
     expect(kv.reads).toBe(1);
   });
 
@@ -328,5 +329,43 @@ describe("what a refusal says, on the wire and in the audit reason", () => {
     const token = await mint(kv);
     kv.failing = new Error("boom");
     expect((await failureOf(auth(kv, token))).reason).toBe("KV read failed: boom");
+  });
+});
+
+describe("authenticate at an endpoint in JWT mode", () => {
+  const JWT_SHAPED = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln";
+  const jwt = { issuer: "https://login.example.com", audience: URL_BASE, jwksUrl: "https://login.example.com/jwks", algorithms: ["RS256"], clockSkewSeconds: 60, gatewayTokens: false, emailDomains: [], roleMapping: [{ claim: "groups", equals: "sre", roles: ["viewer"] }] };
+  const at = (kv: FakeKv, token: string, settings?: typeof jwt) => authenticate(request(`Bearer ${token}`), ORIGIN, PEPPER, kv.binding, NOW, 0, undefined, undefined, settings);
+
+  it("refuses a JWT at an endpoint not in JWT mode, unread: no KV read, the same challenge", async () => {
+    const kv = new FakeKv();
+    const error = await failureOf(at(kv, JWT_SHAPED));
+    expect([error.kind, error.reason]).toEqual(["unauthorized", "JWT at an endpoint not configured for JWT mode"]);
+    expect(error.options.headers?.["www-authenticate"]).toContain(`resource_metadata="${METADATA}", error="invalid_token"`);
+    expect(kv.reads).toBe(0);
+  });
+
+  it("refuses the gateway's own token at a JWT-only endpoint, and takes it beside JWTs when the policy says so", async () => {
+    const kv = new FakeKv();
+    const token = await mint(kv);
+    const error = await failureOf(at(kv, token, jwt));
+    expect([error.kind, error.reason]).toEqual(["unauthorized", "gateway token at an endpoint that takes the issuer's JWTs only"]);
+    expect(kv.reads).toBe(0);
+    expect(await at(kv, token, { ...jwt, gatewayTokens: true })).toMatchObject({ id: "alice", via: "token" });
+    expect((await failureOf(at(kv, "a.b.c.d.e", jwt))).reason).toBe("not a signed JWT (compact JWS), at an endpoint in JWT mode");
+  });
+
+  it("says which mode authenticated: a CLI token, or a gateway OAuth token", async () => {
+    const kv = new FakeKv();
+    expect((await at(kv, await mint(kv))).via).toBe("token");
+    expect((await at(kv, await mint(kv, record({ grant: "0".repeat(32), origins: [ORIGIN] })))).via).toBe("oauth");
+  });
+
+  it("turns a JWT's refusal into the same 401 challenge, the precise reason inside", async () => {
+    const error = await failureOf(at(new FakeKv(), JWT_SHAPED, jwt));
+    expect([error.kind, error.reason]).toEqual(["unauthorized", "JWT issuer is not this endpoint's issuer"]);
+    expect(error.options.headers?.["www-authenticate"]).toBe(
+      `Bearer realm="mcp-warden", resource_metadata="${METADATA}", error="invalid_token", error_description="the token is invalid, expired or revoked; ask your operator for a new one"`,
+    );
   });
 });

@@ -63,6 +63,15 @@ describe("on broken configurations", () => {
     expect(item(input, "every route authenticated").reasons.join("\n")).not.toContain("OAuth");
   });
 
+  it("warns that an origin takes JWTs from a loopback issuer", () => {
+    const input = demoInput();
+    const jwt = { issuer: "http://127.0.0.1:3005", audience: "https://gateway.example.com/mcp/everything", jwksUrl: "http://127.0.0.1:3005/jwks", algorithms: ["RS256"], clockSkewSeconds: 60, gatewayTokens: false, emailDomains: [], roleMapping: [] };
+    input.policy.origins.everything = { ...input.policy.origins.everything!, jwt };
+    expect(item(input, "every route authenticated").reasons.join("\n")).toContain("warn: origin everything takes JWTs from http://127.0.0.1:3005, a loopback issuer");
+    input.policy.origins.everything = { ...input.policy.origins.everything!, jwt: { ...jwt, issuer: "https://login.example.com", jwksUrl: "https://login.example.com/jwks" } };
+    expect(item(input, "every route authenticated").reasons.join("\n")).not.toContain("origin everything takes JWTs");
+  });
+
   it("exits 1 when a policy sets no maximum token lifetime", () => {
     const dir = mkdtempSync(join(tmpdir(), "doctor-"));
     cpSync("policies", dir, { recursive: true });

@@ -28,6 +28,7 @@ describe("rolesAtRefresh", () => {
   it("drops a role whose mapping rule was removed, and every role once the user is no longer admitted", () => {
     expect(rolesAtRefresh({ ...policy, roleMapping: [{ claim: "groups", equals: "staff", roles: ["viewer"] }] }, alice, undefined, ["developer"])).toEqual([]);
     expect(rolesAtRefresh({ ...policy, emailDomains: ["example.org"] }, alice, undefined, ["developer"])).toEqual([]);
+    expect(rolesAtRefresh({ ...policy, emailDomains: ["example.org"] }, alice, ["viewer"], ["viewer"])).toEqual([]);
     const both = { ...alice, groups: ["sre", "staff"] };
     expect(rolesAtRefresh({ ...policy, roleMapping: [{ claim: "groups", equals: "staff", roles: ["viewer"] }] }, both, undefined, ["developer", "viewer"])).toEqual(["viewer"]);
   });
@@ -37,6 +38,9 @@ describe("grantedRoles and mappingClaims", () => {
   it("grants requested scopes the user's roles include by inheritance", () => {
     expect(grantedRoles(policy.roles, ["developer"], ["viewer", "admin"])).toEqual(["viewer"]);
     expect(grantedRoles(policy.roles, ["developer"], undefined)).toEqual(["developer"]);
+    // Sorted, whatever order the client asked in; a role with no inheritance entry holds itself.
+    expect(grantedRoles({ b: ["b"], a: ["a"] }, ["b", "a"], ["b", "a"])).toEqual(["a", "b"]);
+    expect(grantedRoles({}, ["auditor"], ["auditor"])).toEqual(["auditor"]);
   });
 
   it("keeps only the claims the mapping reads", () => {

@@ -1,7 +1,7 @@
 // The ID token checks of the upstream login (oauth4webapi) against a hand-rolled OpenID provider that answers
 // with forged ID tokens: only a token signed with the provider's key, for this client, this nonce and in time,
 // is accepted — removing the signature check (validateApplicationLevelSignature) fails the forged cases.
-import { createHmac, createSign, generateKeyPairSync } from "node:crypto";
+import { createHash, createHmac, createSign, generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { beginLogin, finishLogin } from "../../src/oauth/upstream.js";
@@ -51,5 +51,74 @@ describe("forged upstream ID tokens", () => {
     const callback = new URL(`https://gw.example/oauth/callback?code=c&state=st`);
     const outcome = await finishLogin(settings, "secret", callback, "https://gw.example/oauth/callback", "st", login).then((claims) => ({ ok: true, sub: claims.sub }), (error: Error) => ({ ok: false, error: error.message }));
     expect(outcome.ok).toBe(accepted);
+  });
+});
+
+describe("the upstream login's discovery and authorization request", () => {
+  let provider: Server;
+  let base: string;
+  let discoveries = 0;
+  let metadata: (issuer: string) => Record<string, unknown>;
+  const complete = (at: string) => ({ issuer: at, authorization_endpoint: `${at}/auth`, token_endpoint: `${at}/token`, jwks_uri: `${at}/jwks` });
+  let tokenAnswer: Record<string, unknown> = {};
+  beforeAll(async () => {
+    provider = createServer((q, r) => {
+      const send = (body: unknown) => r.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+      if (q.url === "/.well-known/openid-configuration") {
+        discoveries++;
+        return send(metadata(base));
+      }
+      if (q.url === "/token") return send(tokenAnswer);
+      if (q.url === "/jwks") return send({ keys: [jwk] });
+      r.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => provider.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(provider.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise((r) => provider.close(r)));
+  const settingsOf = (at: string) => ({ issuer: at, clientId: "gw", clientSecret: { from: "OIDC_CLIENT_SECRET" }, scopes: ["openid", "email"] });
+
+  it("refuses a provider whose metadata lacks an endpoint, and asks it again at the next login", async () => {
+    for (const missing of ["jwks_uri", "authorization_endpoint", "token_endpoint"]) {
+      metadata = (at) => {
+        const { [missing]: _, ...rest } = complete(at) as Record<string, unknown>;
+        return rest;
+      };
+      await expect(beginLogin(settingsOf(base), "secret", "https://gw.example/oauth/callback", "st")).rejects.toThrow("provider metadata lacks jwks_uri, authorization_endpoint or token_endpoint");
+    }
+    metadata = complete;
+    const before = discoveries;
+    const login = await beginLogin(settingsOf(base), "secret", "https://gw.example/oauth/callback", "st");
+    expect(login.url.startsWith(`${base}/auth?`)).toBe(true);
+    // Discovered once, then remembered for the next logins at this issuer.
+    await beginLogin(settingsOf(base), "secret", "https://gw.example/oauth/callback", "st2");
+    expect(discoveries - before).toBe(1);
+  });
+
+  it("asks for a code with PKCE S256, the nonce, the state and the policy's scopes, at the provider the policy names now", async () => {
+    metadata = complete;
+    await beginLogin(settingsOf(issuer), "secret", "https://gw.example/oauth/callback", "st");
+    const login = await beginLogin(settingsOf(base), "secret", "https://gw.example/oauth/callback", "state-1");
+    const url = new URL(login.url);
+    expect(`${url.origin}${url.pathname}`).toBe(`${base}/auth`);
+    const challenge = createHash("sha256").update(login.verifier).digest("base64url");
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      client_id: "gw",
+      redirect_uri: "https://gw.example/oauth/callback",
+      response_type: "code",
+      scope: "openid email",
+      state: "state-1",
+      nonce: login.nonce,
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+    });
+  });
+
+  it("refuses a token answer without an ID token", async () => {
+    metadata = complete;
+    const login = await beginLogin(settingsOf(base), "secret", "https://gw.example/oauth/callback", "st");
+    tokenAnswer = { access_token: "at", token_type: "Bearer" };
+    const callback = new URL("https://gw.example/oauth/callback?code=c&state=st");
+    await expect(finishLogin(settingsOf(base), "secret", callback, "https://gw.example/oauth/callback", "st", login)).rejects.toThrow();
   });
 });

@@ -43,6 +43,7 @@ describe("mapRoles", () => {
     expect(() => mapRoles(byEmail, { sub: "attacker", email: "ceo@example.com", email_verified: "true" })).toThrow(LoginRefused);
     expect(verifiedEmail({ email: "a@example.com", email_verified: true })).toBe("a@example.com");
     expect(verifiedEmail({ email: "a@example.com" })).toBeUndefined();
+    expect(verifiedEmail({ email: ["a@example.com"], email_verified: true })).toBeUndefined();
   });
 
   it("admits any domain when the list is empty", () => {

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { compilePolicy } from "../../src/policy/build/compile.js";
 import { compileProblems } from "../support/policy.js";
-import { inAnyRange, parseAddress, parseRange, type CallerFacts } from "../../src/policy/conditions.js";
+import { denyApplies, describeFacts, inAnyRange, parseAddress, parseRange, prepareConditions, unmetCondition, type CallerFacts } from "../../src/policy/conditions.js";
 import { PolicyEngine } from "../../src/policy/decide.js";
 import { decideMessage, TOKEN_BINDING } from "../../src/policy/decision.js";
 import { METHODS } from "../../src/mcp/methods.js";
@@ -71,6 +71,56 @@ const WEDNESDAY = Date.UTC(2026, 0, 14, 10, 30);
 const SATURDAY = Date.UTC(2026, 0, 17, 12, 0);
 const at = (facts: Partial<CallerFacts>): CallerFacts => ({ address: "192.0.2.1", country: "DE", asn: 3320, now: SATURDAY, ...facts });
 const decide = (tool: string, facts: CallerFacts) => engine.decide("o", "tool", tool, viewer, {}, undefined, facts);
+
+describe("addresses at the edges of the notation", () => {
+  it("reads the longest IPv6 address, a dotted IPv4 tail without ::, and :: standing for one group", () => {
+    expect(parseAddress("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")).toEqual({ version: 6, value: (1n << 128n) - 1n });
+    expect(parseAddress("1:2:3:4:5:6:1.2.3.4")).toEqual({ version: 6, value: 0x00010002000300040005000601020304n });
+    expect(parseAddress("1:2:3:4::5:6:7")).toEqual({ version: 6, value: 0x00010002000300040000000500060007n });
+    // A dotted IPv4 group anywhere but at the end is not an address.
+    for (const bad of ["1:2:3:4:5:1.2.3.4:7", "1.2.3.4::1", "1::1.2.3.4:5"]) expect({ bad, parsed: parseAddress(bad) }).toEqual({ bad, parsed: undefined });
+  });
+
+  it("refuses an IPv4-mapped range and a prefix longer than the address", () => {
+    expect(parseRange("::ffff:10.0.0.0/104")).toBeUndefined();
+    expect(parseRange("::ffff:10.0.0.1")).toBeUndefined();
+    expect(parseRange("0.0.0.0/33")).toBeUndefined();
+    expect(parseRange("::/129")).toBeUndefined();
+    expect(parseRange("10.0.0.1/32")).toEqual({ version: 4, value: 0x0a000001n, bits: 32 });
+    expect(parseRange("::1/128")).toEqual({ version: 6, value: 1n, bits: 128 });
+  });
+});
+
+describe("conditions on their own", () => {
+  const NOON = Date.UTC(2026, 0, 15, 12, 0); // a Thursday
+  const at = (hour: number, minute: number) => Date.UTC(2026, 0, 15, hour, minute);
+
+  it("holds a time window to the minute", () => {
+    const window = prepareConditions({ time: { days: [4], fromMinute: 9 * 60 + 10, toMinute: 9 * 60 + 40 } });
+    expect(unmetCondition(window, { now: at(9, 15) })).toBeUndefined();
+    expect(unmetCondition(window, { now: at(9, 5) })).toBe("time");
+    expect(unmetCondition(window, { now: at(9, 40) })).toBe("time");
+  });
+
+  it("counts a missing ASN as holding for a deny rule and failing for an allow rule", () => {
+    const asn = prepareConditions({ asns: [64500] });
+    expect(denyApplies(asn, { now: NOON })).toBe(true);
+    expect(denyApplies(asn, { now: NOON, asn: 64501 })).toBe(false);
+    expect(unmetCondition(asn, { now: NOON })).toBe("asn");
+  });
+
+  it("applies a deny rule only when every condition holds", () => {
+    const both = prepareConditions({ countries: ["XX"], asns: [64500] });
+    expect(denyApplies(both, { now: NOON, country: "XX", asn: 64500 })).toBe(true);
+    expect(denyApplies(both, { now: NOON, country: "XX", asn: 64501 })).toBe(false);
+    expect(denyApplies(both, { now: NOON, country: "YY", asn: 64500 })).toBe(false);
+  });
+
+  it("describes the facts for explain, each missing one named", () => {
+    expect(describeFacts({ address: "10.0.0.1", country: "DE", asn: 64500, now: NOON })).toBe("address 10.0.0.1, country DE, asn 64500, time 2026-01-15T12:00:00.000Z");
+    expect(describeFacts({ now: Number.NaN })).toBe("address (missing), country (missing), asn (missing), time (missing)");
+  });
+});
 
 describe("rule conditions", () => {
   it("lets an allow rule apply only when its conditions hold; the first rule whose condition failed is the one reported", () => {

@@ -1,9 +1,10 @@
 // The `sql` argument validator (src/policy/sql.ts) over the corpus (test/fixtures/sql-corpus/): every
 // accepted query passes and every refused one is refused for its documented reason, per dialect; then
-// the rule's options (readOnly off, maxStatements, no table list) and how a refusal reads.
+// the rule's options (readOnly off, maxStatements, no table list), how a refusal reads, and the guard
+// in front of the parser: where each dialect's strings, quoted names, comments and dollar quotes end.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadSqlParser, sqlRefusal } from "../../src/policy/sql.js";
+import { loadSqlParser, policyUsesSql, sqlRefusal } from "../../src/policy/sql.js";
 import { argumentsProblem } from "../../src/policy/arguments.js";
 import { corpusRule, sqlCorpus, SQL_DIALECTS } from "../support/sql-corpus.js";
 
@@ -107,5 +108,185 @@ describe("the guard in front of the parser", () => {
   });
   it("refuses text longer than the parse budget before parsing", () => {
     expect(sqlRefusal("SELECT 1" + " ".repeat(20_000), corpusRule("postgres"))).toEqual({ reason: "unparseable", detail: "is longer than 20000 characters" });
+  });
+});
+
+describe("where the guard reads text as text", () => {
+  const GUARD = { reason: "unparseable", detail: "has unbalanced parentheses or brackets or nests them deeper than 32 (brackets 8)" };
+  const rule = (dialect: (typeof SQL_DIALECTS)[number]) => ({ dialect, readOnly: true, maxStatements: 1 }) as const;
+  // Each holds parentheses (or brackets) that are text; after it, the guard must count again: one `(` left open is refused by it.
+  const texts: Record<(typeof SQL_DIALECTS)[number], string[]> = {
+    postgres: ["'a(b'", "'it''s ('", "E'\\'(('", "e'\\'(('", "\"a(b\"", "\"a\"\"(b\"", "$$ ( $$", "$t$ ( $ $t$", "$t_1$ ( $t_1$", "/* ( */", "/* /* ( */ ( */", "/*(*/", "-- (\n", "x[1]"],
+    mysql: ["'a\\'('", "'it''s ('", "\"a\\\"(\"", "`a(`", "`a``(`", "/* ( */", "-- (\n", "# (\n", "x[1]"],
+    sqlite: ["'a('", "'it''s ('", "\"a(\"", "`a(`", "[a(]", "[a[(]", "/* ( */", "-- (\n", "# (\n"],
+  };
+  for (const dialect of SQL_DIALECTS) {
+    it.each(texts[dialect])(`${dialect}: counts the parentheses after %j, and none inside it`, (text) => {
+      expect(sqlRefusal(`SELECT ${text} , (1`, rule(dialect))).toEqual(GUARD);
+      expect(sqlRefusal(`SELECT ${text} , (1)`, rule(dialect))).not.toEqual(GUARD);
+    });
+  }
+
+  it("ends a block comment at its first close outside PostgreSQL, which nests them", () => {
+    // MySQL and SQLite: `/* /* */` is one whole comment, so the `(` after it is open.
+    for (const dialect of ["mysql", "sqlite"] as const) expect(sqlRefusal("SELECT 1 /* /* */ , (1", rule(dialect))).toEqual(GUARD);
+    // PostgreSQL: the comment is still open, and holds the rest.
+    expect(sqlRefusal("SELECT 1 /* /* */ , (1", rule("postgres"))).not.toEqual(GUARD);
+    expect(sqlRefusal("SELECT 1 /* /* */ */ , (1", rule("postgres"))).toEqual(GUARD);
+  });
+
+  it("reads # as a comment outside PostgreSQL only, and backslashes as escapes in MySQL and PostgreSQL's E'' strings only", () => {
+    expect(sqlRefusal("SELECT 1 # (\n", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT 'a\\' , (1", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT 'a\\' , (1", rule("sqlite"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT x'\\' , (1", rule("postgres"))).toEqual(GUARD);
+  });
+
+  it("reads a dollar quote only in PostgreSQL, only with its own tag, and to the end when it does not close", () => {
+    expect(sqlRefusal("SELECT $a$ ) $b$ ( $a$ , (1", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT $a$ ( ", rule("postgres"))).not.toEqual(GUARD);
+    expect(sqlRefusal("SELECT $1 , (1", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT $1a$ ( $1a$", rule("postgres"))).toEqual(GUARD);
+    for (const dialect of ["mysql", "sqlite"] as const) expect(sqlRefusal("SELECT $$ ( $$", rule(dialect))).toEqual(GUARD);
+  });
+
+  it("reads square brackets as brackets outside SQLite, and nests at most 8 of them", () => {
+    expect(sqlRefusal("SELECT x[1 , 2", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT x[(1] , 2", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT x(1] , 2", rule("postgres"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT (1]", rule("sqlite"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT (" + "[".repeat(9), rule("sqlite"))).toEqual(GUARD);
+    expect(sqlRefusal("SELECT x" + "[1".repeat(8) + "]".repeat(8) + "[1]", rule("postgres"))).not.toEqual(GUARD);
+    expect(sqlRefusal("SELECT " + "(".repeat(32) + "1" + ")".repeat(32), rule("postgres"))).not.toEqual(GUARD);
+  });
+
+  it("refuses U&\"…\" identifiers in PostgreSQL, in either case, and only where U& starts a token", () => {
+    const UNICODE = { reason: "quoting", detail: 'contains a U&"…" identifier, whose escapes PostgreSQL decodes and the validator does not' };
+    expect(sqlRefusal('SELECT u&"x" FROM users', rule("postgres"))).toEqual(UNICODE);
+    expect(sqlRefusal('SELECT 1,U&"x" FROM users', rule("postgres"))).toEqual(UNICODE);
+    expect(sqlRefusal('SELECT mu&"x" FROM users', rule("postgres"))).not.toEqual(UNICODE);
+    expect(sqlRefusal('SELECT $u&"x" FROM users', rule("postgres"))).not.toEqual(UNICODE);
+    expect(sqlRefusal('SELECT U&"x" FROM users', rule("mysql"))).not.toEqual(UNICODE);
+    expect(sqlRefusal("SELECT 'U&\"x\"' FROM users", rule("postgres"))).toBeUndefined();
+  });
+
+  it("refuses a NUL character, and text of exactly the parse budget is parsed", () => {
+    expect(sqlRefusal("SELECT 1\u0000", rule("postgres"))).toEqual({ reason: "quoting", detail: "contains a NUL character, where client libraries end the text" });
+    expect(sqlRefusal("SELECT 1" + " ".repeat(20_000 - 8), rule("postgres"))).toBeUndefined();
+  });
+});
+
+describe("every table a read reaches is checked", () => {
+  const tables = (dialect: (typeof SQL_DIALECTS)[number]) => corpusRule(dialect);
+  const refusedTable = (sql: string, dialect: (typeof SQL_DIALECTS)[number]) => sqlRefusal(sql, tables(dialect))?.reason;
+
+  it("in the left side of SQLite's `x IN table`", () => {
+    expect(refusedTable("SELECT * FROM users WHERE (SELECT id FROM secrets) IN orders", "sqlite")).toBe("table");
+    expect(refusedTable("SELECT * FROM users WHERE id IN orders", "sqlite")).toBeUndefined();
+  });
+
+  it("in a join's condition", () => {
+    for (const dialect of SQL_DIALECTS) {
+      expect(refusedTable("SELECT * FROM users JOIN orders ON orders.user_id IN (SELECT id FROM secrets)", dialect)).toBe("table");
+    }
+  });
+
+  it("in every branch of a compound read, with the WITH of its first branch in scope for all", () => {
+    for (const dialect of SQL_DIALECTS) {
+      expect(refusedTable("WITH t AS (SELECT id FROM users) SELECT id FROM t UNION SELECT id FROM t", dialect)).toBeUndefined();
+      expect(refusedTable("WITH t AS (SELECT id FROM users) SELECT id FROM secrets UNION SELECT id FROM t", dialect)).toBe("table");
+      expect(refusedTable("WITH t AS (SELECT id FROM secrets) SELECT id FROM t UNION SELECT id FROM users", dialect)).toBe("table");
+    }
+  });
+
+  it("names a quoted CTE only by its one name, never a schema-qualified table", () => {
+    expect(refusedTable('WITH "app.secrets" AS (SELECT 1 AS x) SELECT * FROM app.secrets', "postgres")).toBe("table");
+    expect(refusedTable('WITH "t" AS (SELECT 1 AS x) SELECT * FROM t', "postgres")).toBeUndefined();
+  });
+
+  it("reads the table behind ONLY, `*`, NOT INDEXED and LATERAL, and table functions' arguments", () => {
+    expect(refusedTable("SELECT * FROM ONLY users", "postgres")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM users *", "postgres")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM ONLY secrets", "postgres")).toBe("table");
+    expect(refusedTable("SELECT * FROM users NOT INDEXED", "sqlite")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM secrets NOT INDEXED", "sqlite")).toBe("table");
+    expect(refusedTable("SELECT * FROM users, LATERAL (SELECT * FROM orders WHERE orders.user_id = users.id) AS o", "postgres")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM users, LATERAL (SELECT * FROM secrets) AS o", "postgres")).toBe("table");
+    expect(refusedTable("SELECT * FROM unnest(ARRAY[1, 2]) AS u", "postgres")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM generate_series(1, 3) WITH ORDINALITY AS g", "postgres")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM ROWS FROM (generate_series(1, 2)) AS r", "postgres")).toBeUndefined();
+    expect(refusedTable("SELECT * FROM unnest(ARRAY(SELECT id FROM secrets)) AS u", "postgres")).toBe("table");
+  });
+});
+
+describe("statements under readOnly", () => {
+  it("takes only EXPLAIN of a read, not another statement that holds one", () => {
+    expect(sqlRefusal("CREATE VIEW v AS SELECT * FROM users", corpusRule("postgres"))).toEqual({ reason: "statement", detail: "is not a read-only statement (create_view)" });
+    expect(sqlRefusal("EXPLAIN SELECT * FROM users", corpusRule("postgres"))).toBeUndefined();
+  });
+});
+
+describe("comments and quoting the database reads differently, and only there", () => {
+  it("refuses MySQL's executable comments and `--x` only in MySQL, and only at a comment's start", () => {
+    for (const dialect of ["postgres", "sqlite"] as const) expect(sqlRefusal("SELECT 1 /*! 2 */", corpusRule(dialect))).toBeUndefined();
+    expect(sqlRefusal("SELECT 1 /* see /*! here */", corpusRule("mysql"))).toBeUndefined();
+    expect(sqlRefusal("SELECT 1 -- a--b\n", corpusRule("mysql"))).toBeUndefined();
+    expect(sqlRefusal("SELECT 1 /*! 2 */", corpusRule("mysql"))).toEqual({ reason: "comment", detail: "contains an executable comment (/*! … */), which MySQL runs as SQL" });
+    expect(sqlRefusal("SELECT 1 --2\n", corpusRule("mysql"))).toEqual({ reason: "comment", detail: "contains '--' without a following space, which MySQL reads as two minus signs" });
+    expect(sqlRefusal("SELECT 1 # x\n", corpusRule("sqlite"))).toEqual({ reason: "comment", detail: "contains a '#' comment, which SQLite does not have" });
+  });
+
+  it("refuses a backslash in a string literal, not in a quoted name", () => {
+    expect(sqlRefusal("SELECT 1 AS `a\\b`", corpusRule("mysql"))).toBeUndefined();
+    expect(sqlRefusal("SELECT 'a\\b'", corpusRule("mysql"))).toEqual({ reason: "quoting", detail: "contains a backslash in a string literal, which server settings read either as an escape or as a backslash" });
+  });
+});
+
+describe("what each refusal says", () => {
+  const postgres = corpusRule("postgres");
+  it("under readOnly", () => {
+    expect(sqlRefusal("SELECT * INTO t FROM users", postgres)).toEqual({ reason: "into", detail: "writes its result somewhere (SELECT … INTO)" });
+    expect(sqlRefusal("SELECT * FROM users FOR UPDATE", postgres)).toEqual({ reason: "locking", detail: "takes row locks (FOR UPDATE / FOR SHARE / LOCK IN SHARE MODE)" });
+    expect(sqlRefusal("WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d", postgres)).toEqual({ reason: "nested-statement", detail: "contains a delete statement inside a read" });
+    expect(sqlRefusal(";", postgres)).toEqual({ reason: "statements", detail: "contains no SQL statement" });
+    expect(sqlRefusal("DELET FROM users", postgres)).toEqual({ reason: "unparseable", detail: "is not SQL the postgres parser can read" });
+    expect(sqlRefusal("PREPARE p AS SELECT * FROM users", postgres)?.reason).toBe("statement");
+  });
+  it("under readOnly: false", () => {
+    const sqlite = { dialect: "sqlite", readOnly: false, maxStatements: 1 } as const;
+    const mysql = { dialect: "mysql", readOnly: false, maxStatements: 1 } as const;
+    expect(sqlRefusal("ATTACH '/tmp/y.db' AS y", sqlite)).toEqual({ reason: "statement", detail: "is a attach_database statement, which reaches the database host" });
+    expect(sqlRefusal("VACUUM INTO '/tmp/x.db'", sqlite)).toEqual({ reason: "statement", detail: "writes a file on the database host (VACUUM INTO)" });
+    expect(sqlRefusal("PRAGMA writable_schema = 1", sqlite)).toEqual({ reason: "statement", detail: "sets a PRAGMA" });
+    expect(sqlRefusal("SELECT * FROM users INTO OUTFILE '/tmp/x'", mysql)).toEqual({ reason: "into", detail: "writes a file on the database host (INTO OUTFILE / DUMPFILE)" });
+    expect(sqlRefusal("SELECT * FROM users INTO DUMPFILE '/tmp/x'", mysql)).toEqual({ reason: "into", detail: "writes a file on the database host (INTO OUTFILE / DUMPFILE)" });
+  });
+});
+
+describe("policyUsesSql", () => {
+  const policyWith = (argument: Record<string, unknown>) => ({ rules: [{ arguments: {} }, { arguments: { other: { type: "string" }, q: argument } }] }) as unknown as Parameters<typeof policyUsesSql>[0];
+  const sql = corpusRule("postgres");
+  it("finds an sql rule on an argument, in an object's properties and in an array's items, at any depth", () => {
+    expect(policyUsesSql(policyWith({ type: "string", sql }))).toBe(true);
+    expect(policyUsesSql(policyWith({ type: "object", properties: { a: { type: "string" }, b: { type: "string", sql } } }))).toBe(true);
+    expect(policyUsesSql(policyWith({ type: "array", items: { type: "object", properties: { c: { type: "string", sql } } } }))).toBe(true);
+  });
+  it("finds none where no argument is checked as SQL", () => {
+    expect(policyUsesSql(policyWith({ type: "string" }))).toBe(false);
+    expect(policyUsesSql(policyWith({ type: "object", properties: { a: { type: "string" } } }))).toBe(false);
+    expect(policyUsesSql(policyWith({ type: "array", items: { type: "string" } }))).toBe(false);
+    expect(policyUsesSql({ rules: [] } as unknown as Parameters<typeof policyUsesSql>[0])).toBe(false);
+  });
+});
+
+describe("the corners the guard and the walk must still get right", () => {
+  const GUARD = { reason: "unparseable", detail: "has unbalanced parentheses or brackets or nests them deeper than 32 (brackets 8)" };
+  it("checks the select list of a compound read's first branch when there is no WITH", () => {
+    for (const dialect of SQL_DIALECTS) expect(sqlRefusal("SELECT (SELECT id FROM secrets) UNION SELECT id FROM users", corpusRule(dialect))?.reason).toBe("table");
+  });
+  it("reads backslashes as text where no escape is: after E before a quoted name, after e in SQLite, inside SQLite's [names]", () => {
+    expect(sqlRefusal('SELECT E"a\\" , (1', { dialect: "postgres", readOnly: true, maxStatements: 1 })).toEqual(GUARD);
+    expect(sqlRefusal("SELECT e'a\\' , (1", { dialect: "sqlite", readOnly: true, maxStatements: 1 })).toEqual(GUARD);
+    expect(sqlRefusal("SELECT [a\\] , (1", { dialect: "sqlite", readOnly: true, maxStatements: 1 })).toEqual(GUARD);
   });
 });

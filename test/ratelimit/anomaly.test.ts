@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy, PolicyError } from "../../src/policy/build/compile.js";
 import type { CompiledAnomalyWatch } from "../../src/policy/types.js";
-import { anomalyFindings, countUsage, FIRST_USE_HORIZON_MS, observationFromScript, usageCount, type UsageObservation } from "../../src/ratelimit/anomaly.js";
+import { anomalyFindings, countUsage, FIRST_USE_HORIZON_MS, observationFromScript, usageCount, usageScriptCall, type UsageObservation } from "../../src/ratelimit/anomaly.js";
 import type { LimitBackend } from "../../src/ratelimit/backend.js";
 import { cooldownKey, enforce } from "../../src/ratelimit/limiter.js";
 import { failureOf } from "../support/failure.js";
@@ -67,6 +67,15 @@ describe("counting", () => {
     expect(observationFromScript([7, 1, 3, 0, 2, 0])).toEqual({ current: 7, firstUse: true, previous: [3, 0, 2, 0] });
     expect(observationFromScript([7, 0])).toEqual({ current: 7, firstUse: false, previous: [] });
     for (const bad of [null, "7", [7], [7, "1"], { current: 7 }]) expect(() => observationFromScript(bad)).toThrow("usage script answered something unexpected");
+  });
+
+  it("hands the Redis script its keys and arguments in the order it reads them", () => {
+    const now = Date.UTC(2026, 0, 15, 12, 30);
+    const count = usageCount(watch, "alice", "o", "search", now);
+    expect(usageScriptCall(count)).toEqual({
+      keys: ["mcpw:usage:alice\no\nsearch", "mcpw:seen:alice"],
+      args: [String(Math.floor(now / 3_600_000)), "4", "o\nsearch", String(now), String(FIRST_USE_HORIZON_MS)],
+    });
   });
 });
 

@@ -1,13 +1,15 @@
 // Rate limiting (src/ratelimit/limiter.ts) against a fake LimitBackend (src/ratelimit/backend.ts's type):
 // `enforce` (budget headers for the tightest limit, 429 with Retry-After and data, the abuse cooldown,
 // a failing or slow store under each limit's fail mode, a denied message counted against the abuse
-// baseline in the same round trip), `checksFor`; and `windowStep`,
+// baseline in the same round trip), the leased path (spending from the isolate's lease, waiting for a lease
+// being asked for, the background refill, a principal seen cooling down asked exactly), `checksFor`; and `windowStep`,
 // the window arithmetic the embedded store shares with the Upstash scripts, at window edges.
 // The fake backend stands in for Upstash / the embedded Durable Object; the e2e tests use the real ones.
 
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { windowStep, type LimitBackend, type LimitCheck, type LimitResult } from "../../src/ratelimit/backend.js";
-import { checksFor, cooldownKey, countTowardAbuse, enforce } from "../../src/ratelimit/limiter.js";
+import { checksFor, cooldownKey, cooldownRefusal, countTowardAbuse, enforce } from "../../src/ratelimit/limiter.js";
+import { LeaseBook } from "../../src/ratelimit/lease.js";
 import type { CompiledLimit } from "../../src/policy/types.js";
 import { failureOf } from "../support/failure.js";
 
@@ -335,5 +337,195 @@ describe("countTowardAbuse", () => {
     expect(await countTowardAbuse(under.backend, "alice", abuse)).toBe(false);
     const silent = fakeBackend({}, () => []);
     expect(await countTowardAbuse(silent.backend, "alice", abuse)).toBe(false);
+  });
+});
+
+/**
+ * An in-memory store with the embedded store's window arithmetic (`windowStep`, fixed clock NOW): what
+ * it was asked (limit id and units), a cooldown switched by the test, and the next answer held until released.
+ */
+function windowStore() {
+  const counts = new Map<string, number>();
+  const asked: { checks: { id: string; rate: number }[]; cooldownKey: string | undefined }[] = [];
+  const state = { coolingDown: false };
+  let holdNext: Promise<void> | undefined;
+  const backend: LimitBackend = {
+    name: "embedded",
+    async check(checks, key) {
+      asked.push({ checks: checks.map((check) => ({ id: check.limit.id, rate: check.rate })), cooldownKey: key });
+      const held = holdNext;
+      holdNext = undefined;
+      if (held) await held;
+      const results = checks.map(({ limit: checked, identifier, rate }) => {
+        const key = `${checked.id}:${identifier}`;
+        const step = windowStep(checked.algorithm, checked.limit, checked.windowMs, NOW, rate, { current: counts.get(key) ?? 0, previous: 0 });
+        counts.set(key, step.current);
+        return step.result;
+      });
+      return { results, coolingDown: state.coolingDown };
+    },
+    async consume() {
+      throw new Error("consume not expected");
+    },
+    async startCooldown() {
+      throw new Error("startCooldown not expected");
+    },
+  };
+  /** Holds the next answer: the function releases it. */
+  const hold = () => {
+    let release!: () => void;
+    holdNext = new Promise<void>((resolve) => (release = resolve));
+    return release;
+  };
+  return { backend, asked, state, hold };
+}
+
+/** Whether a promise settles before the event loop's next turn (nothing it waits for is held). */
+async function settlesNow(promise: Promise<unknown>): Promise<boolean> {
+  return Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => setImmediate(() => resolve(false)))]);
+}
+
+describe("enforce with leased limits", () => {
+  const WINDOW = 60_000;
+  const RESET_S = Math.ceil(((Math.floor(NOW / WINDOW) + 1) * WINDOW - NOW) / 1000);
+  const leased = (id: string, overrides: Partial<CompiledLimit> = {}) => limit(id, { limit: 100, windowMs: WINDOW, lease: 10, ...overrides });
+  const header = (id: string, remaining: number) => ({ "ratelimit-policy": `"${id}";q=100;w=60`, ratelimit: `"${id}";r=${remaining};t=${RESET_S}` });
+  const withCooldown = { timeoutMs: 1000, abuse: { deniedCalls: 5, windowMs: WINDOW, cooldownMs: 30_000 } };
+
+  it("asks for a lease with the first call, spends it without asking, and asks for the next one in the background once half is spent", async () => {
+    const store = windowStore();
+    const leases = new LeaseBook();
+    const limits = [leased("l")];
+    const call = () => enforce(store.backend, limits, "alice", withCooldown, NOW, undefined, undefined, leases);
+    // The lease of 10 is counted in the store at once: 90 left there.
+    expect(await call()).toEqual({ headers: header("l", 90), failedOpen: [] });
+    expect(store.asked).toEqual([{ checks: [{ id: "l", rate: 10 }], cooldownKey: cooldownKey("alice") }]);
+    // Spent locally: what the store had left plus what the lease still holds.
+    for (const remaining of [98, 97, 96]) expect(await call()).toEqual({ headers: header("l", remaining), failedOpen: [] });
+    expect(store.asked).toHaveLength(1);
+    // The fifth call leaves half the lease: the next lease is asked in the background, cooldown included.
+    const fifth = await call();
+    expect(fifth).toEqual({ headers: header("l", 95), failedOpen: [], background: expect.any(Promise) });
+    expect(store.asked[1]).toEqual({ checks: [{ id: "l", rate: 10 }], cooldownKey: cooldownKey("alice") });
+    await fifth.background;
+    // 5 left of the first lease and 10 of the second; the store has 80 left.
+    expect(await call()).toEqual({ headers: header("l", 94), failedOpen: [] });
+    expect(store.asked).toHaveLength(2);
+  });
+
+  it("asks an exact limit at its cost in every call, next to a leased one's lease", async () => {
+    const store = windowStore();
+    const leases = new LeaseBook();
+    const limits = [limit("exact", { limit: 50, windowMs: WINDOW }), leased("l")];
+    await enforce(store.backend, limits, "alice", settings, NOW, undefined, undefined, leases);
+    await enforce(store.backend, limits, "alice", settings, NOW, undefined, undefined, leases);
+    expect(store.asked.map((asked) => asked.checks)).toEqual([[{ id: "exact", rate: 1 }, { id: "l", rate: 10 }], [{ id: "exact", rate: 1 }]]);
+  });
+
+  it("waits for a lease already being asked for instead of asking again", async () => {
+    const store = windowStore();
+    const leases = new LeaseBook();
+    const limits = [leased("l")];
+    const release = store.hold();
+    const first = enforce(store.backend, limits, "alice", settings, NOW, undefined, undefined, leases);
+    const second = enforce(store.backend, limits, "alice", settings, NOW, undefined, undefined, leases);
+    expect(await settlesNow(second)).toBe(false);
+    release();
+    expect((await first).headers.ratelimit).toBe(`"l";r=90;t=${RESET_S}`);
+    expect((await second).headers.ratelimit).toBe(`"l";r=98;t=${RESET_S}`);
+    expect(store.asked).toEqual([{ checks: [{ id: "l", rate: 10 }], cooldownKey: undefined }]);
+  });
+
+  it("waits for a lease being asked for even when another limit of the call has none, then asks only for that one", async () => {
+    const store = windowStore();
+    const leases = new LeaseBook();
+    const release = store.hold();
+    const first = enforce(store.backend, [leased("a")], "alice", settings, NOW, undefined, undefined, leases);
+    const second = enforce(store.backend, [leased("a"), leased("b")], "alice", settings, NOW, undefined, undefined, leases);
+    release();
+    await Promise.all([first, second]);
+    expect(store.asked.map((asked) => asked.checks)).toEqual([[{ id: "a", rate: 10 }], [{ id: "b", rate: 10 }]]);
+  });
+
+  it("does not wait for a background refill while the lease still holds units", async () => {
+    const store = windowStore();
+    const leases = new LeaseBook();
+    const limits = [leased("l")];
+    const call = () => enforce(store.backend, limits, "alice", settings, NOW, undefined, undefined, leases);
+    for (let i = 0; i < 4; i++) await call();
+    const release = store.hold();
+    const fifth = await call();
+    expect(fifth.background).toBeInstanceOf(Promise);
+    // The refill is held; the lease still has 5 units, which the next calls spend at once.
+    expect(await settlesNow(call())).toBe(true);
+    release();
+    await fifth.background;
+  });
+
+  it("asks a principal a background lease found cooling down exactly, until the store says the cooldown is over", async () => {
+    const store = windowStore();
+    const leases = new LeaseBook();
+    const limits = [leased("l")];
+    const call = () => enforce(store.backend, limits, "mallory", withCooldown, NOW, undefined, undefined, leases);
+    for (let i = 0; i < 4; i++) await call();
+    store.state.coolingDown = true;
+    // Served from the lease; the refill (10 more, 80 left in the store) learns of the cooldown.
+    await (await call()).background;
+    const refused = await failureOf(call());
+    expect(refused).toMatchObject({ kind: "rateLimited", reason: "principal in abuse cooldown" });
+    expect(store.asked[2]).toEqual({ checks: [{ id: "l", rate: 1 }], cooldownKey: cooldownKey("mallory") });
+    store.state.coolingDown = false;
+    await call();
+    expect(store.asked[3]).toEqual({ checks: [{ id: "l", rate: 1 }], cooldownKey: cooldownKey("mallory") });
+    // The cooldown is over: the lease (15 units, from a store that had 80 left when it granted the last) is spent again.
+    expect((await call()).headers.ratelimit).toBe(`"l";r=94;t=${RESET_S}`);
+    expect(store.asked).toHaveLength(4);
+  });
+
+  it("counts a denied message against the abuse baseline in the lease's round trip, or alone when the lease has units", async () => {
+    const store = windowStore();
+    const leases = new LeaseBook();
+    const abuse = { deniedCalls: 1, windowMs: WINDOW };
+    let flagged = 0;
+    const denial = { onAbuse: () => flagged++ };
+    await enforce(store.backend, [leased("a")], "mallory", { timeoutMs: 1000, abuse }, NOW, denial, undefined, leases);
+    expect(flagged).toBe(0);
+    // A new leased limit: its lease and the baseline, which this message crosses.
+    await enforce(store.backend, [leased("b")], "mallory", { timeoutMs: 1000, abuse }, NOW, denial, undefined, leases);
+    expect(flagged).toBe(1);
+    await enforce(store.backend, [leased("a")], "mallory", { timeoutMs: 1000, abuse }, NOW, denial, undefined, leases);
+    expect(store.asked.map((asked) => asked.checks)).toEqual([
+      [{ id: "a", rate: 10 }, { id: "abuse-denied-calls", rate: 1 }],
+      [{ id: "b", rate: 10 }, { id: "abuse-denied-calls", rate: 1 }],
+      [{ id: "abuse-denied-calls", rate: 1 }],
+    ]);
+  });
+
+  it("counts nothing against the baseline for an allowed call, or for a denied one without an abuse setting", async () => {
+    const store = windowStore();
+    const leases = new LeaseBook();
+    let flagged = 0;
+    await enforce(store.backend, [leased("l")], "alice", { timeoutMs: 1000, abuse: { deniedCalls: 1, windowMs: WINDOW } }, NOW, undefined, undefined, leases);
+    await enforce(store.backend, [leased("l")], "alice", { timeoutMs: 1000, abuse: { deniedCalls: 1, windowMs: WINDOW } }, NOW, undefined, undefined, leases);
+    await enforce(store.backend, [leased("l")], "alice", settings, NOW, { onAbuse: () => flagged++ }, undefined, leases);
+    expect(store.asked.map((asked) => asked.checks)).toEqual([[{ id: "l", rate: 10 }]]);
+    expect(flagged).toBe(0);
+  });
+});
+
+describe("refusal reasons the audit records", () => {
+  it("names the store, its failure and the deadline when a fail:closed limit's store does not answer", async () => {
+    const error = await failureOf(enforce(fakeBackend("never").backend, [limit("a", { fail: "closed" })], "alice", { timeoutMs: 50 }, NOW));
+    expect(error.reason).toBe("embedded store failed: rate limiter did not answer within 50 ms");
+  });
+
+  it("names the limit reached", async () => {
+    const { backend } = fakeBackend({ results: [{ success: false, remaining: 0, reset: NOW + 1000 }] });
+    expect((await failureOf(enforce(backend, [limit("a")], "alice", settings, NOW))).reason).toBe("limit a reached");
+  });
+
+  it("tells an abuse cooldown from one an anomaly started", () => {
+    expect(cooldownRefusal(30)).toMatchObject({ reason: "principal in abuse cooldown", options: { detail: "too many denied calls; try again later", data: { limit: "abuse-cooldown", retryAfter: 30 }, headers: { "retry-after": "30" } } });
+    expect(cooldownRefusal(30, "spike")).toMatchObject({ reason: "cooldown started by anomaly spike", options: { detail: "unusual use of this tool; try again later" } });
   });
 });

@@ -18,6 +18,10 @@ export const PORTS = {
   clientHost: 21903,
   /** The conformance suite's OAuth callback server (its `authorization` scenarios). */
   conformanceCallback: 21906,
+  /** JWT resource-server mode (test/e2e/jwt.test.ts): the gateway, the OpenID provider issuing JWT access tokens, the test's own issuer's key set. */
+  jwtGateway: 22500,
+  jwtIdp: 22501,
+  jwtKeys: 22502,
 } as const;
 
 export const EVERYTHING_URL = `http://127.0.0.1:${PORTS.everything}/mcp`;

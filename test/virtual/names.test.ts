@@ -1,15 +1,23 @@
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ServerNames } from "../../src/virtual/names.js";
 
-const names = new ServerNames({
-  listTimeoutMs: 1000,
-  origins: [
-    { origin: "everything", namespace: "everything", prefix: "everything__", rename: {} },
-    { origin: "toolbox", namespace: "tb", prefix: "tb__", rename: { add: "sum" } },
-  ],
+// Built inside each test, so that a mutant of the constructor counts against the tests that use it.
+let names: ServerNames;
+beforeEach(() => {
+  names = new ServerNames({
+    listTimeoutMs: 1000,
+    origins: [
+      { origin: "everything", namespace: "everything", prefix: "everything__", rename: {} },
+      { origin: "toolbox", namespace: "tb", prefix: "tb__", rename: { add: "sum" } },
+    ],
+  });
 });
 
 describe("virtual server names", () => {
+  it("lists its origins in server order", () => {
+    expect(names.origins).toEqual(["everything", "toolbox"]);
+  });
+
   it("maps tool and prompt names both ways, renames first", () => {
     expect(names.nameOut("tool", "everything", "echo")).toBe("everything__echo");
     expect(names.nameOut("tool", "toolbox", "add")).toBe("sum");
@@ -31,22 +39,33 @@ describe("virtual server names", () => {
     expect(names.uriOut("toolbox", "file:///a/b")).toBe("mcpw:tb:file:///a/b");
     expect(names.uriIn("mcpw:tb:file:///a/b")).toEqual({ origin: "toolbox", name: "file:///a/b" });
     expect(names.uriIn("mcpw:everything:demo://x/{id}")).toEqual({ origin: "everything", name: "demo://x/{id}" });
-    for (const uri of ["file:///a", "mcpw:toolbox:file:///a", "mcpw:tb:", "mcpw::x"]) expect(names.uriIn(uri)).toBeUndefined();
+    for (const uri of ["file:///a", "mcpw:toolbox:file:///a", "mcpw:tb:", "mcpw::x", "abcd:tb:file:///a", "tb:file:///a", "mcpw:tbX"]) expect(names.uriIn(uri)).toBeUndefined();
   });
 
   it("routes echoed ids by their origin prefix", () => {
     expect(names.idIn(names.idOut("toolbox", "mcpw-r2.abc~d"))).toEqual({ origin: "toolbox", name: "mcpw-r2.abc~d" });
     expect(names.idIn("nobody~x")).toBeUndefined();
     expect(names.idIn("~x")).toBeUndefined();
+    expect(names.idIn("toolboxZ")).toBeUndefined();
+    expect(names.idIn("toolbox")).toBeUndefined();
   });
 });
 
 describe("a server's one origin without a namespace", () => {
-  const bare = new ServerNames({ listTimeoutMs: 1000, origins: [{ origin: "solo", namespace: "", prefix: "", rename: {} }] });
   it("keeps the origin's own names and URIs", () => {
+    const bare = new ServerNames({ listTimeoutMs: 1000, origins: [{ origin: "solo", namespace: "", prefix: "", rename: {} }] });
     expect(bare.nameOut("tool", "solo", "echo")).toBe("echo");
     expect(bare.nameIn("tool", "echo")).toEqual({ origin: "solo", name: "echo" });
     expect(bare.uriOut("solo", "test://a")).toBe("test://a");
     expect(bare.uriIn("test://a")).toEqual({ origin: "solo", name: "test://a" });
+  });
+});
+
+describe("a server's one origin with a namespace", () => {
+  it("lists its names and URIs under that namespace", () => {
+    const single = new ServerNames({ listTimeoutMs: 1000, origins: [{ origin: "solo", namespace: "s", prefix: "s__", rename: {} }] });
+    expect(single.uriOut("solo", "test://a")).toBe("mcpw:s:test://a");
+    expect(single.uriIn("mcpw:s:test://a")).toEqual({ origin: "solo", name: "test://a" });
+    expect(single.uriIn("test://a")).toBeUndefined();
   });
 });

@@ -8,7 +8,7 @@ import { canonicalJson, type Json, type JsonObject } from "../../mcp/json.js";
 import { scanDefinition } from "../../integrity/poison.js";
 import { DAYS, gatewaySchema, pinFileSchema, policyFileSchema, type ArgumentRuleInput, type PolicyFile, type RuleInput } from "./schema.js";
 import { regexHazard } from "./regex-safety.js";
-import type { CompiledAnomalyWatch, CompiledArgumentRule, CompiledConditions, CompiledLimit, CompiledPolicy, CompiledRule, CompiledServer, GatewaySettings, OAuthSettings, TargetKind } from "../types.js";
+import type { CompiledAnomalyWatch, CompiledArgumentRule, CompiledConditions, CompiledLimit, CompiledPolicy, CompiledRule, CompiledServer, GatewaySettings, OAuthSettings, OriginJwtSettings, TargetKind } from "../types.js";
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 /** Calls per lease of a `mode: leased` limit that names no `lease`. */
@@ -49,6 +49,46 @@ function compileGateway(input: NonNullable<PolicyFile["gateway"]>): GatewaySetti
   };
 }
 
+/** JWS algorithms a JWT-mode endpoint may accept: asymmetric ones (HS* would make the issuer's public key a shared secret; none is no signature). */
+const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
+
+function compileOriginJwt(jwt: NonNullable<PolicyFile["origins"]>[string]["jwt"] & {}, at: string, parsed: { policy: PolicyFile }[], problems: string[]): OriginJwtSettings {
+  const { clockSkew, ...rest } = jwt;
+  for (const [index, algorithm] of jwt.algorithms.entries()) {
+    if (!ASYMMETRIC_ALGORITHMS.includes(algorithm)) problems.push(`${at}.algorithms.${index}: "${algorithm}" is refused: only asymmetric algorithms (${ASYMMETRIC_ALGORITHMS.join(", ")}); never HS* or none`);
+  }
+  const clockSkewSeconds = durationMs(clockSkew) / 1000;
+  if (clockSkewSeconds > 300) problems.push(`${at}.clockSkew: at most 5m`);
+  for (const [index, rule] of jwt.roleMapping.entries()) {
+    for (const role of rule.roles) if (!parsed.some(({ policy: other }) => other.roles?.[role])) problems.push(`${at}.roleMapping.${index}.roles: unknown role "${role}"`);
+  }
+  return { ...rest, algorithms: [...new Set(jwt.algorithms)], clockSkewSeconds: Math.floor(clockSkewSeconds) };
+}
+
+/**
+ * A JWT names its endpoint by issuer and audience: two endpoints sharing both would take each other's
+ * tokens. A virtual server authenticates with the gateway's own tokens and passes them on, so it cannot
+ * include an origin that takes JWTs only.
+ */
+function checkJwtOrigins(parsed: { file: string; policy: PolicyFile }[], origins: CompiledPolicy["origins"], problems: string[]): void {
+  const seen = new Map<string, string>();
+  for (const [name, origin] of Object.entries(origins)) {
+    if (!origin.jwt) continue;
+    const key = `${origin.jwt.issuer}\n${origin.jwt.audience}`;
+    const other = seen.get(key);
+    if (other) problems.push(`origins.${name}.jwt: issuer and audience are the same as origin "${other}"'s; give each endpoint its own audience`);
+    seen.set(key, name);
+  }
+  for (const { file, policy } of parsed) {
+    for (const [server, { origins: members }] of Object.entries(policy.servers ?? {})) {
+      members.forEach(({ origin }, index) => {
+        const jwt = origins[origin]?.jwt;
+        if (jwt && !jwt.gatewayTokens) problems.push(`${file}: servers.${server}.origins.${index}: origin "${origin}" takes JWTs only (jwt.gatewayTokens: false); a virtual server passes on the gateway's own tokens`);
+      });
+    }
+  }
+}
+
 export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[] = []): CompiledPolicy {
   const problems: string[] = [];
   const parsed: { file: string; policy: PolicyFile }[] = [];
@@ -85,8 +125,9 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
     }
     for (const [name, origin] of Object.entries(policy.origins ?? {})) {
       if (origins[name]) problems.push(`${file}: origins.${name}: defined more than once`);
-      const { credential, ...rest } = origin;
+      const { credential, jwt, ...rest } = origin;
       origins[name] = credential ? { ...rest, credential: { ...credential, header: credential.header.toLowerCase() } } : rest;
+      if (jwt) origins[name].jwt = compileOriginJwt(jwt, `${file}: origins.${name}.jwt`, parsed, problems);
     }
     for (const [name, role] of Object.entries(policy.roles ?? {})) {
       if (roleInputs.has(name)) problems.push(`${file}: roles.${name}: defined more than once`);
@@ -182,6 +223,7 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
       anomalies.push({ ...rest, baselineHours: Number(baseline.slice(0, -1)), ...(cooldown ? { cooldownMs: durationMs(cooldown) } : {}) });
     });
   }
+  checkJwtOrigins(parsed, origins, problems);
   const pins = compilePins(pinSources, origins, problems);
   const servers = compileServers(parsed, origins, pins, problems);
   if (problems.length) throw new PolicyError(problems);

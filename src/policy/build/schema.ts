@@ -8,6 +8,8 @@ import { matchesNamePattern } from "../decide.js";
 
 const identifier = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "letters, digits, '_', '.', '-'; at most 64");
 const secretName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "an upper-case Worker secret name");
+/** Plain http is admitted only on a loopback host (a local demo or test provider). */
+const loopbackHttp = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/;
 
 /** A name pattern: an exact name, `*`, or a prefix followed by one trailing `*`. */
 const namePattern = z
@@ -229,6 +231,31 @@ export const anomalySchema = z
     if (watch.cooldown && !actions.includes("cooldown")) ctx.addIssue({ code: "custom", path: ["cooldown"], message: "no finding uses the cooldown" });
   });
 
+/**
+ * JWT resource-server mode for one origin endpoint: the organization's authorization server issues JWT
+ * access tokens (RFC 9068) and this endpoint verifies them against the issuer's key set (src/auth/jwt.ts).
+ */
+export const originJwtSchema = z.strictObject({
+  /** The `iss` every token must carry, and the authorization server the endpoint's RFC 9728 metadata names. */
+  issuer: z.url().refine((url) => url.startsWith("https://") || loopbackHttp.test(url), "https, or http on a loopback host"),
+  /** The `aud` a token must carry: this endpoint's own identifier (normally its URL, the RFC 8707 resource). */
+  audience: z.string().min(1).max(512),
+  /** The issuer's JSON Web Key Set. */
+  jwksUrl: z.url().refine((url) => url.startsWith("https://") || loopbackHttp.test(url), "https, or http on a loopback host"),
+  /** Signature algorithms accepted; asymmetric only (the compiler refuses HS* and none). */
+  algorithms: z.array(z.string().min(1).max(16)).min(1).default(["RS256", "ES256"]),
+  /** How far `exp`, `nbf` and `iat` may be off the gateway's clock. */
+  clockSkew: duration.default("60s"),
+  /** Also accept the gateway's own tokens (CLI and OAuth) at this endpoint, beside the issuer's JWTs. */
+  gatewayTokens: z.boolean().default(false),
+  /** Callers whose verified e-mail claim is outside these domains are refused; empty allows any (as `oauth.emailDomains`). */
+  emailDomains: z.array(z.string().regex(/^[a-z0-9.-]+$/)).default([]),
+  /** Claim-mapping rules, as `oauth.roleMapping`: every rule whose claim equals (or, for a list claim, contains) the value adds its roles. */
+  roleMapping: z
+    .array(z.strictObject({ claim: z.string().min(1).max(128), equals: z.union([z.string(), z.boolean()]), roles: z.array(identifier).min(1) }))
+    .min(1),
+});
+
 export const originSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   timeoutMs: z.int().min(100).max(300_000).default(30_000),
@@ -246,6 +273,7 @@ export const originSchema = z.strictObject({
       prefix: z.string().regex(/^[\x20-\x7e]*$/).default("Bearer "),
     })
     .optional(),
+  jwt: originJwtSchema.optional(),
 });
 
 export const gatewaySchema = z.strictObject({
