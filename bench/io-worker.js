@@ -1,8 +1,9 @@
 // The benchmark's second baseline: a Worker that forwards every request to the origin and does the same
 // platform I/O as the gateway per call (a KV read when its isolate's copy of the token record is older
 // than the gateway policy's tokenCacheSeconds, given as TOKEN_CACHE_MS, one Upstash REST round trip,
-// its audit message batched into the queue with the isolate's others of the same 20 ms, written to R2
-// by its consumer one batch per object) but checks nothing. The gateway's CPU minus this Worker's is
+// its audit event, of the gateway's shape and size, written as one line to the Workers log and batched
+// into the queue with the isolate's others of the same 20 ms, written to R2 by its consumer one batch
+// per object) but checks nothing. The gateway's CPU minus this Worker's is
 // what the gateway's own checks cost; under Miniflare, KV, Queues and R2 run inside the same workerd.
 let tokenReadAt = -Infinity;
 const waiting = [];
@@ -38,7 +39,29 @@ export default {
     });
     await limiter.text();
     const response = await fetch(env.ORIGIN, { method: "POST", headers: request.headers, body });
-    toQueue(env, ctx, { v: 1, time: new Date().toISOString(), requestId: crypto.randomUUID() });
+    const event = {
+      v: 1,
+      time: new Date().toISOString(),
+      requestId: crypto.randomUUID(),
+      policyVersion: "0000000000000000",
+      httpMethod: "POST",
+      decision: "allow",
+      origin: "bench",
+      principal: "user-1-viewer",
+      roles: ["viewer"],
+      method: "tools/call",
+      target: "echo",
+      rule: "bench-echo",
+      argumentsDigest: "00000000000000000000000000000000",
+      argumentSizes: { message: 19 },
+      rateLimitStore: "upstash",
+      originMs: 0,
+      status: response.status,
+      gatewayMs: 0,
+      responseBytes: 0,
+    };
+    console.log(JSON.stringify({ audit: event }));
+    toQueue(env, ctx, event);
     return response;
   },
   async queue(batch, env) {

@@ -230,6 +230,7 @@ try {
   });
   const bareResult = await measure("bare Worker", `${bare.url}mcp`, {}, bare.pid, { inspectorPort: INSPECTOR_PORTS.bare, worker: "" }).finally(() => bare.close());
 
+  const ioLogs: string[] = [];
   const io = await inWorkerd(async () => {
     const mf = new Miniflare({
       modules: true,
@@ -242,6 +243,10 @@ try {
       r2Buckets: ["AUDIT_BUCKET"],
       inspectorPort: INSPECTOR_PORTS.io,
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+      // Its log lines are read as the gateway's are (test/support/gateway.ts), not printed.
+      handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
+        for (const stream of [stdout, stderr]) stream.on("data", (chunk: Buffer) => ioLogs.push(...chunk.toString().split("\n").filter(Boolean)));
+      },
     });
     await mf.ready;
     await (await mf.getKVNamespace("TOKENS")).put("token:bench", JSON.stringify({ v: 1, principal: "bench", name: "bench", roles: ["viewer"], createdAt: 0, expiresAt: null }));
@@ -304,6 +309,7 @@ try {
       `isolate_cpu_ms_per_call=${gatewayResult.isolateMsPerCall!.toFixed(3)}`,
       `isolate_checks_ms_per_call=${isolateChecks.toFixed(3)}`,
       `ratio_vs_io_equivalent=${(gatewayResult.isolateMsPerCall! / ioResult.isolateMsPerCall!).toFixed(2)}`,
+      `process_ratio_vs_io_equivalent=${(gatewayResult.cpuMsPerCall! / ioResult.cpuMsPerCall!).toFixed(2)}`,
       `isolate_method_ratio=${(validation.isolateDelta / validation.processDelta).toFixed(2)}`,
       `cpu_ratio_vs_bare=${(gatewayResult.cpuMsPerCall! / bareResult.cpuMsPerCall!).toFixed(2)}`,
       `checks_cpu_ms_per_call=${checksCpu.toFixed(3)}`,
@@ -318,6 +324,7 @@ try {
       `leased_added_p50_ms=${(leasedResult.idleP50 - direct.idleP50).toFixed(3)}`,
       `leased_throughput_ratio_vs_peer=${(leasedResult.perSecond / peer.perSecond).toFixed(2)}`,
       `leased_redis_round_trips=${leasedRoundTrips.toFixed(3)}`,
+      `leased_isolate_cpu_ms_per_call=${leasedResult.isolateMsPerCall!.toFixed(3)}`,
     ].join(" "),
   );
 } finally {

@@ -2,7 +2,8 @@
 // gateway build (demo policy plus a `scale` origin served by this script on loopback) runs in workerd
 // with its inspector open; each point is the gateway isolate's CPU (V8 profile, bench/isolate-cpu.ts)
 // per operation, and for answers also the isolate's peak JS heap (Runtime.getHeapUsage polled while the
-// answer streams). Curves:
+// answer streams) and what it retains mid-stream after a full GC (JS heap, ArrayBuffer backing stores,
+// workerd's resident memory; retainedMidStream). Curves:
 //   tools     tools/list of 10 → 10,000 tools, half filtered out by policy, scrubbed, and pinned
 //             (pins generated for each size), ms per listing;
 //   answer    a tools/call answered with 1 KB → 50 MB streamed as 64 KiB progress notifications,
@@ -13,7 +14,7 @@
 // script writes docs/perf/scale.json and one PNG per curve (an SVG chart rendered by headless Chromium).
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { stringify } from "yaml";
 import { buildWorker } from "../cli/build.js";
@@ -22,6 +23,7 @@ import { compilePolicy } from "../src/policy/build/compile.js";
 import { PolicyEngine } from "../src/policy/decide.js";
 import { startGateway, TEST_SECRETS, type Gateway } from "../test/support/gateway.js";
 import { Inspector, profileIsolate, targetUrl } from "./isolate-cpu.js";
+import { inWorkerd } from "./workerd.js";
 
 const PORTS = { origin: 22131, inspector: 22132 };
 const ORIGIN_URL = `http://127.0.0.1:${PORTS.origin}/mcp`;
@@ -29,7 +31,7 @@ const CHUNK = 64 * 1024;
 const DIR = ".warden/scale";
 
 // The scale origin: N tools in its listing, and a `blob` tool whose answer streams `answerBytes`.
-const state = { tools: 10, answerBytes: 1024 };
+const state: { tools: number; answerBytes: number; halfway?: { reached(): void; resume: Promise<void> } } = { tools: 10, answerBytes: 1024 };
 let sessions = 0;
 const tool = (i: number) => ({
   name: i % 2 ? `hidden_${i}` : `tool_${i}`,
@@ -52,7 +54,13 @@ function originHandler(request: IncomingMessage, response: ServerResponse): void
     const text = "lorem ipsum dolor sit amet ".repeat(Math.ceil(CHUNK / 27)).slice(0, CHUNK);
     const token = message.params?._meta?.progressToken ?? 1;
     const count = Math.max(1, Math.round(state.answerBytes / CHUNK));
+    const halfway = state.halfway;
     for (let i = 0; i < count; i++) {
+      // A measured answer stops halfway until the bench has looked at the gateway holding it.
+      if (halfway && i === Math.floor(count / 2)) {
+        halfway.reached();
+        await halfway.resume;
+      }
       const event = `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: token, progress: i + 1, total: count, message: text.slice(0, Math.min(CHUNK, state.answerBytes)) } })}\n\n`;
       if (!response.write(event)) await new Promise((resolve) => response.once("drain", resolve));
     }
@@ -135,15 +143,80 @@ async function peakHeap(work: () => Promise<unknown>): Promise<number> {
   }
 }
 
+type HeapUsage = { usedSize: number; backingStorageSize?: number };
+/** What the isolate holds at a point in the stream: JS heap and ArrayBuffer backing stores (chunks live there), MiB. */
+type Retained = { heapMiB: number; buffersMiB: number; rssMiB: number };
+
+/**
+ * Memory the isolate retains while an answer of `bytes` streams through it. Measured after a full GC
+ * before the call (baseline), and mid-stream: the origin stops after half of its events, and once the
+ * client has received that half the gateway has relayed it and waits on the origin, holding whatever
+ * it holds of the answer so far; a full GC, then the measure. Garbage is not counted; ArrayBuffer
+ * backing stores (outside the JS heap) are, and so is the workerd process's resident memory.
+ */
+async function retainedMidStream(client: Client, call: string, bytes: number, pid: number): Promise<{ before: Retained; mid: Retained }> {
+  const inspector = await Inspector.open(await targetUrl(PORTS.inspector, "gateway"));
+  // workerd runs an inspector command on an isolate that is waiting on I/O only once the isolate is next
+  // entered: a cheap request to the gateway enters it, repeated until the command has answered.
+  const entered = async <T>(command: Promise<T>): Promise<T> => {
+    let answered = false;
+    const poke = (async () => {
+      while (!answered) {
+        await (await fetch(new URL("/.well-known/mcp-warden", client.url))).text();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    try {
+      return await command;
+    } finally {
+      answered = true;
+      await poke;
+    }
+  };
+  const measure = async (): Promise<Retained> => {
+    await entered(inspector.send("HeapProfiler.collectGarbage"));
+    const usage = await entered(inspector.send<HeapUsage>("Runtime.getHeapUsage"));
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+    return { heapMiB: usage.usedSize / 1024 ** 2, buffersMiB: (usage.backingStorageSize ?? Number.NaN) / 1024 ** 2, rssMiB: rss };
+  };
+  let resume!: () => void;
+  let reached!: () => void;
+  const atHalf = new Promise<void>((resolve) => (reached = resolve));
+  state.halfway = { reached, resume: new Promise<void>((resolve) => (resume = resolve)) };
+  try {
+    const before = await measure();
+    const response = await request(client.url, { method: "POST", headers: client.headers, body: call });
+    const reader = response.body!.getReader();
+    let received = 0;
+    let mid: Retained | undefined;
+    for (;;) {
+      if (!mid && received >= bytes / 2) {
+        await atHalf;
+        mid = await measure();
+        resume();
+      }
+      const { done, value } = await reader.read();
+      if (done) break;
+      received += value.byteLength;
+    }
+    if (!mid) throw new Error(`answer ended after ${received} bytes, before half of ${bytes}`);
+    return { before, mid };
+  } finally {
+    state.halfway = undefined;
+    resume();
+    inspector.close();
+  }
+}
+
 let lastGateway: Gateway | undefined;
 process.on("exit", () => lastGateway && console.error(lastGateway.logs.filter((line) => !line.includes('"audit"')).slice(-20).join("\n")));
-async function startScaleGateway(): Promise<{ gateway: Gateway; token: string }> {
-  const gateway = await startGateway({ scriptPath: `${DIR}/gateway.js`, bindings: TEST_SECRETS, directSocket: true, inspectorPort: PORTS.inspector });
+async function startScaleGateway(): Promise<{ gateway: Gateway & { pid: number }; token: string }> {
+  const gateway = await inWorkerd(() => startGateway({ scriptPath: `${DIR}/gateway.js`, bindings: TEST_SECRETS, directSocket: true, inspectorPort: PORTS.inspector }));
   lastGateway = gateway;
   return { gateway, token: await gateway.mint(["viewer"]) };
 }
 
-type Point = { x: number; y: number; heapMiB?: number };
+type Point = { x: number; y: number; heapMiB?: number; retained?: { before: Retained; mid: Retained } };
 type Curve = { name: string; title: string; xLabel: string; yLabel: string; points: Point[]; slope?: number };
 
 function slope(points: Point[]): number {
@@ -229,8 +302,10 @@ try {
       });
       const heap = await peakHeap(call);
       const ms = activeMs / Math.min(rounds, 50);
-      answerPoints.push({ x: bytes / 1024, y: ms, heapMiB: heap / 1024 ** 2 });
-      console.log(`answer of ${(bytes / 1024).toFixed(0)} KiB: ${ms.toFixed(3)} ms, ${(ms / (bytes / 1024 ** 2)).toFixed(2)} ms/MiB, peak heap ${(heap / 1024 ** 2).toFixed(1)} MiB`);
+      const retained = bytes >= 1024 ** 2 ? await retainedMidStream(client, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "blob", arguments: {}, _meta: { progressToken: "p" } } }), bytes, gateway.pid) : undefined;
+      answerPoints.push({ x: bytes / 1024, y: ms, heapMiB: heap / 1024 ** 2, ...(retained ? { retained } : {}) });
+      const held = retained ? `; retained mid-stream (before the call): heap ${retained.mid.heapMiB.toFixed(2)} MiB (${retained.before.heapMiB.toFixed(2)}), buffers ${retained.mid.buffersMiB.toFixed(2)} MiB (${retained.before.buffersMiB.toFixed(2)}), workerd RSS ${retained.mid.rssMiB.toFixed(1)} MiB (${retained.before.rssMiB.toFixed(1)})` : "";
+      console.log(`answer of ${(bytes / 1024).toFixed(0)} KiB: ${ms.toFixed(3)} ms, ${(ms / (bytes / 1024 ** 2)).toFixed(2)} ms/MiB, peak heap ${(heap / 1024 ** 2).toFixed(1)} MiB${held}`);
     }
     curves.push({ name: "scale-answer", title: "Streamed answer: gateway isolate CPU and peak heap", xLabel: "answer size, KiB", yLabel: "ms per answer / MiB heap", points: answerPoints });
   } finally {
@@ -288,8 +363,10 @@ for (const curve of curves) {
   const heap = curve.points.filter((p) => p.heapMiB !== undefined).map((p) => ({ x: p.x, y: p.heapMiB! }));
   const heapTail = heap.length ? slope(heap.slice(-3)) : 0;
   if (heap.length) series.push({ label: `peak JS heap, MiB — slope ${slope(heap).toFixed(2)}, ${heapTail.toFixed(2)} over the 3 largest`, color: "#d1242f", points: heap });
+  const retained = curve.points.filter((p) => p.retained).map((p) => ({ x: p.x, y: p.retained!.mid.heapMiB + p.retained!.mid.buffersMiB }));
+  if (retained.length) series.push({ label: `retained mid-stream after GC (heap + buffers), MiB — slope ${slope(retained).toFixed(2)}`, color: "#2da44e", points: retained });
   png(curve.name, svg(curve, series));
-  Object.assign(curve, { tailSlope: tail, ...(heap.length ? { heapSlope: slope(heap), heapTailSlope: heapTail } : {}) });
-  console.log(`${curve.name}: slope ${curve.slope.toFixed(2)} (${tail.toFixed(2)} over the 3 largest)${heap.length ? `, heap slope ${slope(heap).toFixed(2)} (${heapTail.toFixed(2)})` : ""}`);
+  Object.assign(curve, { tailSlope: tail, ...(heap.length ? { heapSlope: slope(heap), heapTailSlope: heapTail } : {}), ...(retained.length ? { retainedSlope: slope(retained) } : {}) });
+  console.log(`${curve.name}: slope ${curve.slope.toFixed(2)} (${tail.toFixed(2)} over the 3 largest)${heap.length ? `, heap slope ${slope(heap).toFixed(2)} (${heapTail.toFixed(2)})` : ""}${retained.length ? `, retained mid-stream slope ${slope(retained).toFixed(2)}` : ""}`);
 }
 writeFileSync("docs/perf/scale.json", `${JSON.stringify(curves, null, 2)}\n`);

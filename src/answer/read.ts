@@ -32,34 +32,49 @@ export function parseOriginMessage(text: string, maxDepth: number): JsonRpcMessa
  * Reads an origin's stream chunk by chunk and gives up when one read waits longer than the idle
  * timeout (cancelling the stream). One timer watches the whole stream instead of one per chunk: when
  * it fires early it re-arms for what is left; time spent while nothing is read (the client applying
- * backpressure) never counts.
+ * backpressure) never counts. Each read is one promise the timer can fail, not a race against one
+ * long-lived promise: a race leaves a reaction on that promise per read, and each reaction keeps its
+ * read's chunk alive until the stream ends (memory growing with the answer, not its largest event).
  */
 function idleGuardedReader(reader: Reader, idleTimeoutMs: number | undefined): { read(): Promise<ReadableStreamReadResult<Uint8Array>>; stop(): void } {
   if (idleTimeoutMs === undefined) return { read: () => reader.read(), stop() {} };
   let readSince: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let giveUp: ((error: GatewayError) => void) | undefined;
-  const idle = new Promise<never>((_, reject) => (giveUp = reject));
-  idle.catch(() => {});
+  let idle: GatewayError | undefined;
+  /** Fails the read in progress, if any. */
+  let failRead: ((error: unknown) => void) | undefined;
   const watch = (ms: number) => {
     timer = setTimeout(() => {
       const waited = readSince === undefined ? 0 : Date.now() - readSince;
-      if (waited >= idleTimeoutMs) giveUp!(new GatewayError("originTimeout", `origin idle for ${idleTimeoutMs} ms`));
-      else watch(idleTimeoutMs - waited);
+      if (waited < idleTimeoutMs) return watch(idleTimeoutMs - waited);
+      idle = new GatewayError("originTimeout", `origin idle for ${idleTimeoutMs} ms`);
+      failRead?.(idle);
     }, ms);
   };
   watch(idleTimeoutMs);
   return {
-    async read() {
-      readSince = Date.now();
-      try {
-        return await Promise.race([reader.read(), idle]);
-      } catch (error) {
-        reader.cancel().catch(() => {});
-        throw error;
-      } finally {
-        readSince = undefined;
-      }
+    read() {
+      return new Promise((resolve, reject) => {
+        let settled = false;
+        const fail = (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          readSince = undefined;
+          failRead = undefined;
+          reader.cancel().catch(() => {});
+          reject(error);
+        };
+        if (idle) return fail(idle);
+        readSince = Date.now();
+        failRead = fail;
+        reader.read().then((result) => {
+          if (settled) return;
+          settled = true;
+          readSince = undefined;
+          failRead = undefined;
+          resolve(result);
+        }, fail);
+      });
     },
     stop: () => clearTimeout(timer),
   };

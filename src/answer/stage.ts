@@ -32,7 +32,13 @@ async function endSessionAnswer(response: Response): Promise<Response> {
 export function answerClient({ policy }: { policy: CompiledPolicy }) {
   const { maxAnswerEventBytes: maxEventBytes, maxDepth } = policy.gateway;
   return createMiddleware<{ Bindings: Env; Variables: Reads }>(async (c) => {
-    const { incoming, originResponse, audit, origin, originName, principal, decision } = c.var;
+    const incoming = c.get("incoming");
+    const originResponse = c.get("originResponse");
+    const audit = c.get("audit");
+    const origin = c.get("origin");
+    const originName = c.get("originName");
+    const principal = c.get("principal");
+    const decision = c.get("decision");
     if (incoming.row.kind === "endSession") return endSessionAnswer(originResponse);
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
     const hook = answerReview({ env: c.env, policy, originName, origin, principal, incoming, decision, audit, waitUntil });

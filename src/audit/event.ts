@@ -20,7 +20,7 @@ export async function describeArguments(key: string, args: JsonObject): Promise<
   const argumentSizes: Record<string, number> = {};
   const names = Object.keys(args);
   // Identifier-like names only, and at most MAX_SIZED of them: the event stays small whatever the caller sends.
-  for (const name of names.slice(0, MAX_SIZED)) argumentSizes[/^[A-Za-z0-9_.-]{1,64}$/.test(name) ? name : "(other)"] = new TextEncoder().encode(canonicalJson(args[name]!)).length;
+  for (const name of names.slice(0, MAX_SIZED)) argumentSizes[/^[A-Za-z0-9_.-]{1,64}$/.test(name) ? name : "(other)"] = utf8Length(canonicalJson(args[name]!), 0);
   const digest = toHex(await hmacSha256(key, `arguments\n${canonicalJson(args)}`)).slice(0, 32);
   return names.length > MAX_SIZED ? { argumentsDigest: digest, argumentSizes, truncated: true } : { argumentsDigest: digest, argumentSizes };
 }
@@ -29,29 +29,35 @@ const MAX_SIZED = 32;
 /** Well under a Queues message (128 KB): an event over it loses its lists, marked `truncated`, never the event. */
 export const MAX_EVENT_BYTES = 16 * 1024;
 
+const BOUNDED_TEXT = ["reason", "target", "rule", "method", "origin", "principal", "abuse", "ray"] as const;
+
 /** Every field within its bound; an event still too large keeps its identity and decision and drops its lists. */
 export function boundEvent(event: AuditEvent): AuditEvent {
-  const bounded: AuditEvent = { ...event };
-  for (const key of ["reason", "target", "rule", "method", "origin", "principal", "abuse", "ray"] as const) {
+  return boundAndSerialize(event).event;
+}
+
+/**
+ * The bounded event and its JSON, serialized once: the size check's text is the text that is sent.
+ * The event is copied only when a bound changes it.
+ */
+function boundAndSerialize(event: AuditEvent): { event: AuditEvent; json: string; bytes: number } {
+  let bounded = event;
+  const change = () => (bounded === event ? (bounded = { ...event, truncated: true }) : bounded);
+  for (const key of BOUNDED_TEXT) {
     const value = bounded[key];
-    if (typeof value === "string" && value.length > 512) {
-      bounded[key] = value.slice(0, 512);
-      bounded.truncated = true;
-    }
+    if (typeof value === "string" && value.length > 512) change()[key] = value.slice(0, 512);
   }
-  if (bounded.roles && bounded.roles.length > 32) {
-    bounded.roles = bounded.roles.slice(0, 32);
-    bounded.truncated = true;
+  if (bounded.roles && bounded.roles.length > 32) change().roles = bounded.roles.slice(0, 32);
+  if (bounded.integrity && bounded.integrity.length > 20) change().integrity = bounded.integrity.slice(0, 20);
+  let json = JSON.stringify(bounded);
+  let bytes = utf8Length(json, 0);
+  if (bytes > MAX_EVENT_BYTES) {
+    const cut = change();
+    for (const key of ["integrity", "argumentSizes", "redactions", "rateLimitFailedOpen", "roles"] as const) delete cut[key];
+    json = JSON.stringify(cut);
+    bytes = utf8Length(json, 0);
   }
-  if (bounded.integrity && bounded.integrity.length > 20) {
-    bounded.integrity = bounded.integrity.slice(0, 20);
-    bounded.truncated = true;
-  }
-  if (utf8Length(JSON.stringify(bounded), 0) > MAX_EVENT_BYTES) {
-    for (const key of ["integrity", "argumentSizes", "redactions", "rateLimitFailedOpen", "roles"] as const) delete bounded[key];
-    bounded.truncated = true;
-  }
-  return bounded;
+  return { event: bounded, json, bytes };
 }
 
 /** What an event records of the HTTP request itself. */
@@ -122,10 +128,10 @@ export class AuditDraft {
       this.event.decision = this.failure.auditDecision;
     }
     this.event.gatewayMs = Date.now() - this.started;
-    const event = boundEvent(this.event);
-    const line = JSON.stringify({ audit: event });
-    console.log(line);
-    if (this.sink?.queue) toQueue({ event, bytes: utf8Length(line, 0) }, this.sink.queue, this.sink.waitUntil);
+    const { event, json, bytes } = boundAndSerialize(this.event);
+    console.log(`{"audit":${json}}`);
+    // The queued event is sent after this request is over: a copy, so that it stays what was logged.
+    if (this.sink?.queue) toQueue({ event: event === this.event ? { ...event } : event, bytes: bytes + 10 }, this.sink.queue, this.sink.waitUntil);
   }
 }
 

@@ -25,7 +25,7 @@ export function auditTrail({ policy }: { policy: CompiledPolicy }) {
     c.set("audit", draft);
     await next();
     try {
-      await record(draft, c.env, c.var);
+      await record(draft, c.env, { originName: c.get("originName"), principal: c.get("principal"), incoming: c.get("incoming"), decision: c.get("decision"), rate: c.get("rate"), originMs: c.get("originMs") });
     } catch (error) {
       // The answer stands: an audit detail that could not be recorded never replaces it.
       console.error(JSON.stringify({ error: `audit event incomplete: ${asGatewayError(error).reason}`, requestId: draft.event.requestId }));

@@ -1,8 +1,8 @@
 // Who is calling: the bearer token from the Authorization header (and nowhere else), checked for
 // shape and checksum, then looked up in KV by its HMAC under the pepper; the record is validated and
 // its expiry checked again in code (KV expiration is lazy) on every request, cached or not. An isolate
-// keeps records it found for `tokenCacheSeconds`, so a busy caller costs one KV read per isolate per
-// interval; unknown tokens are never cached. Failures are 401 with an RFC 6750 challenge pointing at
+// keeps records it found for `tokenCacheSeconds`, by token, so a busy caller costs one KV read and one
+// HMAC per isolate per interval; unknown tokens are never cached. Failures are 401 with an RFC 6750 challenge pointing at
 // the RFC 9728 protected-resource metadata; the precise reason stays inside. The `authentication`
 // middleware puts the Principal on the context before any body is read. An endpoint in JWT mode
 // (policy `origins.<name>.jwt`) takes the issuer's JWT access tokens instead (auth/jwt.ts), and the
@@ -71,24 +71,28 @@ export function bearerToken(request: Request, origin: string): string {
 
 const INVALID_TOKEN = { code: "invalid_token", description: "the token is invalid, expired or revoked; ask your operator for a new one" };
 
-/** Records this isolate found in KV, by KV key, each with the second it must be read again. */
-const cachedRecords = new IsolateCache<string, { record: TokenRecord; until: number }>(10_000);
+/**
+ * Records this isolate found in KV, by the token itself (a cached token costs no HMAC either) and
+ * only under the pepper they were found with, each with the second it must be read again. The tokens
+ * stay in the isolate's memory no longer than their records.
+ */
+const cachedRecords = new IsolateCache<string, { record: TokenRecord; until: number; pepper: string }>(10_000);
 
-function cachedRecord(key: string, now: number): TokenRecord | undefined {
-  const cached = cachedRecords.get(key);
-  if (cached && cached.until > now) return cached.record;
-  if (cached) cachedRecords.delete(key);
+function cachedRecord(token: string, pepper: string, now: number): TokenRecord | undefined {
+  const cached = cachedRecords.get(token);
+  if (cached && cached.until > now && cached.pepper === pepper) return cached.record;
+  if (cached) cachedRecords.delete(token);
   return undefined;
 }
 
-/** Drops records by KV key from this isolate's cache (an OAuth grant's access tokens, once the grant is revoked here). */
-export function forgetCachedRecords(keys: string[]): void {
-  for (const key of keys) cachedRecords.delete(key);
+/** Drops this isolate's cached records of an OAuth grant's access tokens (the grant was just revoked here). */
+export function forgetCachedGrant(grant: string): void {
+  cachedRecords.deleteWhere((cached) => cached.record.grant === grant);
 }
 
-function cacheRecord(key: string, record: TokenRecord, now: number, cacheSeconds: number): void {
+function cacheRecord(token: string, pepper: string, record: TokenRecord, now: number, cacheSeconds: number): void {
   if (cacheSeconds === 0) return;
-  cachedRecords.set(key, { record, until: now + cacheSeconds });
+  cachedRecords.set(token, { record, until: now + cacheSeconds, pepper });
 }
 
 export async function authenticate(
@@ -112,10 +116,10 @@ export async function authenticate(
   }
   if (jwt && !jwt.gatewayTokens) throw refuse(request, origin, isWellFormedToken(token) ? "gateway token at an endpoint that takes the issuer's JWTs only" : "not a signed JWT (compact JWS), at an endpoint in JWT mode", INVALID_TOKEN);
   if (!isWellFormedToken(token)) throw refuse(request, origin, "malformed token or bad checksum", INVALID_TOKEN);
-  const key = await tokenKey(pepper, token);
-  let record = cachedRecord(key, now);
+  let record = cachedRecord(token, pepper, now);
   if (!record) {
     beforeLookup?.();
+    const key = await tokenKey(pepper, token);
     let stored: string | null;
     try {
       stored = await tokens.get(key, "text");
@@ -132,7 +136,7 @@ export async function authenticate(
     const parsed = tokenRecordSchema.safeParse(json);
     if (!parsed.success) throw refuse(request, origin, "token record fails its schema", INVALID_TOKEN);
     record = parsed.data;
-    cacheRecord(key, record, now, cacheSeconds);
+    cacheRecord(token, pepper, record, now, cacheSeconds);
   }
   if (record.expiresAt !== null && record.expiresAt <= now) throw refuse(request, origin, "expired token", INVALID_TOKEN);
   if (maxLifetimeSeconds !== undefined && record.createdAt + maxLifetimeSeconds <= now) throw refuse(request, origin, "token older than the maximum token lifetime", INVALID_TOKEN);

@@ -46,7 +46,9 @@ async function parameterHeaders(incoming: Incoming, headers: Headers, originName
 export function forwardToOrigin({ policy }: { policy: CompiledPolicy }) {
   const { maxAnswerEventBytes } = policy.gateway;
   return createMiddleware<{ Bindings: Env; Variables: ForwardVariables & EndpointVariables & { incoming: Incoming } }>(async (c, next) => {
-    const { origin, originName, incoming } = c.var;
+    const origin = c.get("origin");
+    const originName = c.get("originName");
+    const incoming = c.get("incoming");
     const credential = originCredential(c.env, origin);
     const paramHeaders = await parameterHeaders(incoming, c.req.raw.headers, originName, origin, credential, maxAnswerEventBytes);
     const started = Date.now();

@@ -140,11 +140,10 @@ async function openInputAnswers(incoming: Incoming, seals: EchoSeals, binding: E
 export function mcpMessage({ policy }: Options) {
   const { maxBodyBytes, maxDepth } = policy.gateway;
 
-  async function requireSession(c: { env: Env; var: EndpointVariables & { principal: Principal } }, headers: Headers): Promise<Session> {
+  async function requireSession(c: { env: Env; get<K extends "originName" | "principal">(key: K): (EndpointVariables & { principal: Principal })[K] }, headers: Headers): Promise<Session> {
     const clientId = headers.get("mcp-session-id");
     if (clientId === null) throw new GatewayError("badTransport", "no session id", { detail: "Mcp-Session-Id header is required" });
-    const { originName, principal } = c.var;
-    return unwrapSession(gatewaySecrets(c.env).sessionSecret, { origin: originName, principal: principal.id }, clientId);
+    return unwrapSession(gatewaySecrets(c.env).sessionSecret, { origin: c.get("originName"), principal: c.get("principal").id }, clientId);
   }
 
   return createMiddleware<{ Bindings: Env; Variables: McpVariables & { principal: Principal } }>(async (c, next) => {

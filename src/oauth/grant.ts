@@ -135,14 +135,13 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
     });
   }
 
-  /** Revokes the grant (`mcp-warden grant revoke`): if it was live, its subject, client and the KV keys of the access tokens it deleted. */
-  revokeGrant(reason: string): Promise<{ subject: string; client: string; accessKeys: string[] } | undefined> {
+  /** Revokes the grant (`mcp-warden grant revoke`): its subject and client if it was live, else undefined. */
+  revokeGrant(reason: string): Promise<{ subject: string; client: string } | undefined> {
     return this.ctx.blockConcurrencyWhile(async () => {
       const state = await this.ctx.storage.get<GrantState>(STATE);
       if (!state || state.revoked) return undefined;
-      const accessKeys = state.issued.map(({ key }) => key);
       await this.revoke(state, reason);
-      return { subject: state.subject, client: state.clientId, accessKeys };
+      return { subject: state.subject, client: state.clientId };
     });
   }
 

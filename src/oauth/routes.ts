@@ -24,7 +24,7 @@ import type { AuditEvent } from "../audit/schema.js";
 import { gatewaySecrets, type Env } from "../config.js";
 import { GatewayError, handleError, OAuthError } from "../errors.js";
 import { hmacSha256, timingSafeEqualText, toBase64Url, toHex } from "../hmac.js";
-import { forgetCachedRecords } from "../auth/authenticate.js";
+import { forgetCachedGrant } from "../auth/authenticate.js";
 import { generateToken, isWellFormedToken, tokenKey } from "../auth/token.js";
 import type { CompiledLimit, CompiledPolicy, OAuthSettings } from "../policy/types.js";
 import type { FailedAuthGuard } from "../ratelimit/failed-auth.js";
@@ -491,7 +491,7 @@ export function oauthRoutes({ policy, failures }: { policy: CompiledPolicy; fail
     const revoked = await grantStub(c.env, grant).revokeGrant("revoked by the operator (mcp-warden grant revoke)");
     if (revoked) {
       // KV no longer has them; this isolate must not serve them from its cache either (others hold them at most gateway.tokenCacheSeconds).
-      forgetCachedRecords(revoked.accessKeys);
+      forgetCachedGrant(grant);
       c.var.audit.event.principal = revoked.subject;
       c.var.audit.event.oauth!.client = revoked.client.slice(0, 512);
     } else c.var.audit.event.reason = "no live grant with this id";

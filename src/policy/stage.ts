@@ -54,7 +54,10 @@ export function policyDecision({ policy }: { policy: CompiledPolicy }) {
   const engine = new PolicyEngine(policy);
   const usesSql = policyUsesSql(policy);
   return createMiddleware<{ Bindings: Env; Variables: PolicyVariables & EndpointVariables & { principal: Principal; incoming: Incoming } }>(async (c, next) => {
-    const { incoming, originName, origin, principal } = c.var;
+    const incoming = c.get("incoming");
+    const originName = c.get("originName");
+    const origin = c.get("origin");
+    const principal = c.get("principal");
     const params = incoming.message?.kind === "request" ? incoming.message.message.params : undefined;
     if (usesSql && incoming.row.target?.arguments) await loadSqlParser();
     let decision = decideMessage(engine, {

@@ -111,7 +111,8 @@ export function rateLimits({ policy }: { policy: CompiledPolicy }) {
   const cooldownMs = Math.max(abuse?.cooldownMs ?? 0, anomalyCooldownMs);
 
   return createMiddleware<{ Bindings: Env; Variables: Reads }>(async (c, next) => {
-    const { decision, principal } = c.var;
+    const decision = c.get("decision");
+    const principal = c.get("principal");
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
     // Every message counts, allowed or not: a loop of denied calls runs into the same limits.
     const watch = decision.effect === "allow" ? decision.watch : undefined;
