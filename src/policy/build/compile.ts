@@ -113,8 +113,9 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
     }
     if (policy.oauth) {
       if (oauth) problems.push(`${file}: oauth: defined in more than one file`);
-      const { accessTokenTtl, refreshTokenTtl, grantTtl, ...rest } = policy.oauth;
+      const { accessTokenTtl, refreshTokenTtl, grantTtl, dynamicClientRegistration, ...rest } = policy.oauth;
       oauth = { ...rest, accessTokenSeconds: durationMs(accessTokenTtl) / 1000, refreshTokenSeconds: durationMs(refreshTokenTtl) / 1000, grantSeconds: durationMs(grantTtl) / 1000 };
+      if (dynamicClientRegistration) oauth.dynamicClientRegistration = { limit: dynamicClientRegistration.limit, windowMs: durationMs(dynamicClientRegistration.window) };
       if (oauth.grantSeconds < oauth.accessTokenSeconds) problems.push(`${file}: oauth: grantTtl must be at least as long as accessTokenTtl`);
       // KV expires nothing sooner than a minute, and a token must outlive the round trip that issued it.
       if (oauth.accessTokenSeconds < 60 || oauth.refreshTokenSeconds < oauth.accessTokenSeconds) problems.push(`${file}: oauth: accessTokenTtl must be at least 1m and refreshTokenTtl at least as long`);

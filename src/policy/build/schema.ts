@@ -337,6 +337,12 @@ export const oauthSchema = z.strictObject({
   roleMapping: z
     .array(z.strictObject({ claim: z.string().min(1).max(128), equals: z.union([z.string(), z.boolean()]), roles: z.array(identifier).min(1) }))
     .min(1),
+  /**
+   * Dynamic Client Registration (RFC 7591) at /oauth/register, off unless present: registrations per
+   * client address in a window. Deprecated by the 2026-07-28 MCP authorization spec in favour of
+   * client metadata documents; for clients that cannot host one yet.
+   */
+  dynamicClientRegistration: z.strictObject({ limit: z.int().min(1).max(1000), window: duration }).optional(),
 });
 
 /** One origin of a virtual server: the namespace its tools and prompts are listed under, and tools renamed outright. */
