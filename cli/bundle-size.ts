@@ -1,5 +1,5 @@
 // `npm run bundle-size`: builds the production Worker exactly as `wrangler deploy` would
-// (`--dry-run --outdir`), prints its raw and gzip size and fails over the 120 KiB gzip budget for the
+// (`--dry-run --outdir`), prints its raw and gzip size and fails over the 125 KiB gzip budget for the
 // gateway (100 until the OAuth authorization server). When the policy has an `sql` rule the bundle also carries the SQL parser (sql-parser-cst),
 // which has its own budget: its share is the difference to the same build without it (README, SQL
 // arguments, says why it costs what it does). `npm run bench` reuses the measurement.
@@ -14,7 +14,7 @@ import { policyUsesSql } from "../src/policy/sql.js";
 import { loadPolicy } from "./policy-files.js";
 
 // 100 KiB until the OAuth authorization server (oauth4webapi and src/oauth/: +16 KiB gzip, see README).
-const BUDGET_KIB = 120;
+const BUDGET_KIB = 125;
 const SQL_PARSER_BUDGET_KIB = 120;
 
 /** The gzip size of the same Worker without the SQL parser: what the gateway itself weighs. */

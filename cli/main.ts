@@ -1,5 +1,6 @@
 // `mcp-warden`: the operator's command line. Tokens (create, list, revoke, rotate) against the local
-// dev KV or, with --remote, the deployed one; policy (check, explain, matrix) against policies/; doctor.
+// dev KV or, with --remote, the deployed one; OAuth grants (list, revoke); policy (check, explain,
+// matrix) against policies/; doctor.
 
 import { parseArgs } from "node:util";
 import { PolicyError } from "../src/policy/build/compile.js";
@@ -14,7 +15,9 @@ import { pinCommand } from "./pin.js";
 import { doctorCommand } from "./doctor.js";
 import { reportCommand } from "./report.js";
 import { loadSqlParser } from "../src/policy/sql.js";
+import { ServerNames } from "../src/virtual/names.js";
 import { createTokens, listTokens, revokeToken, rotateToken } from "./tokens.js";
+import { listGrants, revokeGrant } from "./grants.js";
 import type { Target } from "./wrangler.js";
 
 const USAGE = `usage:
@@ -22,6 +25,9 @@ const USAGE = `usage:
   mcp-warden token list [--remote [--env production]]
   mcp-warden token revoke <token | id> [--remote [--env production]]
   mcp-warden token rotate <token | id> [--remote [--env production]]
+  mcp-warden grant list [--subject ID] [--client CLIENT_ID] [--remote [--env production]]
+  mcp-warden grant revoke (<grant id> | --subject ID | --client CLIENT_ID) [--url GATEWAY] [--remote [--env production]]
+                                      --url defaults to the local gateway (npm start); with --remote it is required
   mcp-warden policy check [--dir policies]
   mcp-warden policy explain --role R [--role R2] [--origin O] (--tool T | --resource URI | --prompt P) [--args JSON]
                             [--address IP] [--country CC] [--asn N] [--at ISO-TIME] [--dir policies]
@@ -37,7 +43,8 @@ const USAGE = `usage:
                                       the deployment checklist against this configuration; exit 1 on any fail
 
 --remote works on the KV namespace of the deployed Worker (wrangler must be logged in) and needs
-WARDEN_TOKEN_PEPPER set to the value of the deployed TOKEN_PEPPER secret.`;
+WARDEN_TOKEN_PEPPER set to the value of the deployed TOKEN_PEPPER secret. --persist-to DIR reads another
+local store than .wrangler/state (token and grant commands).`;
 
 function fail(message: string): never {
   console.error(message);
@@ -67,9 +74,10 @@ async function tokenCommand(action: string | undefined, args: string[]): Promise
       note: { type: "string" },
       remote: { type: "boolean", default: false },
       env: { type: "string" },
+      "persist-to": { type: "string" },
     },
   });
-  const target: Target = values.remote ? { remote: true, env: values.env ?? "production" } : { remote: false };
+  const target = targetOf(values);
   switch (action) {
     case "create": {
       const roles = list(values.roles);
@@ -128,6 +136,50 @@ async function tokenCommand(action: string | undefined, args: string[]): Promise
   }
 }
 
+function targetOf(values: { remote?: boolean; env?: string; "persist-to"?: string }): Target {
+  if (values.remote) return { remote: true, env: values.env ?? "production" };
+  return { remote: false, ...(values["persist-to"] ? { persistTo: values["persist-to"] } : {}) };
+}
+
+async function grantCommand(action: string | undefined, args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      subject: { type: "string" },
+      client: { type: "string" },
+      url: { type: "string" },
+      remote: { type: "boolean", default: false },
+      env: { type: "string" },
+      "persist-to": { type: "string" },
+    },
+  });
+  const target = targetOf(values);
+  const filter = { ...(values.subject !== undefined ? { subject: values.subject } : {}), ...(values.client !== undefined ? { client: values.client } : {}) };
+  const date = (at: number) => new Date(at * 1000).toISOString().slice(0, 19) + "Z";
+  switch (action) {
+    case "list": {
+      const grants = await listGrants(filter, target);
+      if (!grants.length) return console.log("no live grants");
+      console.log(["grant".padEnd(34), "user".padEnd(28), "origin".padEnd(14), "roles".padEnd(22), "expires".padEnd(22), "client"].join(""));
+      for (const grant of grants) console.log([grant.grant.padEnd(34), grant.name.padEnd(28), grant.origin.padEnd(14), grant.roles.join(",").padEnd(22), date(grant.expiresAt).padEnd(22), grant.client].join(""));
+      return;
+    }
+    case "revoke": {
+      if ((positionals.length === 1) === (values.subject !== undefined || values.client !== undefined) || positionals.length > 1) fail("grant revoke takes one grant id, or --subject and/or --client");
+      if (values.remote && !values.url) fail("grant revoke --remote needs --url, the deployed gateway's address");
+      const url = values.url ?? "http://127.0.0.1:8787";
+      const ids = positionals.length === 1 ? [positionals[0]!] : (await listGrants(filter, target)).map((grant) => grant.grant);
+      if (!ids.length) return console.log("no live grants match");
+      for (const id of ids) console.log(`${(await revokeGrant(id, url, target)) ? "revoked" : "not live (already revoked or expired)"} ${id}`);
+      console.error("Its refresh token is refused from now on; its access tokens are deleted from KV (deployed: within about 60 s at every edge).");
+      return;
+    }
+    default:
+      fail(USAGE);
+  }
+}
+
 function loadOrFail(dir: string): CompiledPolicy {
   try {
     return loadPolicy([dir]);
@@ -168,7 +220,7 @@ function policyCommand(action: string | undefined, args: string[]): void {
       return;
     }
     case "explain": {
-      const origin = values.origin ?? (origins.length === 1 ? origins[0]! : fail("--origin is needed: the policy has several origins"));
+      const endpoint = values.origin ?? (origins.length === 1 ? origins[0]! : fail("--origin is needed: the policy has several origins"));
       const targets: [TargetKind, string | undefined][] = [
         ["tool", values.tool],
         ["resource", values.resource],
@@ -176,7 +228,13 @@ function policyCommand(action: string | undefined, args: string[]): void {
       ];
       const named = targets.filter(([, name]) => name !== undefined);
       if (named.length !== 1 || !values.role?.length) fail("explain needs --role and one of --tool, --resource, --prompt");
-      const [kind, name] = named[0] as [TargetKind, string];
+      const [kind, asNamed] = named[0] as [TargetKind, string];
+      // On a virtual server (--origin <server>), the name as the server lists it, routed to its origin.
+      const server = policy.servers[endpoint];
+      const routed = server ? (kind === "resource" ? new ServerNames(server).uriIn(asNamed) : new ServerNames(server).nameIn(kind as "tool" | "prompt", asNamed)) : { origin: endpoint, name: asNamed };
+      if (!routed) fail(`server ${endpoint} has no ${kind} named ${asNamed}`);
+      const { origin, name } = routed;
+      if (server) console.log(`server ${endpoint}: ${kind} ${asNamed} is ${origin}'s ${name}`);
       let parsed: Record<string, never> | undefined;
       try {
         parsed = kind === "resource" ? undefined : JSON.parse(values.args ?? "{}");
@@ -231,6 +289,7 @@ const [command, action, ...rest] = process.argv.slice(2);
 try {
   await loadSqlParser();
   if (command === "token") await tokenCommand(action, rest);
+  else if (command === "grant") await grantCommand(action, rest);
   else if (command === "policy") policyCommand(action, rest);
   else if (command === "audit") await auditCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));
   else if (command === "pin") process.exitCode = await pinCommand([action, ...rest].filter((arg): arg is string => arg !== undefined));

@@ -10,9 +10,12 @@ import { readDevVars, wrangler, type Target } from "./wrangler.js";
 
 export type NewToken = { principal: string; name: string; roles: string[]; expiresInSeconds?: number; origins?: string[]; note?: string };
 
-/** The token pepper: the local dev secret, or for a deployed gateway WARDEN_TOKEN_PEPPER (the value of its TOKEN_PEPPER secret). */
+/**
+ * The token pepper: for a deployed gateway WARDEN_TOKEN_PEPPER (the value of its TOKEN_PEPPER secret); locally
+ * the dev secret in .dev.vars, unless WARDEN_TOKEN_PEPPER names another (a gateway run with its own secrets).
+ */
 export function pepperFor(target: Target): string {
-  const pepper = target.remote ? process.env.WARDEN_TOKEN_PEPPER : readDevVars().TOKEN_PEPPER;
+  const pepper = target.remote ? process.env.WARDEN_TOKEN_PEPPER : (process.env.WARDEN_TOKEN_PEPPER ?? readDevVars().TOKEN_PEPPER);
   if (!pepper || pepper.length < 32) {
     throw new Error(
       target.remote

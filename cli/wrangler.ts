@@ -15,10 +15,11 @@ export function projectNode(): string {
   return existsSync(bundled) ? bundled : process.execPath;
 }
 
-export type Target = { remote: boolean; env?: string };
+/** `persistTo`: a local store other than `.wrangler/state` (wrangler's --persist-to). */
+export type Target = { remote: boolean; env?: string; persistTo?: string };
 
 export function wrangler(args: string[], target: Target): string {
-  const where = target.remote ? ["--remote", ...(target.env ? ["--env", target.env] : [])] : ["--local"];
+  const where = target.remote ? ["--remote", ...(target.env ? ["--env", target.env] : [])] : ["--local", ...(target.persistTo ? ["--persist-to", target.persistTo] : [])];
   try {
     return execFileSync(projectNode(), [join(PROJECT_ROOT, "node_modules/wrangler/bin/wrangler.js"), ...args, ...where], {
       cwd: PROJECT_ROOT,

@@ -112,6 +112,11 @@ export const OAuthErrorStatus = {
   access_denied: 403,
   server_error: 500,
   temporarily_unavailable: 503,
+  /** RFC 7591 §3.2.2: registration refused. */
+  invalid_redirect_uri: 400,
+  invalid_client_metadata: 400,
+  /** The client address is over an OAuth endpoint's limit (failed attempts, or registrations); with Retry-After. */
+  rate_limited: 429,
 } as const;
 
 export class OAuthError extends Error {
@@ -119,6 +124,9 @@ export class OAuthError extends Error {
     readonly code: keyof typeof OAuthErrorStatus,
     /** Sent to the client: says what was wrong with its own request, nothing else. */
     readonly description: string,
+    /** The precise reason, for the audit event only (e.g. why a grant refused a refresh); the description by default. */
+    readonly reason: string = description,
+    readonly headers: Record<string, string> = {},
   ) {
     super(`${code}: ${description}`);
   }
@@ -130,7 +138,7 @@ export class OAuthError extends Error {
   toResponse(): Response {
     return new Response(JSON.stringify({ error: this.code, error_description: this.description }), {
       status: this.status,
-      headers: { "content-type": "application/json", "cache-control": "no-store" },
+      headers: { "content-type": "application/json", "cache-control": "no-store", ...this.headers },
     });
   }
 }

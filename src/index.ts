@@ -41,7 +41,9 @@ export { OAuthGrant } from "./oauth/grant.js";
 const MCP = "/mcp/:origin";
 const app = new Hono<{ Bindings: Env }>();
 const endpoints = [...Object.keys(policy.origins), ...Object.keys(policy.servers)];
-const authenticated = authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, maxTokenLifetimeSeconds: policy.gateway.maxTokenLifetimeSeconds, failures: failedAuthGuard(policy.gateway.rateLimit.failedAuth, limitBackend), origins: policy.origins });
+// One failed-authentication count per client address, for bearer tokens at the MCP endpoints and for codes, refresh tokens and signatures at /oauth/*.
+const authenticationFailures = failedAuthGuard(policy.gateway.rateLimit.failedAuth, limitBackend);
+const authenticated = authentication({ tokenCacheSeconds: policy.gateway.tokenCacheSeconds, maxTokenLifetimeSeconds: policy.gateway.maxTokenLifetimeSeconds, failures: authenticationFailures, origins: policy.origins });
 
 app.onError(handleError);
 app.notFound(() => {
@@ -54,7 +56,7 @@ app.get("/.well-known/oauth-protected-resource/mcp/:origin", (c) => {
   return c.json(protectedResourceMetadata(policy, new URL(c.req.url).origin, name));
 });
 
-if (policy.oauth) app.route("/", oauthRoutes({ policy }));
+if (policy.oauth) app.route("/", oauthRoutes({ policy, failures: authenticationFailures }));
 
 app.get("/.well-known/mcp-warden", (c) =>
   c.json({ gateway: "mcp-warden", policyVersion: policy.version, origins: Object.keys(policy.origins), servers: Object.keys(policy.servers), protectedResourceMetadata: endpoints.map(protectedResourcePath) }),

@@ -15,6 +15,11 @@ export class IsolateCache<K, V> {
     this.entries.delete(key);
   }
 
+  /** Drops every entry whose value matches. */
+  deleteWhere(matches: (value: V) => boolean): void {
+    for (const [key, value] of this.entries) if (matches(value)) this.entries.delete(key);
+  }
+
   set(key: K, value: V): void {
     this.entries.delete(key);
     // Map order is insertion order: the first key is the oldest.

@@ -74,6 +74,15 @@ export const auditEventSchema = z.object({
       action: z.enum(["flag", "cooldown"]),
     }),
   ),
+  /** A request to the authorization server (/oauth/*): the endpoint, and the client and grant it concerned (ids, never a token or code). */
+  oauth: z.optional(
+    z.object({
+      endpoint: z.enum(["authorize", "callback", "consent", "token", "register", "revoke"]),
+      client: z.optional(z.string()),
+      grant: z.optional(z.string()),
+      grantType: z.optional(z.string()),
+    }),
+  ),
   responseBytes: z.optional(z.number()),
   /** Set when a field was cut to its bound or lists were dropped to keep the event small. */
   truncated: z.optional(z.literal(true)),

@@ -85,6 +85,11 @@ function cachedRecord(token: string, pepper: string, now: number): TokenRecord |
   return undefined;
 }
 
+/** Drops this isolate's cached records of an OAuth grant's access tokens (the grant was just revoked here). */
+export function forgetCachedGrant(grant: string): void {
+  cachedRecords.deleteWhere((cached) => cached.record.grant === grant);
+}
+
 function cacheRecord(token: string, pepper: string, record: TokenRecord, now: number, cacheSeconds: number): void {
   if (cacheSeconds === 0) return;
   cachedRecords.set(token, { record, until: now + cacheSeconds, pepper });

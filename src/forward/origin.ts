@@ -20,7 +20,8 @@ export type OriginCall = {
   paramHeaders?: Record<string, string>;
 };
 
-export async function callOrigin(origin: CompiledOrigin, credential: string | undefined, call: OriginCall): Promise<Response> {
+/** `caller`: the incoming request's signal; a virtual server aborts it when it stops waiting for this origin. */
+export async function callOrigin(origin: CompiledOrigin, credential: string | undefined, call: OriginCall, caller?: AbortSignal): Promise<Response> {
   const headers = new Headers({ accept: "application/json, text/event-stream" });
   if (call.body !== undefined) headers.set("content-type", "application/json");
   if (call.version) headers.set("mcp-protocol-version", call.version);
@@ -34,9 +35,10 @@ export async function callOrigin(origin: CompiledOrigin, credential: string | un
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), origin.timeoutMs);
   try {
-    return await fetch(origin.url, { method: call.method, headers, body: call.body, redirect: "manual", signal: controller.signal });
+    return await fetch(origin.url, { method: call.method, headers, body: call.body, redirect: "manual", signal: caller ? AbortSignal.any([controller.signal, caller]) : controller.signal });
   } catch (error) {
     if (controller.signal.aborted) throw new GatewayError("originTimeout", `no answer within ${origin.timeoutMs} ms`);
+    if (caller?.aborted) throw new GatewayError("originTimeout", "the virtual server stopped waiting for this origin");
     throw new GatewayError("originUnavailable", `fetch failed: ${(error as Error).message}`);
   } finally {
     clearTimeout(timer);

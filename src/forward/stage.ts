@@ -52,7 +52,7 @@ export function forwardToOrigin({ policy }: { policy: CompiledPolicy }) {
     const credential = originCredential(c.env, origin);
     const paramHeaders = await parameterHeaders(incoming, c.req.raw.headers, originName, origin, credential, maxAnswerEventBytes);
     const started = Date.now();
-    c.set("originResponse", await callOrigin(origin, credential, originCall(incoming, paramHeaders)));
+    c.set("originResponse", await callOrigin(origin, credential, originCall(incoming, paramHeaders), c.req.raw.signal));
     if (incoming.row.kind !== "stream" && incoming.row.kind !== "endSession") c.set("originMs", Date.now() - started);
     await next();
   });

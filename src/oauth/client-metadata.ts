@@ -11,6 +11,8 @@ import { IsolateCache } from "../isolate-cache.js";
 export const MAX_METADATA_BYTES = 5 * 1024;
 export const METADATA_TIMEOUT_MS = 3_000;
 const CACHE_SECONDS = 300;
+/** A failed fetch is remembered this long, so a client cannot make the gateway fetch again and again. */
+export const FAILURE_CACHE_SECONDS = 60;
 
 const metadataSchema = z.object({
   client_id: z.string(),
@@ -82,7 +84,7 @@ export function clientIdUrl(clientId: string, allowLoopbackHttp: boolean): URL {
   return url;
 }
 
-const cache = new IsolateCache<string, { metadata: ClientMetadata; until: number }>(1_000);
+const cache = new IsolateCache<string, { metadata: ClientMetadata; until: number } | { failure: OAuthError; until: number }>(1_000);
 
 async function readCapped(response: Response): Promise<string> {
   const declared = Number(response.headers.get("content-length") ?? "0");
@@ -109,11 +111,29 @@ async function readCapped(response: Response): Promise<string> {
   return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
 }
 
-/** Fetches, validates and caches the metadata document at `clientId`. */
+/**
+ * Fetches, validates and caches the metadata document at `clientId`. A failure is cached too (for
+ * FAILURE_CACHE_SECONDS, negative caching): the same client id fails again from the cache, unfetched.
+ */
 export async function clientMetadata(clientId: string, allowLoopbackHttp: boolean, now: number): Promise<ClientMetadata> {
   const cached = cache.get(clientId);
-  if (cached && cached.until > now) return cached.metadata;
+  if (cached && cached.until > now) {
+    if ("failure" in cached) throw cached.failure;
+    return cached.metadata;
+  }
+  // An id that is no fetchable URL costs nothing to check again and would only fill the cache.
   const url = clientIdUrl(clientId, allowLoopbackHttp);
+  try {
+    const metadata = await fetchMetadata(clientId, url);
+    cache.set(clientId, { metadata, until: now + CACHE_SECONDS });
+    return metadata;
+  } catch (error) {
+    if (error instanceof OAuthError) cache.set(clientId, { failure: error, until: now + FAILURE_CACHE_SECONDS });
+    throw error;
+  }
+}
+
+async function fetchMetadata(clientId: string, url: URL): Promise<ClientMetadata> {
   let response: Response;
   try {
     response = await fetch(url, { redirect: "manual", headers: { accept: "application/json" }, signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) });
@@ -139,9 +159,7 @@ export async function clientMetadata(clientId: string, allowLoopbackHttp: boolea
   for (const redirect of document.redirect_uris) {
     if (!redirectUriRegistrable(redirect)) throw new OAuthError("invalid_client", "client metadata document has a redirect URI that is not https, http on a loopback address, or a private-use scheme");
   }
-  const metadata = { clientId, name: document.client_name ?? new URL(clientId).host, redirectUris: document.redirect_uris };
-  cache.set(clientId, { metadata, until: now + CACHE_SECONDS });
-  return metadata;
+  return { clientId, name: document.client_name ?? new URL(clientId).host, redirectUris: document.redirect_uris };
 }
 
 /**

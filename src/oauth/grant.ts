@@ -3,11 +3,14 @@
 // blockConcurrencyWhile, KV writes included, and no other call on the same grant interleaves. The grant
 // keeps only keyed hashes (the KV keys of its tokens, HMAC-SHA256 under the pepper): a code is redeemed
 // once, a refresh token is used once, and a second use of either revokes the whole grant, deleting every
-// token it issued from KV (RFC 9700 §4.14, OAuth 2.1 §4.1.3). See docs/storage-schema.md.
+// token it issued from KV (RFC 9700 §4.14, OAuth 2.1 §4.1.3). It keeps its two grant-index records
+// (oauth/grant-index.ts) with it: written at creation, deleted at revocation, and an alarm at the grant's
+// absolute end deletes its storage. See docs/storage-schema.md.
 
 import { DurableObject } from "cloudflare:workers";
 import type { TokenRecord } from "../auth/record.js";
 import { metadataOf } from "../auth/record.js";
+import { grantIndexKeys, indexMetadata, type GrantIndexEntry } from "./grant-index.js";
 import { rolesAtRefresh, type RolePolicy } from "./grant-roles.js";
 
 export type GrantInit = {
@@ -81,8 +84,19 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
       if (await this.ctx.storage.get<GrantState>(STATE)) return false;
       const state: GrantState = { ...init, id, createdAt: now, codeUsed: false, revoked: false, generation: 0, refreshExpiresAt: 0, issued: [] };
       await this.ctx.storage.put(STATE, state);
+      await this.ctx.storage.setAlarm(init.expiresAt * 1000);
+      const entry: GrantIndexEntry = { grant: id, subject: init.subject, name: init.name, client: init.clientId, origin: init.origin, roles: init.roles, createdAt: now, expiresAt: init.expiresAt };
+      const metadata = indexMetadata(entry);
+      // KV expires nothing sooner than a minute from now.
+      const expiration = Math.max(init.expiresAt, now + 60);
+      await Promise.all((await grantIndexKeys(entry)).map((key) => this.env.TOKENS.put(key, JSON.stringify(entry), { expiration, metadata })));
       return true;
     });
+  }
+
+  /** The grant's absolute end: nothing it issued can still be live, so its storage goes (its KV records expired with it). */
+  override async alarm(): Promise<void> {
+    await this.ctx.storage.deleteAll();
   }
 
   redeemCode(exchange: Exchange): Promise<ExchangeResult> {
@@ -121,13 +135,13 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
     });
   }
 
-  /** Revokes the grant (CLI, or a replay detected elsewhere); true if it was live. */
-  revokeGrant(reason: string): Promise<boolean> {
+  /** Revokes the grant (`mcp-warden grant revoke`): its subject and client if it was live, else undefined. */
+  revokeGrant(reason: string): Promise<{ subject: string; client: string } | undefined> {
     return this.ctx.blockConcurrencyWhile(async () => {
       const state = await this.ctx.storage.get<GrantState>(STATE);
-      if (!state || state.revoked) return false;
+      if (!state || state.revoked) return undefined;
       await this.revoke(state, reason);
-      return true;
+      return { subject: state.subject, client: state.clientId };
     });
   }
 
@@ -138,7 +152,7 @@ export class OAuthGrant extends DurableObject<GrantEnv> {
 
   private async revoke(state: GrantState, reason: string): Promise<ExchangeResult> {
     state.revoked = true;
-    const keys = [...state.issued.map(({ key }) => key), ...(state.refreshKey ? [state.refreshKey] : [])];
+    const keys = [...state.issued.map(({ key }) => key), ...(state.refreshKey ? [state.refreshKey] : []), ...(await grantIndexKeys({ grant: state.id, subject: state.subject, client: state.clientId }))];
     state.issued = [];
     state.refreshKey = undefined;
     await this.ctx.storage.put(STATE, state);

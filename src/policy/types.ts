@@ -150,6 +150,8 @@ export type OAuthSettings = {
   upstream: { issuer: string; clientId: string; clientSecret: { from: string }; scopes: string[] };
   emailDomains: string[];
   roleMapping: { claim: string; equals: string | boolean; roles: string[] }[];
+  /** Dynamic Client Registration (RFC 7591) on, with registrations per client address per window; absent, off. */
+  dynamicClientRegistration?: { limit: number; windowMs: number };
 };
 
 /** One origin of a virtual server: `prefix` is `<namespace>__`; `rename` maps origin tool names to the names clients see. */

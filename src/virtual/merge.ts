@@ -98,6 +98,21 @@ export function mergeListing(method: string, pages: Page[], names: ServerNames):
   return { items, dropped };
 }
 
+const utf8 = new TextEncoder();
+
+/**
+ * The merged listing of as many of `pages` (in server order, at least the first) as fit in `maxBytes` of
+ * JSON; the pages left over (`deferred`) are asked again for the next page. Undefined when even the first
+ * page alone does not fit.
+ */
+export function fitListing(method: string, pages: Page[], names: ServerNames, maxBytes: number): { items: Json[]; dropped: number; deferred: Page[] } | undefined {
+  for (let count = pages.length; count > 0; count--) {
+    const merged = mergeListing(method, pages.slice(0, count), names);
+    if (utf8.encode(JSON.stringify(merged.items)).byteLength <= maxBytes) return { ...merged, deferred: pages.slice(count) };
+  }
+  return pages.length === 0 ? { items: [], dropped: 0, deferred: [] } : undefined;
+}
+
 /** 2026-07-28 caching hints of merged results: private, for the shortest time any origin allowed (none given counts as 0). */
 export function mergedCacheHints(results: JsonObject[]): JsonObject {
   if (!results.some((result) => "ttlMs" in result || "cacheScope" in result)) return {};

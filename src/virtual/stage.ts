@@ -13,7 +13,7 @@ import { createMiddleware } from "hono/factory";
 import type { AuditDraft } from "../audit/event.js";
 import type { Principal } from "../auth/authenticate.js";
 import { gatewaySecrets, type Env } from "../config.js";
-import { GatewayError, auditDecisionOf } from "../errors.js";
+import { ErrorKind, GatewayError, auditDecisionOf } from "../errors.js";
 import { parseOriginMessage, readJsonAnswers, readSseAnswer, type AnswerItem } from "../answer/read.js";
 import { isJsonObject, type JsonObject } from "../mcp/json.js";
 import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest } from "../mcp/jsonrpc.js";
@@ -22,7 +22,7 @@ import { readPostedMessage } from "../mcp/stage.js";
 import { encodeSseControl, encodeSseEvent } from "../mcp/sse.js";
 import { STATELESS_VERSION, checkGetHeaders, checkOrigin, checkPostHeaders, checkStatelessHeaders, encodeHeaderValue, headerVersion } from "../mcp/transport.js";
 import type { CompiledPolicy } from "../policy/types.js";
-import { LISTINGS, mergeInitialize, mergeListing, mergedCacheHints, outward, type Page } from "./merge.js";
+import { LISTINGS, fitListing, mergeInitialize, mergedCacheHints, outward, type Page } from "./merge.js";
 import { ServerNames, type Routed } from "./names.js";
 import { openCursor, sealCursor, unwrapVirtualSession, wrapVirtualSession, type VirtualBinding, type VirtualSession } from "./session.js";
 
@@ -40,8 +40,32 @@ export function serverEndpoint({ policy, server }: { policy: CompiledPolicy; ser
   });
 }
 
+/** An origin endpoint's JSON-RPC refusal, as it answered: status, body and headers (Retry-After, RateLimit, …). */
+type Refusal = { status: number; code: unknown; body: string; headers: Headers };
+
 /** One origin's answer to a fan-out request, read whole, or why it has none. */
-type Exchange = { origin: string; response?: JsonRpcMessage; sessionId?: string; status: number; failure?: string; refusal?: { status: number; body: string } };
+type Exchange = { origin: string; response?: JsonRpcMessage; sessionId?: string; status: number; failure?: string; refusal?: Refusal };
+
+/**
+ * Refusals of the caller itself — its own limit (429, or 503 where a fail-closed limiter is down), a policy
+ * denial, a token no longer valid — that a fan-out answers with instead of leaving the origin out unnoticed.
+ * A token whose `origins` exclude one of the server's (403 forbidden) only narrows what that caller sees.
+ */
+const CALLER_REFUSALS = [ErrorKind.rateLimited, ErrorKind.rateLimiterUnavailable, ErrorKind.denied, ErrorKind.unauthorized];
+const isCallerRefusal = (refusal: Refusal) => CALLER_REFUSALS.some((kind) => kind.status === refusal.status && kind.code === refusal.code);
+
+/** An origin endpoint's error answer read whole: its JSON-RPC code when it has one. */
+async function refusalOf(response: Response, maxDepth: number): Promise<Refusal> {
+  const body = await response.text();
+  let code: unknown;
+  try {
+    const refusal = parseOriginMessage(body, maxDepth);
+    if (refusal.kind === "response" && "error" in refusal.message) code = refusal.message.error.code;
+  } catch {
+    // not JSON-RPC: an error by its status alone
+  }
+  return { status: response.status, code, body, headers: response.headers };
+}
 
 const FORWARDED_HEADERS = ["authorization", "cf-connecting-ip", "cf-ray"];
 
@@ -65,7 +89,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     };
 
     /** A request to one origin's endpoint, as this client's (its token, its address), with the origin's own session. */
-    const send = (origin: string, init: { method: "POST" | "GET" | "DELETE"; body?: JsonObject; session?: VirtualSession; version?: string | null; lastEventId?: string; stateless?: { method: string; name?: string } }): Promise<Response> => {
+    const send = (origin: string, init: { method: "POST" | "GET" | "DELETE"; body?: JsonObject; session?: VirtualSession; version?: string | null; lastEventId?: string; stateless?: { method: string; name?: string }; signal?: AbortSignal }): Promise<Response> => {
       const out = new Headers({ accept: "application/json, text/event-stream" });
       for (const name of FORWARDED_HEADERS) {
         const value = headers.get(name);
@@ -82,22 +106,31 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
         if (init.stateless.name !== undefined) out.set("mcp-name", encodeHeaderValue(init.stateless.name));
         for (const [name, value] of headers) if (name.startsWith("mcp-param-")) out.set(name, value);
       }
-      const request = new Request(`${base}/mcp/${origin}`, { method: init.method, headers: out, ...(init.body ? { body: JSON.stringify(init.body) } : {}) });
+      const request = new Request(`${base}/mcp/${origin}`, { method: init.method, headers: out, ...(init.body ? { body: JSON.stringify(init.body) } : {}), ...(init.signal ? { signal: init.signal } : {}) });
       return inner(request, c.env, c.executionCtx);
     };
 
-    /** A fan-out request to one origin: its whole answer, within the server's time limit. */
-    const exchange = async (origin: string, send: () => Promise<Response>, id: JsonRpcId): Promise<Exchange> => {
+    /** A fan-out request to one origin: its whole answer, within the server's time limit (then the inner request is aborted). */
+    const exchange = async (origin: string, send: (signal: AbortSignal) => Promise<Response>, id: JsonRpcId): Promise<Exchange> => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<Exchange>((resolve) => (timer = setTimeout(() => resolve({ origin, status: 504, failure: `no answer within ${listTimeoutMs} ms` }), listTimeoutMs)));
+      const abandon = new AbortController();
+      const late = new Promise<Exchange>(
+        (resolve) =>
+          (timer = setTimeout(() => {
+            abandon.abort();
+            resolve({ origin, status: 504, failure: `no answer within ${listTimeoutMs} ms` });
+          }, listTimeoutMs)),
+      );
       const answered = (async (): Promise<Exchange> => {
-        const response = await send();
+        const response = await send(abandon.signal);
         const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim();
         if (response.status !== 200 || (type !== "application/json" && type !== "text/event-stream")) {
           const text = await response.text().catch(() => "");
           try {
             const message = parseOriginMessage(text, maxDepth);
-            if (message.kind === "response" && "error" in message.message) return { origin, status: response.status, failure: message.message.error.message, refusal: { status: response.status, body: text } };
+            if (message.kind === "response" && "error" in message.message) {
+              return { origin, status: response.status, failure: message.message.error.message, refusal: { status: response.status, code: message.message.error.code, body: text, headers: response.headers } };
+            }
           } catch {
             // not JSON-RPC: the status says enough
           }
@@ -124,19 +157,8 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     /** An origin's answer relayed to the client with every message mapped outward; a refusal passes unchanged. */
     const relayFrom = async (origin: string, response: Response, extraHeaders: Record<string, string> = {}): Promise<Response> => {
       const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim();
-      if (response.status !== 200 || (type !== "application/json" && type !== "text/event-stream")) {
-        // The origin endpoint refused: this server's event records that endpoint's decision, not "allow".
-        const text = await response.text();
-        let code: unknown;
-        try {
-          const refusal = parseOriginMessage(text, maxDepth);
-          if (refusal.kind === "response" && "error" in refusal.message) code = refusal.message.error.code;
-        } catch {
-          // not JSON-RPC: an error by its status alone
-        }
-        audit.event.decision = auditDecisionOf(response.status, code);
-        return new Response(text, { status: response.status, headers: response.headers });
-      }
+      // The origin endpoint refused: this server's event records that endpoint's decision, not "allow".
+      if (response.status !== 200 || (type !== "application/json" && type !== "text/event-stream")) return refuse(await refusalOf(response, maxDepth));
       // The origin endpoint's RateLimit headers describe this caller's limits there: they travel with the answer.
       const headers = { ...extraHeaders };
       for (const [name, value] of response.headers) if (name.startsWith("ratelimit")) headers[name] = value;
@@ -169,10 +191,22 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       return new Response(readable, { status: 200, headers: { "content-type": "text/event-stream", "cache-control": "no-cache", ...extraHeaders } });
     };
 
+    /** An origin endpoint's refusal passed on whole (its headers: Retry-After, RateLimit, Allow, …), this server's event recording its decision. */
+    const refuse = ({ status, code, body, headers }: Refusal): Response => {
+      audit.event.decision = auditDecisionOf(status, code);
+      return new Response(body, { status, headers });
+    };
+    /** The caller's own refusal at any origin of a fan-out (CALLER_REFUSALS), which the whole fan-out answers with. */
+    const callerRefused = (exchanges: Exchange[]): Refusal | undefined => exchanges.find((answer) => answer.refusal && isCallerRefusal(answer.refusal))?.refusal;
+    /**
+     * An origin endpoint's answer to a client's response or notification (202, or its refusal: that
+     * endpoint made the policy decision and checked the limits), passed on; a refusal is this event's decision.
+     */
+    const passOn = async (response: Response): Promise<Response> => (response.status < 400 ? response : refuse(await refusalOf(response, maxDepth)));
     /** When every origin of a fan-out failed: the first one's own refusal (a revision, session or header problem it found), else `fallback`. */
     const allFailed = (exchanges: Exchange[], fallback: GatewayError): Response => {
       const refusal = exchanges.find((answer) => answer.refusal)?.refusal;
-      if (refusal) return new Response(refusal.body, { status: refusal.status, headers: { "content-type": "application/json" } });
+      if (refusal) return refuse(refusal);
       throw fallback;
     };
 
@@ -244,7 +278,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       const routed = typeof message.message.id === "string" ? names.idIn(message.message.id) : undefined;
       if (!routed) throw new GatewayError("denied", "response to no request this server relayed", { detail: "this response answers no request the gateway relayed to you", forged: true });
       requireJoined(session, routed.origin);
-      return send(routed.origin, { method: "POST", body: { ...message.message, id: routed.name } as unknown as JsonObject, session, version });
+      return passOn(await send(routed.origin, { method: "POST", body: { ...message.message, id: routed.name } as unknown as JsonObject, session, version }));
     }
 
     const { method } = message.message;
@@ -265,7 +299,7 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       const responses = await Promise.all(targets.map((origin) => send(origin, { method: "POST", body: body(), session, version, ...(stateless ? { stateless: { method } } : {}) })));
       const accepted = responses.find((response) => response.status === 202 || response.status === 200);
       for (const response of responses) if (response !== accepted) await response.body?.cancel();
-      return accepted ?? responses[0] ?? new Response(null, { status: 202 });
+      return accepted ?? (responses[0] ? passOn(responses[0]) : new Response(null, { status: 202 }));
     }
 
     const request = message.message as JsonRpcRequest;
@@ -314,30 +348,45 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
       const targets = originsOf(session).filter((origin) => !cursor || Object.hasOwn(cursor, origin));
       const { cursor: _cursor, ...rest } = params;
       const exchanges = await Promise.all(
-        targets.map((origin) => exchange(origin, () => send(origin, { method: "POST", body: { ...request, params: { ...rest, ...(cursor ? { cursor: cursor[origin]! } : {}) } } as unknown as JsonObject, session, version, ...(stateless ? { stateless: { method } } : {}) }), request.id)),
+        targets.map((origin) =>
+          exchange(origin, (signal) => send(origin, { method: "POST", body: { ...request, params: { ...rest, ...(typeof cursor?.[origin] === "string" ? { cursor: cursor[origin] } : {}) } } as unknown as JsonObject, session, version, signal, ...(stateless ? { stateless: { method } } : {}) }), request.id),
+        ),
       );
+      const refused = callerRefused(exchanges);
+      if (refused) return refuse(refused);
       const pages: Page[] = [];
-      const next: Record<string, string> = {};
       for (const answer of exchanges) {
         if (answer.failure !== undefined || answer.response?.kind !== "response" || !("result" in answer.response.message)) {
           drop(answer.origin, answer.failure ?? "no result");
           continue;
         }
         pages.push({ origin: answer.origin, result: answer.response.message.result });
-        if (typeof answer.response.message.result.nextCursor === "string") next[answer.origin] = answer.response.message.result.nextCursor;
       }
       if (pages.length === 0 && targets.length > 0) return allFailed(exchanges, new GatewayError("originUnavailable", `every origin of server ${server} failed the listing`, { detail: "no origin of this server answered" }));
-      const { items, dropped: duplicates } = mergeListing(method, pages, names);
+      // One answer of at most maxAnswerEventBytes: the origins' pages that do not fit come on the next page.
+      const fitted = fitListing(method, pages, names, maxAnswerEventBytes);
+      if (!fitted) throw new GatewayError("originInvalidAnswer", `${method} page of ${pages[0]!.origin} alone over ${maxAnswerEventBytes} bytes once renamed`, { detail: `this listing's first page is larger than the gateway's ${maxAnswerEventBytes}-byte answer limit` });
+      const { items, dropped: duplicates, deferred } = fitted;
       if (duplicates) audit.event.listingRemoved = duplicates;
+      const next: Record<string, string | null> = {};
+      for (const page of pages) {
+        if (deferred.includes(page)) {
+          next[page.origin] = cursor?.[page.origin] ?? null;
+          drop(page.origin, `on the next page: the merged listing would pass ${maxAnswerEventBytes} bytes`);
+        } else if (typeof page.result.nextCursor === "string") next[page.origin] = page.result.nextCursor;
+      }
+      const listed = pages.filter((page) => !deferred.includes(page));
       // What else a listing result says (2026-07-28's resultType, _meta) comes from the first origin that answered.
       const { nextCursor: _next, ttlMs: _ttl, cacheScope: _scope, ...first } = pages[0]?.result ?? {};
-      const result: JsonObject = { ...first, [LISTINGS[method]!.field]: items, ...mergedCacheHints(pages.map((page) => page.result)) };
+      const result: JsonObject = { ...first, [LISTINGS[method]!.field]: items, ...mergedCacheHints(listed.map((page) => page.result)) };
       if (Object.keys(next).length) result.nextCursor = await sealCursor(secret, binding, method, next);
       return c.json({ jsonrpc: "2.0", id: request.id, result });
     }
 
     if (method === "initialize" || method === "server/discover") {
-      const exchanges = await Promise.all(names.origins.map((origin) => exchange(origin, () => send(origin, { method: "POST", body: request as unknown as JsonObject, version, ...(stateless ? { stateless: { method } } : {}) }), request.id)));
+      const exchanges = await Promise.all(names.origins.map((origin) => exchange(origin, (signal) => send(origin, { method: "POST", body: request as unknown as JsonObject, version, signal, ...(stateless ? { stateless: { method } } : {}) }), request.id)));
+      const refused = callerRefused(exchanges);
+      if (refused) return refuse(refused);
       const joined: Page[] = [];
       const innerSessions: Record<string, string> = {};
       let negotiated: string | undefined;
@@ -369,7 +418,9 @@ export function virtualServer({ policy, server, inner }: { policy: CompiledPolic
     }
 
     // ping and logging/setLevel: every origin of the session; the first that agrees answers.
-    const exchanges = await Promise.all(originsOf(session).map((origin) => exchange(origin, () => send(origin, { method: "POST", body: request as unknown as JsonObject, session, version }), request.id)));
+    const exchanges = await Promise.all(originsOf(session).map((origin) => exchange(origin, (signal) => send(origin, { method: "POST", body: request as unknown as JsonObject, session, version, signal }), request.id)));
+    const callerRefusal = callerRefused(exchanges);
+    if (callerRefusal) return refuse(callerRefusal);
     const agreed = exchanges.find((answer) => answer.failure === undefined && answer.response);
     for (const answer of exchanges) if (answer !== agreed && answer.failure !== undefined) drop(answer.origin, answer.failure);
     if (agreed) return c.json(agreed.response!.message);

@@ -3,7 +3,11 @@
 // real MCP SDK's OAuth client. The flow, then each attack the issue names against it.
 
 import { createHash, randomBytes } from "node:crypto";
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -15,10 +19,15 @@ import { IDP_CLIENT_SECRET, startIdp, type Idp } from "../../demo/idp.js";
 import { PORTS } from "../support/ports.js";
 import { UserAgent, type Visit } from "../support/user-agent.js";
 import { connect, post } from "../support/mcp-client.js";
+import { generateToken } from "../../src/auth/token.js";
+import type { AuditEvent } from "../../src/audit/schema.js";
+import { revokeAuthorization, REVOKE_PATH } from "../../src/oauth/admin.js";
 
 const BASE = `http://127.0.0.1:${PORTS.oauthGateway}`;
 const CLIENT_HOST = `http://127.0.0.1:${PORTS.clientHost}`;
 const CLIENT_ID = `${CLIENT_HOST}/client.json`;
+/** A client only the grant CLI test uses, so listing its grants finds that test's grant alone. */
+const REVOKE_CLIENT_ID = `${CLIENT_HOST}/revoke-client.json`;
 const REDIRECT = "http://127.0.0.1:21904/callback";
 const EVERYTHING = `${BASE}/mcp/everything`;
 const TOOLBOX = `${BASE}/mcp/toolbox`;
@@ -27,8 +36,10 @@ const initialize = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize",
 const documents: Record<string, (response: import("node:http").ServerResponse) => void> = {
   "/client.json": (response) => json(response, { client_id: CLIENT_ID, client_name: "Test Assistant", redirect_uris: [REDIRECT], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"] }),
   "/conformance-client.json": (response) => json(response, { client_id: `${CLIENT_HOST}/conformance-client.json`, client_name: "MCP conformance suite", redirect_uris: [`http://127.0.0.1:${PORTS.conformanceCallback}/callback`] }),
+  "/revoke-client.json": (response) => json(response, { client_id: REVOKE_CLIENT_ID, client_name: "Revoked Assistant", redirect_uris: [REDIRECT], token_endpoint_auth_method: "none" }),
   "/impostor.json": (response) => json(response, { client_id: `${CLIENT_HOST}/client.json`, redirect_uris: [REDIRECT] }),
   "/redirecting.json": (response) => response.writeHead(302, { location: `${CLIENT_HOST}/client.json` }).end(),
+  "/redirecting-again.json": (response) => response.writeHead(302, { location: `${CLIENT_HOST}/client.json` }).end(),
   "/big.json": (response) => json(response, { client_id: `${CLIENT_HOST}/big.json`, redirect_uris: [REDIRECT], padding: "x".repeat(8000) }),
   "/slow.json": () => undefined,
   "/phish.json": (response) => json(response, { client_id: `${CLIENT_HOST}/phish.json`, redirect_uris: ["https://phish.example/login"] }),
@@ -45,20 +56,26 @@ function json(response: import("node:http").ServerResponse, body: unknown): void
 let gateway: Gateway;
 let idp: Idp;
 let clientHost: Server;
+/** The gateway's KV on disk, where the CLI's wrangler reads it (`--persist-to`). */
+const kvState = mkdtempSync(join(tmpdir(), "warden-oauth-kv-"));
+/** Requests the client host served, by path: the negative cache's test counts fetches. */
+const served: Record<string, number> = {};
 
 beforeAll(async () => {
   clientHost = createServer((request, response) => {
+    served[request.url ?? ""] = (served[request.url ?? ""] ?? 0) + 1;
     const serve = documents[request.url ?? ""];
     if (serve) serve(response);
     else response.writeHead(404).end();
   });
   await new Promise<void>((resolve) => clientHost.listen(PORTS.clientHost, "127.0.0.1", resolve));
   idp = await startIdp(PORTS.idp, [`${BASE}/oauth/callback`]);
-  gateway = await startGateway({ port: PORTS.oauthGateway, bindings: { ...TEST_SECRETS, OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET, INSECURE_DEV_LOOPBACK_CLIENT_METADATA: "true" } });
+  gateway = await startGateway({ port: PORTS.oauthGateway, kvPersistTo: kvState, bindings: { ...TEST_SECRETS, OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET, INSECURE_DEV_LOOPBACK_CLIENT_METADATA: "true" } });
 });
 
 afterAll(async () => {
   await gateway?.close();
+  rmSync(kvState, { recursive: true, force: true });
   await idp?.close();
   clientHost?.closeAllConnections();
   await new Promise((resolve) => clientHost?.close(resolve));
@@ -66,6 +83,7 @@ afterAll(async () => {
 
 /** The MCP SDK's OAuth client state for one test client whose id is its metadata document's URL. */
 class TestClient implements OAuthClientProvider {
+  constructor(private readonly clientId = CLIENT_ID) {}
   saved?: OAuthTokens;
   verifier = "";
   authorizationUrl?: URL;
@@ -77,7 +95,7 @@ class TestClient implements OAuthClientProvider {
   }
   // The SDK offers a client metadata URL only over https; over loopback http the same id is presented as known.
   clientInformation(): OAuthClientInformationMixed {
-    return { client_id: CLIENT_ID };
+    return { client_id: this.clientId };
   }
   tokens() {
     return this.saved;
@@ -134,6 +152,30 @@ async function tokensFor(user: string): Promise<{ access_token: string; refresh_
 type Tokens = { access_token: string; refresh_token: string; scope: string };
 const refresh = (token: string) => tokenRequest({ grant_type: "refresh_token", refresh_token: token, client_id: CLIENT_ID, resource: EVERYTHING });
 const status = async (url: string, token: string) => (await post(url, initialize, { authorization: `Bearer ${token}` })).status;
+
+/** The audit events of /oauth/* requests the gateway has logged so far. */
+const oauthEvents = () =>
+  gateway.logs
+    .filter((line) => line.startsWith('{"audit"'))
+    .map((line) => (JSON.parse(line) as { audit: AuditEvent }).audit)
+    .filter((event) => event.oauth !== undefined);
+
+/** The first /oauth/* audit event after the first `before` that matches (logs arrive a moment after the answer). */
+async function eventAfter(before: number, match: (event: AuditEvent) => boolean): Promise<AuditEvent> {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    const found = oauthEvents().slice(before).find(match);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("no matching audit event");
+}
+
+const execute = promisify(execFile);
+/** `mcp-warden` as an operator runs it, against this gateway's KV on disk and with its pepper. */
+async function cli(...args: string[]): Promise<string> {
+  const { stdout } = await execute(process.execPath, ["bin/mcp-warden.mjs", ...args, "--persist-to", kvState], { env: { ...process.env, WARDEN_TOKEN_PEPPER: TEST_SECRETS.TOKEN_PEPPER, WRANGLER_SEND_METRICS: "false" } });
+  return stdout;
+}
 
 describe("authorization server metadata", () => {
   it("names the gateway as authorization server of each endpoint, with the features the MCP spec asks for", async () => {
@@ -286,10 +328,13 @@ describe("the authorization request", () => {
 
   it("refuses metadata documents whose redirect URIs are not https, loopback http or a private-use scheme", async () => {
     for (const name of ["javascript", "data", "plain-http", "userinfo"]) {
-      const response = await fetch(authorizeUrl({ client_id: `${CLIENT_HOST}/${name}.json`, redirect_uri: REDIRECT, response_type: "token" }), { redirect: "manual" });
+      const clientId = `${CLIENT_HOST}/${name}.json`;
+      const before = oauthEvents().length;
+      const response = await fetch(authorizeUrl({ client_id: clientId, redirect_uri: REDIRECT, response_type: "token" }), { redirect: "manual" });
       expect(response.status, name).toBe(400);
       expect(response.headers.get("location"), name).toBeNull();
-      expect(await response.text(), name).toContain("private-use scheme");
+      expect(await response.text(), name).toContain("registration could not be used");
+      expect((await eventAfter(before, (event) => event.oauth?.client === clientId)).reason, name).toContain("private-use scheme");
     }
   });
 
@@ -320,9 +365,23 @@ describe("the authorization request", () => {
       ["not a url", "https URL"],
     ];
     for (const [clientId, reason] of cases) {
+      const before = oauthEvents().length;
       const response = await fetch(authorizeUrl({ client_id: clientId }), { redirect: "manual" });
       expect(response.status, clientId).toBe(400);
-      expect(await response.text(), clientId).toContain(reason);
+      // The page is generic; the precise reason is the operator's, in the audit event.
+      const page = await response.text();
+      expect(page, clientId).toContain("registration could not be used");
+      expect(page, clientId).not.toContain(reason);
+      expect(await eventAfter(before, (event) => event.oauth?.endpoint === "authorize" && event.oauth.client === clientId), clientId).toMatchObject({ decision: "deny", status: 400, reason: expect.stringContaining(reason) });
+    }
+  });
+
+  it("remembers a failed metadata fetch for a while, so a client cannot make the gateway fetch again and again", async () => {
+    for (const name of ["missing-again.json", "redirecting-again.json"]) {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        expect((await fetch(authorizeUrl({ client_id: `${CLIENT_HOST}/${name}` }), { redirect: "manual" })).status).toBe(400);
+      }
+      expect(served[`/${name}`], name).toBe(1);
     }
   });
 });
@@ -477,5 +536,145 @@ describe("@modelcontextprotocol/conformance authorization scenarios", () => {
     expect(output).toContain("authorization-server-metadata-endpoint: 2 passed, 0 failed");
     expect(output).toContain("authorization-code-grant: 1 passed, 0 failed");
     expect(output).toContain("Total: 3 passed, 0 failed");
+  });
+});
+
+describe("mcp-warden grant list and revoke", () => {
+  it("lists a grant by client and by subject; revoking it refuses its access token at once and its refresh token with invalid_grant", async () => {
+    const provider = new TestClient(REVOKE_CLIENT_ID);
+    const first = new StreamableHTTPClientTransport(new URL(EVERYTHING), { authProvider: provider });
+    await expect(new Client({ name: "oauth-test", version: "1" }).connect(first)).rejects.toThrow(UnauthorizedError);
+    const landing = await new UserAgent("alice").authorize(provider.authorizationUrl!, REDIRECT);
+    if (!(landing instanceof URL)) throw new Error(`no redirect: ${landing.status}`);
+    await first.finishAuth(landing.searchParams.get("code")!);
+    const client = new Client({ name: "oauth-test", version: "1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(EVERYTHING), { authProvider: provider }));
+    const echoed = await client.callTool({ name: "echo", arguments: { message: "before revocation" } });
+    expect(JSON.stringify(echoed.content)).toContain("before revocation");
+    const { access_token, refresh_token } = provider.saved!;
+
+    const listed = await cli("grant", "list", "--client", REVOKE_CLIENT_ID);
+    const grants = [...listed.matchAll(/^([0-9a-f]{32}) /gm)].map((match) => match[1]!);
+    expect(grants).toHaveLength(1);
+    expect(listed).toContain("alice@example.com");
+    expect(listed).toContain("everything");
+    expect(await cli("grant", "list", "--subject", "oidc:alice")).toContain(grants[0]);
+
+    // Used just before: this isolate holds the token's record in its cache, which the revocation must empty too.
+    expect(await status(EVERYTHING, access_token)).toBe(200);
+    expect(await cli("grant", "revoke", grants[0]!, "--url", BASE)).toContain(`revoked ${grants[0]}`);
+    // The access token the client holds (and this isolate has cached) is refused on the next call; its refresh token is dead.
+    expect(await status(EVERYTHING, access_token)).toBe(401);
+    await expect(client.callTool({ name: "echo", arguments: { message: "after revocation" } })).rejects.toThrow();
+    const refused = await tokenRequest({ grant_type: "refresh_token", refresh_token: refresh_token!, client_id: REVOKE_CLIENT_ID, resource: EVERYTHING });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toBe("invalid_grant");
+    expect(await cli("grant", "list", "--client", REVOKE_CLIENT_ID)).toContain("no live grants");
+    await client.close().catch(() => undefined);
+    // Each CLI run starts wrangler (seconds each on a busy machine).
+  }, 120_000);
+
+  it("refuses a revocation not signed with the gateway's pepper, or signed too long ago", async () => {
+    const before = oauthEvents().length;
+    const tokens = await tokensFor("alice");
+    const grant = (await eventAfter(before, (event) => event.oauth?.endpoint === "token" && event.decision === "allow")).oauth!.grant!;
+    const now = Math.floor(Date.now() / 1000);
+    const attempts = [await revokeAuthorization("another-pepper-0123456789abcdef0123456789", grant, now), await revokeAuthorization(TEST_SECRETS.TOKEN_PEPPER, grant, now - 3600), "Bearer x"];
+    const reasons = ["the signature does not match", "the signature's time is more than five minutes from the gateway's", "no grant-admin signature"];
+    for (const [index, authorization] of attempts.entries()) {
+      const sent = oauthEvents().length;
+      const answer = await fetch(`${BASE}${REVOKE_PATH}`, { method: "POST", headers: { "content-type": "application/json", authorization }, body: JSON.stringify({ grant }) });
+      expect(answer.status, authorization).toBe(401);
+      expect(((await answer.json()) as { error_description: string }).error_description).toBe("the revocation request is not signed by this gateway's operator");
+      expect(await eventAfter(sent, (event) => event.oauth?.endpoint === "revoke"), authorization).toMatchObject({ decision: "deny", status: 401, reason: reasons[index] });
+    }
+    expect(await status(EVERYTHING, tokens.access_token)).toBe(200);
+    expect((await refresh(tokens.refresh_token)).status).toBe(200);
+  });
+});
+
+describe("audit events of the authorization server", () => {
+  it("record each decision at authorize and token, with the precise reason the client is not told", async () => {
+    let before = oauthEvents().length;
+    const allowed = await fetch(authorizeUrl(), { redirect: "manual" });
+    expect(allowed.status).toBe(302);
+    expect(await eventAfter(before, (event) => event.oauth?.endpoint === "authorize")).toMatchObject({ decision: "allow", status: 302, origin: "everything", oauth: { client: CLIENT_ID } });
+
+    before = oauthEvents().length;
+    expect((await fetch(authorizeUrl({ code_challenge_method: "plain" }), { redirect: "manual" })).status).toBe(400);
+    expect(await eventAfter(before, (event) => event.oauth?.endpoint === "authorize")).toMatchObject({ decision: "deny", status: 400, reason: "invalid_request: code_challenge_method must be S256" });
+
+    before = oauthEvents().length;
+    const first = await tokensFor("alice");
+    expect(await eventAfter(before, (event) => event.oauth?.endpoint === "token")).toMatchObject({ decision: "allow", status: 200, origin: "everything", roles: ["developer"], oauth: { grantType: "authorization_code", client: CLIENT_ID } });
+    expect((await refresh(first.refresh_token)).status).toBe(200);
+
+    before = oauthEvents().length;
+    const reuse = await refresh(first.refresh_token);
+    expect(await reuse.json()).toEqual({ error: "invalid_grant", error_description: "the code or refresh token is invalid, expired or revoked" });
+    expect(await eventAfter(before, (event) => event.oauth?.endpoint === "token")).toMatchObject({ decision: "deny", status: 400, reason: "refresh token reused; grant revoked", oauth: { grantType: "refresh_token", grant: expect.stringMatching(/^[0-9a-f]{32}$/) } });
+  });
+});
+
+describe("failed attempts at the token endpoint", () => {
+  it("are limited per client address: past the limit the address gets 429 there and at authorize; other addresses do not", async () => {
+    const flood = { "cf-connecting-ip": "203.0.113.21" };
+    const attempt = async (headers: Record<string, string>) => {
+      const answer = await fetch(`${BASE}/oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+        body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: generateToken(), client_id: CLIENT_ID }).toString(),
+      });
+      await answer.arrayBuffer();
+      return answer;
+    };
+    const statuses: number[] = [];
+    // The policy's failedAuth limit is 120 a minute; the isolate learns of the excess from the store in the background.
+    for (let i = 0; i < 170 && statuses.at(-1) !== 429; i++) statuses.push((await attempt(flood)).status);
+    expect(statuses.slice(0, 120).every((code) => code === 400)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    const limited = await attempt(flood);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await fetch(authorizeUrl(), { redirect: "manual", headers: flood })).status).toBe(429);
+    expect((await attempt({ "cf-connecting-ip": "198.51.100.21" })).status).toBe(400);
+  });
+});
+
+describe("Dynamic Client Registration, off unless the policy turns it on", () => {
+  it("has no endpoint, and the MCP SDK's client offers its metadata document's URL instead", async () => {
+    const register = await fetch(`${BASE}/oauth/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ redirect_uris: [REDIRECT], token_endpoint_auth_method: "none" }) });
+    expect(register.status).toBe(404);
+    const metadataUrl = "https://assistant.example/mcp-client.json";
+    const provider = new TestClient();
+    let saved: OAuthClientInformationMixed | undefined;
+    Object.assign(provider, {
+      clientMetadataUrl: metadataUrl,
+      clientInformation: () => saved,
+      saveClientInformation: (information: OAuthClientInformationMixed) => (saved = information),
+    });
+    await expect(new Client({ name: "oauth-test", version: "1" }).connect(new StreamableHTTPClientTransport(new URL(EVERYTHING), { authProvider: provider }))).rejects.toThrow(UnauthorizedError);
+    expect(provider.authorizationUrl!.searchParams.get("client_id")).toBe(metadataUrl);
+    expect(saved?.client_id).toBe(metadataUrl);
+  });
+});
+
+describe("grant objects", () => {
+  it("delete their storage once the grant's absolute lifetime is over", async () => {
+    type GrantObject = { create(id: string, init: Record<string, unknown>, now: number): Promise<boolean> };
+    const namespace = await gateway.mf.getDurableObjectNamespace("OAUTH_GRANTS");
+    const id = randomBytes(16).toString("hex");
+    const grant = namespace.get(namespace.idFromName(id)) as unknown as GrantObject;
+    const now = Math.floor(Date.now() / 1000);
+    const init = { subject: "oidc:short", name: "short", roles: ["viewer"], clientId: CLIENT_ID, redirectUri: REDIRECT, origin: "everything", codeChallenge: "c", codeKey: "oauth-code:0", codeExpiresAt: now + 1, refreshSeconds: 60, expiresAt: now + 2, claims: {} };
+    expect(await grant.create(id, init, now)).toBe(true);
+    expect(await grant.create(id, init, now)).toBe(false);
+    // The object refuses a second creation while it holds the grant; once its alarm has emptied it, a creation succeeds again.
+    let recreated = false;
+    for (let attempt = 0; attempt < 40 && !recreated; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      recreated = await grant.create(id, { ...init, expiresAt: Math.floor(Date.now() / 1000) + 3600 }, Math.floor(Date.now() / 1000));
+    }
+    expect(recreated).toBe(true);
   });
 });

@@ -116,6 +116,22 @@ describe("listings", () => {
     expect(forged.status).toBe(400);
     expect(forged.data.error.code).toBe(-32602);
   });
+
+  it("answers a listing with the caller's own limit at one origin instead of leaving that origin out", async () => {
+    // fanout-tester: 4 messages a minute to the recorder (initialize and notifications/initialized count).
+    const session = await rawSession("viewer", await setup.gateway.mint(["viewer", "fanout-tester"]));
+    const answers: { status: number; names: string[]; retryAfter: string | null; code?: number }[] = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await post(mixed(), JSON.stringify({ jsonrpc: "2.0", id: i + 1, method: "tools/list" }), session.headers);
+      const body = await jsonBody(response);
+      answers.push({ status: response.status, names: body.result?.tools.map((tool: Any) => tool.name) ?? [], retryAfter: response.headers.get("retry-after"), code: body.error?.code });
+    }
+    // Every listing either holds the recorder's tools or is the 429 itself: never a listing without them.
+    for (const answer of answers) expect(answer.status === 429 || answer.names.includes("recorder__echo"), JSON.stringify(answer)).toBe(true);
+    const limited = answers.find((answer) => answer.status === 429);
+    expect(limited).toMatchObject({ code: -32029, retryAfter: expect.stringMatching(/^\d+$/) });
+    await expect.poll(() => auditEvents().find((event) => event.server === "mixed" && event.method === "tools/list" && event.decision === "limited")).toBeTruthy();
+  });
 });
 
 describe("routing", () => {
@@ -242,6 +258,18 @@ describe("server-to-client traffic", () => {
   });
 });
 
+describe("client responses and notifications", () => {
+  it("records the origin endpoint's refusal of a relayed client response as the server's decision", async () => {
+    const session = await rawSession("viewer", await setup.gateway.mint(["viewer"]));
+    // Routed to the recorder by its prefix; the recorder's endpoint refuses an id it never sealed.
+    const before = auditEvents().length;
+    const response = await post(mixed(), JSON.stringify({ jsonrpc: "2.0", id: "recorder~mcpw-s1.forged", result: {} }), session.headers);
+    await response.text();
+    expect(response.status).toBe(403);
+    await expect.poll(() => auditEvents().slice(before).find((event) => event.server === "mixed" && event.method === "response")?.decision).toBe("deny");
+  });
+});
+
 describe("the GET stream", () => {
   it("merges the origins' GET streams: what an origin sends on its own reaches the client", async () => {
     const session = await rawSession("admin");
@@ -318,6 +346,8 @@ describe("partial failure", () => {
       expect(names).toContain("recorder__echo");
       expect(names.some((name: string) => name.startsWith("sluggish__"))).toBe(false);
       expect(held.length).toBe(1);
+      // The virtual server aborted its inner request when it stopped waiting: the origin endpoint's own event says so.
+      await expect.poll(() => auditEvents().find((event) => event.origin === "sluggish" && event.method === "tools/list" && !event.server)).toMatchObject({ errorCode: -32051, reason: "the virtual server stopped waiting for this origin" });
       await expect.poll(() => auditEvents().find((event) => event.server === "late" && event.method === "tools/list")?.droppedOrigins).toEqual([{ origin: "sluggish", reason: "no answer within 500 ms" }]);
     } finally {
       for (const response of held) response.destroy();

@@ -42,7 +42,12 @@ export type GatewayOptions = {
   port?: number;
   /** Serve workerd's inspector on this port (benchmarks profile the isolate). */
   inspectorPort?: number;
+  /** Keep KV on disk here, laid out as wrangler's `--persist-to` store, so the CLI can read it (`mcp-warden grant list --persist-to`). */
+  kvPersistTo?: string;
 };
+
+/** The TOKENS namespace id of wrangler.toml's local setup: the CLI's wrangler finds the gateway's records under it. */
+const LOCAL_TOKENS_NAMESPACE = "mcp-warden-dev-tokens";
 
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const bindings = options.bindings ?? TEST_SECRETS;
@@ -52,7 +57,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     modules: true,
     scriptPath: options.scriptPath ?? TEST_WORKER,
     compatibilityDate: "2026-07-01",
-    ...(options.tokensUnavailable ? { serviceBindings: { TOKENS: { name: "unavailable-kv", entrypoint: "UnavailableKv" } } } : { kvNamespaces: ["TOKENS"] }),
+    ...(options.tokensUnavailable
+      ? { serviceBindings: { TOKENS: { name: "unavailable-kv", entrypoint: "UnavailableKv" } } }
+      : options.kvPersistTo
+        ? { kvNamespaces: { TOKENS: LOCAL_TOKENS_NAMESPACE } }
+        : { kvNamespaces: ["TOKENS"] }),
     durableObjects: { RATE_LIMITS: "RateLimitStore", OAUTH_GRANTS: "OAuthGrant" },
     queueProducers: { AUDIT_QUEUE: { queueName: "audit" } },
     queueConsumers: { audit: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 3 } },
@@ -64,6 +73,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     workers: options.tokensUnavailable ? [gatewayWorker, { name: "unavailable-kv", modules: true, script: UNAVAILABLE_KV, compatibilityDate: "2026-07-01" }] : [gatewayWorker],
     host: "127.0.0.1",
     port: options.port ?? 0,
+    ...(options.kvPersistTo ? { kvPersist: `${options.kvPersistTo}/v3/kv` } : {}),
     ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
       for (const stream of [stdout, stderr]) stream.on("data", (chunk: Buffer) => logs.push(...chunk.toString().split("\n").filter(Boolean)));

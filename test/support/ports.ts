@@ -10,6 +10,8 @@ export const PORTS = {
   sql: 21701,
   /** The virtual-server tests' origin that never finishes a listing. */
   sluggish: 22001,
+  /** The conformance reference server as a virtual server's origin (test/e2e/virtual-reference.test.ts). */
+  reference: 22731,
   redis: 21501,
   bridge: 21502,
   /** OAuth: the local OpenID provider, the gateway at a fixed port (the provider knows its callback), a client's metadata host. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mergeCapabilities, mergeInitialize, mergeListing, mergedCacheHints, outward } from "../../src/virtual/merge.js";
+import { fitListing, mergeCapabilities, mergeInitialize, mergeListing, mergedCacheHints, outward } from "../../src/virtual/merge.js";
 import { ServerNames } from "../../src/virtual/names.js";
 
 const names = new ServerNames({
@@ -19,6 +19,22 @@ describe("merging origins' answers", () => {
     expect(merged).toEqual({ items: [{ name: "sum" }, { name: "a__echo" }, { name: "b__echo", description: "b" }], dropped: 1 });
     expect(mergeListing("resources/templates/list", [{ origin: "b", result: { resourceTemplates: [{ uriTemplate: "x://{id}" }] } }], names).items).toEqual([{ uriTemplate: "mcpw:b:x://{id}" }]);
     expect(mergeListing("tasks/list", [{ origin: "b", result: { tasks: [{ taskId: "t1" }] } }], names).items).toEqual([{ taskId: "b~t1" }]);
+  });
+
+  it("fits a merged listing into the answer limit by leaving whole later origins for the next page", () => {
+    const pages = [
+      { origin: "a", result: { tools: [{ name: "echo", description: "x".repeat(300) }] } },
+      { origin: "b", result: { tools: [{ name: "echo", description: "y".repeat(300) }] } },
+    ];
+    const both = JSON.stringify(mergeListing("tools/list", pages, names).items).length;
+    expect(fitListing("tools/list", pages, names, both)).toEqual({ ...mergeListing("tools/list", pages, names), deferred: [] });
+    const first = fitListing("tools/list", pages, names, both - 1)!;
+    expect(first.items).toEqual([{ name: "a__echo", description: "x".repeat(300) }]);
+    expect(first.deferred).toEqual([pages[1]]);
+    // Bytes, not characters: three-byte characters count three times.
+    const wide = [{ origin: "a", result: { tools: [{ name: "echo", description: "€".repeat(100) }] } }];
+    expect(fitListing("tools/list", wide, names, JSON.stringify(mergeListing("tools/list", wide, names).items).length + 100)).toBeUndefined();
+    expect(fitListing("tools/list", [], names, 10)).toEqual({ items: [], dropped: 0, deferred: [] });
   });
 
   it("lists an item only under a name that routes back to it", () => {

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { seal } from "../../src/sealed.js";
-import { openCursor, sealCursor, unwrapVirtualSession, wrapVirtualSession } from "../../src/virtual/session.js";
+import { MAX_SEALED_LENGTH, openCursor, sealCursor, unwrapVirtualSession, wrapVirtualSession } from "../../src/virtual/session.js";
 import { failureOf } from "../support/failure.js";
 
 const SECRET = "virtual-session-test-secret-0123456789abcdef";
@@ -89,5 +89,24 @@ describe("the session id's size bound", () => {
     const huge = await wrapVirtualSession(SECRET, binding, sessionOf(200));
     expect(huge.length).toBeGreaterThan(16 * 1024);
     expect((await failureOf(unwrapVirtualSession(SECRET, binding, huge))).kind).toBe("sessionNotFound");
+  });
+});
+
+describe("ids and cursors over 16 KiB", () => {
+  it("are refused by their length, before opening, with a precise error", async () => {
+    const session = await failureOf(unwrapVirtualSession(SECRET, binding, `w2v.${"A".repeat(MAX_SEALED_LENGTH)}`));
+    expect(session).toMatchObject({ kind: "sessionNotFound", options: { detail: `Mcp-Session-Id is longer than ${MAX_SEALED_LENGTH} characters: not one this gateway issued`, forged: true } });
+    const cursor = await failureOf(openCursor(SECRET, binding, "tools/list", `mcpw-c1.${"A".repeat(MAX_SEALED_LENGTH)}`));
+    expect(cursor).toMatchObject({ kind: "invalidParams", options: { detail: `cursor is longer than ${MAX_SEALED_LENGTH} characters: not one this gateway issued`, forged: true } });
+  });
+
+  it("are never issued: origins' cursors that would make one are the origins' fault", async () => {
+    const refused = await failureOf(sealCursor(SECRET, binding, "tools/list", { a: "x".repeat(7000), b: "y".repeat(7000) }));
+    expect(refused).toMatchObject({ kind: "originInvalidAnswer", options: { detail: `the origins' cursors together are longer than ${MAX_SEALED_LENGTH} characters` } });
+  });
+
+  it("keep an origin to list from its start (null) in a cursor", async () => {
+    const cursor = await sealCursor(SECRET, binding, "tools/list", { github: "page-2", files: null });
+    expect(await openCursor(SECRET, binding, "tools/list", cursor)).toEqual({ github: "page-2", files: null });
   });
 });

@@ -113,8 +113,9 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
     }
     if (policy.oauth) {
       if (oauth) problems.push(`${file}: oauth: defined in more than one file`);
-      const { accessTokenTtl, refreshTokenTtl, grantTtl, ...rest } = policy.oauth;
+      const { accessTokenTtl, refreshTokenTtl, grantTtl, dynamicClientRegistration, ...rest } = policy.oauth;
       oauth = { ...rest, accessTokenSeconds: durationMs(accessTokenTtl) / 1000, refreshTokenSeconds: durationMs(refreshTokenTtl) / 1000, grantSeconds: durationMs(grantTtl) / 1000 };
+      if (dynamicClientRegistration) oauth.dynamicClientRegistration = { limit: dynamicClientRegistration.limit, windowMs: durationMs(dynamicClientRegistration.window) };
       if (oauth.grantSeconds < oauth.accessTokenSeconds) problems.push(`${file}: oauth: grantTtl must be at least as long as accessTokenTtl`);
       // KV expires nothing sooner than a minute, and a token must outlive the round trip that issued it.
       if (oauth.accessTokenSeconds < 60 || oauth.refreshTokenSeconds < oauth.accessTokenSeconds) problems.push(`${file}: oauth: accessTokenTtl must be at least 1m and refreshTokenTtl at least as long`);
@@ -154,12 +155,14 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
     roles[name] = [...seen].sort();
   }
 
+  const pins = compilePins(pinSources, origins, problems);
+  const servers = compileServers(parsed, origins, pins, problems);
   for (const { file, policy } of parsed) {
     (policy.rules ?? []).forEach((rule, index) => {
       const at = `${file}: rules.${index}`;
       if (ruleIds.has(rule.id)) problems.push(`${at}.id: duplicate rule id "${rule.id}"`);
       ruleIds.add(rule.id);
-      if (!origins[rule.origin]) problems.push(`${at}.origin: unknown origin "${rule.origin}"`);
+      if (rule.origin !== undefined && !origins[rule.origin]) problems.push(`${at}.origin: unknown origin "${rule.origin}"`);
       for (const role of rule.roles) if (!roleInputs.has(role)) problems.push(`${at}.roles: unknown role "${role}"`);
       const compiledArguments: Record<string, CompiledArgumentRule> = {};
       for (const [name, argument] of Object.entries(rule.arguments ?? {})) {
@@ -169,20 +172,18 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
         }
         compiledArguments[name] = compileArgument(argument);
       }
-      const kinds: [TargetKind, string[] | undefined][] = [
-        ["tool", rule.tools],
-        ["resource", rule.resources],
-        ["prompt", rule.prompts],
-        ["serverRequest", rule.serverRequests],
-        ["method", rule.methods],
-      ];
-      for (const [kind, patterns] of kinds) {
+      const targets: OriginTargets[] =
+        rule.server === undefined
+          ? [{ origin: rule.origin!, tool: rule.tools, resource: rule.resources, prompt: rule.prompts, serverRequest: rule.serverRequests, method: rule.methods }]
+          : originTargetsOfServer(rule, rule.server, servers[rule.server], pins, `${at}`, problems);
+      for (const target of targets) for (const kind of TARGET_KINDS) {
+        const patterns = target[kind];
         if (!patterns) continue;
         rules.push({
           id: rule.id,
           effect: rule.effect,
           roles: [...rule.roles].sort(),
-          origin: rule.origin,
+          origin: target.origin,
           kind,
           patterns,
           arguments: compiledArguments,
@@ -223,8 +224,6 @@ export function compilePolicy(sources: PolicySource[], pinSources: PolicySource[
     });
   }
   checkJwtOrigins(parsed, origins, problems);
-  const pins = compilePins(pinSources, origins, problems);
-  const servers = compileServers(parsed, origins, pins, problems);
   if (problems.length) throw new PolicyError(problems);
 
   const body = {
@@ -310,6 +309,75 @@ function compilePins(pinSources: PolicySource[], origins: CompiledPolicy["origin
 
 /** What separates a namespace from a tool or prompt name. */
 const NAMESPACE_SEPARATOR = "__";
+
+/** One origin's share of a rule: its patterns by target kind, in the origin's own names. */
+type OriginTargets = { origin: string } & Partial<Record<TargetKind, string[]>>;
+const TARGET_KINDS: TargetKind[] = ["tool", "resource", "prompt", "serverRequest", "method"];
+
+/**
+ * A rule under `server:` as rules of the origins its names reach. Each tool and prompt name or pattern
+ * must begin with one origin's namespace prefix (`ns__`; a server's one origin without a namespace keeps
+ * its own names) or be a tool's new name (`rename`); each resource, `mcpw:<ns>:` (as names.ts lists them).
+ * Refused: a name that reaches no origin, a pattern that could reach several (`*`, `ev*`), a renamed
+ * tool by its old namespaced name (it is listed, and reached, by its new name only) and, for a pinned
+ * origin, an exact tool name its pins do not know. A namespaced pattern (`tb__*`) also covers the
+ * origin's renamed tools: they are that origin's tools.
+ */
+function originTargetsOfServer(
+  rule: { tools?: string[]; prompts?: string[]; resources?: string[] },
+  name: string,
+  server: CompiledServer | undefined,
+  pins: CompiledPolicy["pins"],
+  at: string,
+  problems: string[],
+): OriginTargets[] {
+  if (!server) {
+    problems.push(`${at}.server: unknown server "${name}"`);
+    return [];
+  }
+  const byOrigin = new Map<string, OriginTargets>();
+  const add = (origin: string, kind: TargetKind, pattern: string) => {
+    const targets = byOrigin.get(origin) ?? byOrigin.set(origin, { origin }).get(origin)!;
+    (targets[kind] ??= []).push(pattern);
+  };
+  const prefixes = server.origins.map((entry) => (entry.prefix === "" ? "(its own names)" : `"${entry.prefix}"`)).join(", ");
+  const bare = server.origins.length === 1 && server.origins[0]!.prefix === "" ? server.origins[0]! : undefined;
+  for (const [kind, field, patterns] of [["tool", "tools", rule.tools], ["prompt", "prompts", rule.prompts]] as const) {
+    for (const pattern of patterns ?? []) {
+      const where = `${at}.${field}: "${pattern}"`;
+      const renamed = kind === "tool" ? server.origins.find((entry) => Object.values(entry.rename).includes(pattern)) : undefined;
+      if (renamed) {
+        add(renamed.origin, kind, Object.keys(renamed.rename).find((tool) => renamed.rename[tool] === pattern)!);
+        continue;
+      }
+      const entry = bare ?? server.origins.find((candidate) => pattern.startsWith(candidate.prefix) && pattern.length > candidate.prefix.length);
+      if (!entry) {
+        problems.push(pattern.includes("*") ? `${where} could name ${kind}s of several origins of server "${name}": begin it with one namespace prefix (${prefixes})` : `${where} names no ${kind} of server "${name}": begin it with a namespace prefix (${prefixes}) or use a tool's new name`);
+        continue;
+      }
+      const own = pattern.slice(entry.prefix.length);
+      if (kind === "tool" && Object.hasOwn(entry.rename, own)) {
+        problems.push(`${where}: server "${name}" lists ${entry.origin}'s "${own}" as "${entry.rename[own]}" only; name it so`);
+        continue;
+      }
+      const known = pins[entry.origin];
+      if (kind === "tool" && known && !own.includes("*") && !Object.hasOwn(known, own)) {
+        problems.push(`${where}: the pins of "${entry.origin}" know no tool "${own}"`);
+        continue;
+      }
+      add(entry.origin, kind, own);
+    }
+  }
+  for (const pattern of rule.resources ?? []) {
+    const entry = bare ?? server.origins.find((candidate) => pattern.startsWith(`mcpw:${candidate.namespace}:`) && pattern.length > `mcpw:${candidate.namespace}:`.length);
+    if (!entry) {
+      problems.push(`${at}.resources: "${pattern}" names no resource of server "${name}": begin it with "mcpw:<namespace>:" (${server.origins.map((candidate) => candidate.namespace).join(", ")})`);
+      continue;
+    }
+    add(entry.origin, "resource", bare ? pattern : pattern.slice(`mcpw:${entry.namespace}:`.length));
+  }
+  return [...byOrigin.values()];
+}
 
 /**
  * Virtual servers. Every name a client sees must lead back to one origin's tool, so the compiler

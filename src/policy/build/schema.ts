@@ -148,7 +148,10 @@ export const ruleSchema = z
     description: z.string().optional(),
     effect: z.enum(["allow", "deny"]),
     roles: z.array(z.string()).min(1),
-    origin: z.string(),
+    /** The origin whose own tool, prompt and resource names the rule uses. */
+    origin: z.string().optional(),
+    /** Or a virtual server: the rule names tools, prompts and resources as that server lists them (compiled into rules of its origins). */
+    server: z.string().optional(),
     tools: z.array(namePattern).min(1).optional(),
     resources: z.array(namePattern).min(1).optional(),
     prompts: z.array(namePattern).min(1).optional(),
@@ -166,6 +169,10 @@ export const ruleSchema = z
     conditions: conditionsSchema.optional(),
   })
   .superRefine((rule, ctx) => {
+    if ((rule.origin === undefined) === (rule.server === undefined)) ctx.addIssue({ code: "custom", path: ["origin"], message: "a rule names either an origin or a virtual server" });
+    if (rule.server !== undefined && (rule.serverRequests || rule.methods)) {
+      ctx.addIssue({ code: "custom", path: ["server"], message: "a rule under server: names tools, prompts and resources; rule serverRequests and methods per origin" });
+    }
     if (!rule.tools && !rule.resources && !rule.prompts && !rule.serverRequests && !rule.methods) {
       ctx.addIssue({ code: "custom", path: [], message: "a rule needs tools, resources, prompts, serverRequests or methods" });
     }
@@ -330,6 +337,12 @@ export const oauthSchema = z.strictObject({
   roleMapping: z
     .array(z.strictObject({ claim: z.string().min(1).max(128), equals: z.union([z.string(), z.boolean()]), roles: z.array(identifier).min(1) }))
     .min(1),
+  /**
+   * Dynamic Client Registration (RFC 7591) at /oauth/register, off unless present: registrations per
+   * client address in a window. Deprecated by the 2026-07-28 MCP authorization spec in favour of
+   * client metadata documents; for clients that cannot host one yet.
+   */
+  dynamicClientRegistration: z.strictObject({ limit: z.int().min(1).max(1000), window: duration }).optional(),
 });
 
 /** One origin of a virtual server: the namespace its tools and prompts are listed under, and tools renamed outright. */
