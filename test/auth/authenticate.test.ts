@@ -11,7 +11,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportJWK, SignJWT } from "jose";
-import { authenticate, bearerToken } from "../../src/auth/authenticate.js";
+import { authenticate, bearerToken, forgetCachedGrant } from "../../src/auth/authenticate.js";
 import { jwtPrincipalId } from "../../src/auth/jwt.js";
 import type { TokenRecord } from "../../src/auth/record.js";
 import { generateToken, tokenKey } from "../../src/auth/token.js";
@@ -278,6 +278,25 @@ describe("authenticate", () => {
       kv.values.set(await tokenKey(rotated, token), JSON.stringify(record({ principal: "gina" })));
       expect((await authenticate(request(`Bearer ${token}`), ORIGIN, rotated, kv.binding, NOW + 2, 60)).id).toBe("gina");
       expect(kv.reads).toBe(3);
+    });
+
+    it("forgets a revoked grant's cached tokens at once, and only that grant's", async () => {
+      const kv = new FakeKv();
+      const revoked = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+      const kept = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+      const first = await mint(kv, record({ grant: revoked, origins: [ORIGIN] }));
+      const second = await mint(kv, record({ grant: revoked, origins: [ORIGIN] }));
+      const other = await mint(kv, record({ grant: kept, origins: [ORIGIN] }));
+      const plain = await mint(kv);
+      for (const token of [first, second, other, plain]) await auth(kv, token, NOW, 60);
+      expect(kv.reads).toBe(4);
+      kv.values.clear();
+      forgetCachedGrant(revoked);
+      for (const token of [first, second]) expect((await failureOf(auth(kv, token, NOW + 1, 60))).reason).toBe("unknown or revoked token");
+      expect(kv.reads).toBe(6);
+      expect((await auth(kv, other, NOW + 1, 60)).grant).toBe(kept);
+      expect((await auth(kv, plain, NOW + 1, 60)).via).toBe("token");
+      expect(kv.reads).toBe(6);
     });
 
     it("keys the cache by the token: another token is read on its own", async () => {
