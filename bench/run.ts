@@ -30,6 +30,7 @@ import { startBridge, startRedis } from "../test/support/upstash-bridge.js";
 import { describeScrubThroughput, scrubThroughput } from "./scrub-throughput.js";
 import { profileIsolate } from "./isolate-cpu.js";
 import { cpuMs, inWorkerd } from "./workerd.js";
+import { openSession } from "./mcp-session.js";
 
 const PORTS = { origin: 21601, redis: 21611, bridge: 21612, peer: 21621 };
 const INSPECTOR_PORTS = { bare: 22101, io: 22102, gateway: 22103, burn: 22104, leased: 22105 };
@@ -52,19 +53,6 @@ function waitForPort(port: number, seconds: number): Promise<void> {
     };
     attempt();
   });
-}
-
-const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-
-/** initialize + notifications/initialized: the headers of a live MCP session on this endpoint. */
-async function openSession(url: string, headers: Record<string, string>): Promise<Record<string, string>> {
-  const initialize = { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "1" } } };
-  const response = await fetch(url, { method: "POST", headers: { ...MCP_HEADERS, ...headers }, body: JSON.stringify(initialize) });
-  await response.text();
-  if (response.status !== 200) throw new Error(`initialize at ${url}: HTTP ${response.status}`);
-  const session = { ...MCP_HEADERS, ...headers, "mcp-protocol-version": "2025-11-25", ...(response.headers.get("mcp-session-id") ? { "mcp-session-id": response.headers.get("mcp-session-id")! } : {}) };
-  await (await fetch(url, { method: "POST", headers: session, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) })).text();
-  return session;
 }
 
 /** Unloaded latency: one keep-alive connection, one call at a time. Returns sorted milliseconds. */

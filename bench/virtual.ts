@@ -25,6 +25,7 @@ import { startGateway, TEST_SECRETS, type Gateway } from "../test/support/gatewa
 import { startBridge, startRedis } from "../test/support/upstash-bridge.js";
 import { profileIsolate } from "./isolate-cpu.js";
 import { cpuMs, inWorkerd } from "./workerd.js";
+import { openSession } from "./mcp-session.js";
 
 const ORIGIN_PORTS = [22701, 22702, 22703, 22704, 22705];
 const PORTS = { redis: 22711, bridge: 22712, inspector: 22721 };
@@ -83,18 +84,6 @@ function policyYaml(): string {
   });
 }
 
-const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-
-/** initialize + notifications/initialized: the headers of a live MCP session on this endpoint. */
-async function openSession(url: string, headers: Record<string, string>): Promise<Record<string, string>> {
-  const initialize = { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "1" } } };
-  const response = await fetch(url, { method: "POST", headers: { ...MCP_HEADERS, ...headers }, body: JSON.stringify(initialize) });
-  await response.text();
-  if (response.status !== 200) throw new Error(`initialize at ${url}: HTTP ${response.status}`);
-  const session = { ...MCP_HEADERS, ...headers, "mcp-protocol-version": "2025-11-25", "mcp-session-id": response.headers.get("mcp-session-id") ?? "" };
-  await (await fetch(url, { method: "POST", headers: session, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) })).text();
-  return session;
-}
 
 /** Unloaded p50 of `body` at `url`: one keep-alive connection, one message at a time, after a warm-up. */
 async function unloadedP50(url: string, headers: Record<string, string>, body: string, expect: (text: string) => boolean): Promise<number> {

@@ -11,9 +11,10 @@ import { promisify } from "node:util";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { UnauthorizedError, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
+import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
+import type { OAuthClientInformationMixed } from "@modelcontextprotocol/sdk/shared/auth.js";
+import { RecordingOAuthClient } from "../support/oauth-client.js";
 import { startGateway, TEST_SECRETS, type Gateway } from "../support/gateway.js";
 import { IDP_CLIENT_SECRET, startIdp, type Idp } from "../../demo/idp.js";
 import { PORTS } from "../support/ports.js";
@@ -81,36 +82,14 @@ afterAll(async () => {
   await new Promise((resolve) => clientHost?.close(resolve));
 });
 
-/** The MCP SDK's OAuth client state for one test client whose id is its metadata document's URL. */
-class TestClient implements OAuthClientProvider {
-  constructor(private readonly clientId = CLIENT_ID) {}
-  saved?: OAuthTokens;
-  verifier = "";
-  authorizationUrl?: URL;
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata() {
-    return { client_name: "Test Assistant", redirect_uris: [REDIRECT], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"] };
+/** A test client whose id is its metadata document's URL. */
+class TestClient extends RecordingOAuthClient {
+  constructor(private readonly clientId = CLIENT_ID) {
+    super(REDIRECT, { client_name: "Test Assistant", redirect_uris: [REDIRECT], token_endpoint_auth_method: "none", grant_types: ["authorization_code", "refresh_token"] });
   }
   // The SDK offers a client metadata URL only over https; over loopback http the same id is presented as known.
   clientInformation(): OAuthClientInformationMixed {
     return { client_id: this.clientId };
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
   }
 }
 
