@@ -4,9 +4,15 @@
 // cache, and the JWT-mode branches: a JWT where none is taken, a gateway token where only JWTs are).
 // KV is a small in-memory object implementing only `get(key, "text" | "json")` and counting reads (the
 // e2e tests use a real KV namespace in workerd). The record cache is module-level: every test mints its own tokens.
+// A verified JWT's principal: the issuer's key set served by a local node:http server, as in jwt.test.ts.
 
-import { describe, expect, it } from "vitest";
-import { authenticate, bearerToken } from "../../src/auth/authenticate.js";
+import { generateKeyPairSync } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exportJWK, SignJWT } from "jose";
+import { authenticate, bearerToken, forgetCachedGrant } from "../../src/auth/authenticate.js";
+import { jwtPrincipalId } from "../../src/auth/jwt.js";
 import type { TokenRecord } from "../../src/auth/record.js";
 import { generateToken, tokenKey } from "../../src/auth/token.js";
 import { GatewayError } from "../../src/errors.js";
@@ -260,6 +266,39 @@ describe("authenticate", () => {
       expect(kv.reads).toBe(3);
     });
 
+    it("serves a cached record only under the pepper it was found with: a rotated pepper reads KV again", async () => {
+      const kv = new FakeKv();
+      const token = await mint(kv, record({ principal: "gina" }));
+      expect((await auth(kv, token, NOW, 60)).id).toBe("gina");
+      const rotated = "another-pepper-for-unit-tests-0123456789";
+      const error = await failureOf(authenticate(request(`Bearer ${token}`), ORIGIN, rotated, kv.binding, NOW + 1, 60));
+      expect([error.kind, error.reason]).toEqual(["unauthorized", "unknown or revoked token"]);
+      expect(kv.reads).toBe(2);
+      // Stored under the new pepper, the token is found there (and cached under it).
+      kv.values.set(await tokenKey(rotated, token), JSON.stringify(record({ principal: "gina" })));
+      expect((await authenticate(request(`Bearer ${token}`), ORIGIN, rotated, kv.binding, NOW + 2, 60)).id).toBe("gina");
+      expect(kv.reads).toBe(3);
+    });
+
+    it("forgets a revoked grant's cached tokens at once, and only that grant's", async () => {
+      const kv = new FakeKv();
+      const revoked = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+      const kept = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+      const first = await mint(kv, record({ grant: revoked, origins: [ORIGIN] }));
+      const second = await mint(kv, record({ grant: revoked, origins: [ORIGIN] }));
+      const other = await mint(kv, record({ grant: kept, origins: [ORIGIN] }));
+      const plain = await mint(kv);
+      for (const token of [first, second, other, plain]) await auth(kv, token, NOW, 60);
+      expect(kv.reads).toBe(4);
+      kv.values.clear();
+      forgetCachedGrant(revoked);
+      for (const token of [first, second]) expect((await failureOf(auth(kv, token, NOW + 1, 60))).reason).toBe("unknown or revoked token");
+      expect(kv.reads).toBe(6);
+      expect((await auth(kv, other, NOW + 1, 60)).grant).toBe(kept);
+      expect((await auth(kv, plain, NOW + 1, 60)).via).toBe("token");
+      expect(kv.reads).toBe(6);
+    });
+
     it("keys the cache by the token: another token is read on its own", async () => {
       const kv = new FakeKv();
       const first = await mint(kv, record({ principal: "erin" }));
@@ -367,5 +406,66 @@ describe("authenticate at an endpoint in JWT mode", () => {
     expect(error.options.headers?.["www-authenticate"]).toBe(
       `Bearer realm="mcp-warden", resource_metadata="${METADATA}", error="invalid_token", error_description="the token is invalid, expired or revoked; ask your operator for a new one"`,
     );
+  });
+
+  describe("with the issuer's key set served", () => {
+    const signing = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    let server: Server;
+    let base = "";
+    beforeAll(async () => {
+      const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(signing.publicKey)), kid: "k1", alg: "ES256" }] });
+      server = createServer((incoming, response) => {
+        if (incoming.url === "/jwks") response.writeHead(200, { "content-type": "application/json" }).end(jwks);
+        else response.writeHead(404).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+    const served = () => ({ ...jwt, algorithms: ["ES256"], jwksUrl: `${base}/jwks` });
+    const signed = (claims: Record<string, unknown> = {}) =>
+      new SignJWT({ iss: jwt.issuer, aud: jwt.audience, sub: "alice", groups: ["sre"], exp: NOW + 300, ...claims }).setProtectedHeader({ alg: "ES256", kid: "k1" }).sign(signing.privateKey);
+
+    it("names the verified caller by issuer and subject, with the mapped roles and the token, via jwt, and reads no KV", async () => {
+      const kv = new FakeKv();
+      const token = await signed();
+      expect(await at(kv, token, served())).toEqual({ id: await jwtPrincipalId(jwt.issuer, "alice"), name: "alice", roles: ["viewer"], token, via: "jwt" });
+      expect(kv.reads).toBe(0);
+    });
+
+    it("verifies at the request's time (seconds), so an expired token is refused and one not yet valid too", async () => {
+      const expired = await failureOf(at(new FakeKv(), await signed({ exp: NOW - 120 }), served()));
+      expect([expired.kind, expired.reason]).toEqual(["unauthorized", "JWT expired (exp beyond the clock skew)"]);
+      const early = await failureOf(at(new FakeKv(), await signed({ nbf: NOW + 120 }), served()));
+      expect([early.kind, early.reason]).toEqual(["unauthorized", "JWT not yet valid (nbf beyond the clock skew)"]);
+    });
+
+    it("lets a key set that cannot be read through as keySetUnavailable (503), not as the caller's 401", async () => {
+      const error = await failureOf(at(new FakeKv(), await signed(), { ...served(), jwksUrl: `${base}/missing` }));
+      expect(error.kind).toBe("keySetUnavailable");
+      expect(error.status).toBe(503);
+    });
+  });
+});
+
+describe("a gateway OAuth access token", () => {
+  const GRANT = "0123456789abcdef0123456789abcdef";
+
+  it("is no token at all at another resource, nor without the resource it was issued for: 401, not 403", async () => {
+    const kv = new FakeKv();
+    for (const origins of [["toolbox"], undefined]) {
+      const error = await failureOf(auth(kv, await mint(kv, record({ grant: GRANT, ...(origins ? { origins } : {}) }))));
+      expect([error.kind, error.status, error.reason]).toEqual(["unauthorized", 401, "OAuth token issued for another resource"]);
+      expect(error.options.headers?.["www-authenticate"]).toContain('error="invalid_token"');
+    }
+  });
+
+  it("carries its grant and its record's address ranges into the principal", async () => {
+    const kv = new FakeKv();
+    const token = await mint(kv, record({ grant: GRANT, origins: [ORIGIN], addresses: ["10.0.0.0/8"], roles: ["tools:read"] }));
+    expect(await auth(kv, token)).toEqual({ id: "alice", name: "Alice's laptop", roles: ["tools:read"], token, via: "oauth", addresses: ["10.0.0.0/8"], grant: GRANT });
+    const plain = await mint(kv, record({ addresses: ["192.0.2.0/24"] }));
+    expect(await auth(kv, plain)).toEqual({ id: "alice", name: "Alice's laptop", roles: ["developer"], token: plain, via: "token", addresses: ["192.0.2.0/24"] });
   });
 });

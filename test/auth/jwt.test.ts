@@ -235,6 +235,19 @@ describe("verifyJwt", () => {
     for (const claims of [{ exp: seconds - 59 }, { nbf: seconds + 59 }]) expect((await verifyJwt(await token(claims), settings("/claims"), NOW)).roles).toEqual(["viewer"]);
   });
 
+  it("lets an error that is not jose's through, unnamed as the token's refusal: an issuer key that does not import", async () => {
+    // An EC key whose coordinates are no point: WebCrypto refuses it with a DOMException, which is the issuer's fault, not the caller's.
+    routes["/broken-key"] = json({ keys: [{ kty: "EC", crv: "P-256", x: "AA", y: "AA", kid: "k1", alg: "ES256" }] });
+    const error = await verifyJwt(await token(), settings("/broken-key"), NOW).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(JwtRefusal);
+    expect(error).not.toBeInstanceOf(GatewayError);
+    expect((error as Error).name).toBe("DataError");
+  });
+
   it("refuses a token that is not base64url JSON", async () => {
     expect(await refusal(verifyJwt("eyJ.eyJ.x", settings("/valid"), NOW))).toBe("JwtRefusal: malformed JWT (header or payload is not base64url JSON)");
   });

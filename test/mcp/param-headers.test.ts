@@ -35,6 +35,8 @@ describe("paramHeadersOf at its edges", () => {
   it("reads integer headers, skips properties that are no schema, and refuses a header on the root or with a name that is no string", () => {
     expect(paramHeadersOf(tool({ n: { type: "integer", "x-mcp-header": "N" }, empty: null, text: "a string" }))).toEqual([{ name: "N", path: ["n"], type: "integer" }]);
     expect(paramHeadersOf(tool({}, { "x-mcp-header": "Root" }))).toBeUndefined();
+    // On a root of a primitive type too: the header names no argument.
+    expect(paramHeadersOf({ name: "t", inputSchema: { type: "string", "x-mcp-header": "Root" } } as never)).toBeUndefined();
     expect(paramHeadersOf(tool({ a: { type: "string", "x-mcp-header": 5 } }))).toBeUndefined();
   });
 });

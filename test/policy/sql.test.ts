@@ -290,3 +290,28 @@ describe("the corners the guard and the walk must still get right", () => {
     expect(sqlRefusal("SELECT [a\\] , (1", { dialect: "sqlite", readOnly: true, maxStatements: 1 })).toEqual(GUARD);
   });
 });
+
+describe("what the walk cannot name or does not know is refused, never passed", () => {
+  it("a function called through an expression rather than by its name", () => {
+    const refusal = { reason: "function", detail: "calls a function by an expression the validator cannot name" };
+    expect(sqlRefusal("SELECT (x).f() FROM users", corpusRule("postgres"))).toEqual(refusal);
+    expect(sqlRefusal("SELECT f()() FROM users", corpusRule("postgres"))).toEqual(refusal);
+    // The same calls by their names pass, so the refusal is the name's, not the shape's.
+    expect(sqlRefusal("SELECT x.f() FROM users", corpusRule("postgres"))).toBeUndefined();
+  });
+
+  it("a table named through an expression (SQLite's `x IN f().t`)", () => {
+    expect(sqlRefusal("SELECT * FROM users WHERE id IN f().orders", corpusRule("sqlite"))).toEqual({ reason: "table", detail: "names a table by an expression the validator cannot name" });
+    expect(sqlRefusal("SELECT * FROM users WHERE id IN main.orders", { ...corpusRule("sqlite"), tables: ["users", "main.orders"] })).toBeUndefined();
+  });
+
+  it("a table expression the walk has no case for (TABLESAMPLE, MySQL's PARTITION), even over a listed table", () => {
+    expect(sqlRefusal("SELECT * FROM users TABLESAMPLE SYSTEM (10)", corpusRule("postgres"))).toEqual({ reason: "table", detail: "reads from a table expression the validator does not know (tablesample_expr)" });
+    expect(sqlRefusal("SELECT * FROM users PARTITION (p1)", corpusRule("mysql"))).toEqual({ reason: "table", detail: "reads from a table expression the validator does not know (partitioned_table)" });
+  });
+
+  it("names the statement a refused one is, not the statement it holds (a labeled block is no EXPLAIN)", () => {
+    expect(sqlRefusal("lbl: BEGIN SELECT 1; END", corpusRule("mysql"))).toEqual({ reason: "statement", detail: "is not a read-only statement (labeled)" });
+    expect(sqlRefusal("lbl: LOOP SELECT 1; END LOOP", corpusRule("mysql"))).toEqual({ reason: "statement", detail: "is not a read-only statement (labeled)" });
+  });
+});
