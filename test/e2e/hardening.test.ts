@@ -163,11 +163,14 @@ describe("limits on every message", () => {
 
   it("counts messages refused before policy for forged sealed values (session, event id, request state) toward the cooldown", async () => {
     const headers = await session(await setup.gateway.mint(["viewer"]));
+    const id = headers["mcp-session-id"]!;
+    // The second-to-last character always carries six bits of the sealed bytes (the last may carry padding bits).
+    const forgedId = `${id.slice(0, -2)}${id.at(-2) === "A" ? "B" : "A"}${id.at(-1)}`;
     await awayFromMinuteEnd();
     const statuses: number[] = [];
     for (let i = 0; i < 24; i++) {
       const forged = [
-        () => post(url(), JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }), { ...headers, "mcp-session-id": `${headers["mcp-session-id"]!.slice(0, -2)}AA` }),
+        () => post(url(), JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }), { ...headers, "mcp-session-id": forgedId }),
         () => fetch(url(), { headers: { ...headers, accept: "text/event-stream", "last-event-id": "mcpw-e1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } }),
         () => post(url(), JSON.stringify({ jsonrpc: "2.0", id: "mcpw-r2.AAAA", result: {} }), headers),
       ][i % 3]!;
